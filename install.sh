@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Set up docpipe in a virtual environment: torch + torchvision first (Gemma4Processor needs
+# torchvision, and the two must be a matching pair), then docpipe with its test extras.
+# Usage: bash install.sh            (creates .venv next to this file)
+#        VENV=/path bash install.sh (another location)
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV="${VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+
+case "$(uname -m)" in
+  aarch64|arm64) TORCH="torch==2.9.1 torchvision==0.24.1" ;;
+  *)             TORCH="torch==2.14.1 torchvision==0.29.1" ;;
+esac
+# shellcheck disable=SC2086
+"$VENV/bin/python" -m pip install --quiet $TORCH
+"$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+echo "docpipe installed in $VENV: run the tests with $VENV/bin/pytest"
