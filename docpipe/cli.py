@@ -1,0 +1,127 @@
+"""The `docpipe` command: run a folder through the pipeline, then look at the tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from docpipe.budget import BUDGETS
+from docpipe.environment import quiet_defaults
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+
+class BarProgress:
+    """A rich progress bar over documents, with pages counted alongside."""
+
+    def __init__(self, console: Console):
+        self._bar = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("docs  {task.fields[pages]} pages"), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=console, transient=False,
+        )
+        self._task = None
+        self._pages = 0
+
+    def begin(self, documents: int) -> None:
+        self._bar.start()
+        self._task = self._bar.add_task("extracting", total=documents, pages=0)
+
+    def advance(self, documents: int, pages: int) -> None:
+        self._pages += pages
+        self._bar.update(self._task, advance=documents, pages=self._pages)
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
+@app.command()
+def run(
+    input: Annotated[Path, typer.Argument(exists=True, help="Folder (or file) of PDFs and images")],
+    schema: Annotated[str, typer.Option(help="Schema name in schemas/, or a path to a schema YAML")] = "invoice",
+    out: Annotated[Path, typer.Option(help="Folder for the Parquet tables")] = Path("out"),
+    model: Annotated[str | None, typer.Option(help="Hub id, local checkpoint folder, or 'tiny-random' (offline smoke test; answers are noise). Default: chosen by hardware")] = None,
+    budget: Annotated[int, typer.Option(help=f"Visual tokens per page: one of {BUDGETS}")] = 280,
+    batch_size: Annotated[int, typer.Option(min=1, help="Documents per generate call")] = 8,
+    max_pages: Annotated[int, typer.Option(min=1, help="Pages per document sent to the model; later pages are recorded as skipped")] = 16,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Token limit of one answer")] = 1024,
+    verbose: Annotated[bool, typer.Option(help="Show Prefect and transformers logs")] = False,
+) -> None:
+    """Extract SCHEMA records from every document under INPUT into Parquet tables under OUT."""
+    quiet_defaults(verbose)
+    from docpipe.config import RunConfig
+    from docpipe.engines.transformers_engine import TransformersEngine
+    from docpipe.errors import ModelNotAvailable
+    from docpipe.models import resolve_model
+    from docpipe.schemas import resolve_schema
+    from docpipe.summary import print_summary
+
+    console = Console()
+    err = Console(stderr=True)
+    if budget not in BUDGETS:
+        err.print(f"[red]--budget must be one of {BUDGETS}, got {budget}[/red]")
+        raise typer.Exit(2)
+    try:
+        resolve_schema(schema)
+        config = RunConfig(
+            input=input, out=out, schema_name=schema, model=model, budget=budget,
+            batch_size=batch_size, max_pages=max_pages, max_new_tokens=max_new_tokens,
+        )
+        with console.status("resolving the model"):
+            choice = resolve_model(model)
+    except (ValueError, ModelNotAvailable) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"model: [bold]{choice.spec}[/bold] ({choice.why})")
+    engine = TransformersEngine(choice, batch_size)
+    from flows.ingest import ingest
+
+    progress = BarProgress(console)
+    try:
+        result = ingest(config, engine=engine, progress=progress)
+    except ModelNotAvailable as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        progress.stop()
+    print_summary(console, result)
+
+
+@app.command()
+def show(
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run")],
+    table: Annotated[str, typer.Argument(help="A schema name (latest record per document) or documents, pages, generations, errors, runs")],
+    limit: Annotated[int, typer.Option(help="Rows to show")] = 20,
+    all_columns: Annotated[bool, typer.Option(help="Show every column, not the main ones")] = False,
+) -> None:
+    """Print a table of OUT (for a schema: the latest record per document)."""
+    from docpipe.summary import brief_columns, print_frame
+    from docpipe.tables import FIXED, read_table
+
+    frame = read_table(out, table)
+    if frame.empty:
+        schemas = sorted(p.name for p in (out / "records").glob("*") if p.is_dir())
+        known = ", ".join([*FIXED, *schemas])
+        Console(stderr=True).print(f"[yellow]no rows in {table!r} under {out}; tables there: {known}[/yellow]")
+        raise typer.Exit(1)
+    shown = frame if all_columns else frame[brief_columns(table, frame)]
+    print_frame(Console(), shown, title=f"{table} ({len(frame)} rows)", limit=limit)
+
+
+@app.command()
+def schemas() -> None:
+    """List the schemas in schemas/ with their fields."""
+    from docpipe.schemas import available_schemas, resolve_schema
+
+    console = Console()
+    for name in available_schemas():
+        spec = resolve_schema(name)
+        console.print(f"[bold]{spec.key}[/bold]: " + ", ".join(f.name for f in spec.fields))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Engines turn ModelRequests into RawGenerations; the pipeline only knows `Engine`."""

@@ -1,0 +1,115 @@
+"""Gemma 4 through transformers: AutoProcessor + AutoModelForImageTextToText, batched generate.
+
+bf16 on a GPU, float32 on CPU; left padding; one processor call per batch with the batch's visual
+budget as `max_soft_tokens`; every processor output (including `mm_token_type_ids`, without which
+the larger Gemma 4 models lose bidirectional attention among image tokens) goes to `generate`.
+The model is loaded on the first `generate`, not when the engine is made.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Any
+
+from docpipe.models import ModelChoice
+from docpipe.types import ModelRequest, RawGeneration
+
+
+class TransformersEngine:
+    def __init__(self, choice: ModelChoice, batch_size: int = 8, device: str | None = None):
+        self.choice = choice
+        self.name = choice.spec
+        self.batch_size = max(1, batch_size)
+        self._device = device
+        self._model: Any = None
+        self._processor: Any = None
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        import torch
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        local = self.choice.local_files_only
+        self._processor = AutoProcessor.from_pretrained(self.choice.path, local_files_only=local)
+        self._processor.tokenizer.padding_side = "left"
+        model = AutoModelForImageTextToText.from_pretrained(
+            self.choice.path, dtype=dtype, local_files_only=local
+        )
+        self._model = model.to(device).eval()
+        self._device = device
+        config = self._model.generation_config
+        stops = config.eos_token_id if config.eos_token_id is not None else []
+        self._stop_ids = set(stops if isinstance(stops, list) else [stops])
+
+    def generate(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
+        self._load()
+        results: dict[int, RawGeneration] = {}
+        order = sorted(range(len(requests)), key=lambda i: (requests[i].budget, len(requests[i].images)))
+        for _, group in groupby(order, key=lambda i: requests[i].budget):
+            indices = list(group)
+            for start in range(0, len(indices), self.batch_size):
+                batch = indices[start : start + self.batch_size]
+                for index, generation in zip(batch, self._generate_safely([requests[i] for i in batch])):
+                    results[index] = generation
+        return [results[i] for i in range(len(requests))]
+
+    def _generate_safely(self, batch: list[ModelRequest]) -> list[RawGeneration]:
+        """A failing batch is retried one request at a time, so one bad request fails alone."""
+        try:
+            return self._generate_batch(batch)
+        except Exception as exc:  # noqa: BLE001 - reported per request, never raised
+            if len(batch) == 1:
+                return [
+                    RawGeneration(batch[0].doc_id, "", 0, 0, "error", 0.0, error=f"{type(exc).__name__}: {exc}")
+                ]
+            self._free_memory()
+            return [g for request in batch for g in self._generate_safely([request])]
+
+    def _free_memory(self) -> None:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def _generate_batch(self, batch: list[ModelRequest]) -> list[RawGeneration]:
+        import torch
+
+        processor = self._processor
+        messages = [
+            [{"role": "user", "content": [{"type": "image"}] * len(r.images) + [{"type": "text", "text": r.prompt}]}]
+            for r in batch
+        ]
+        texts = [processor.apply_chat_template(m, add_generation_prompt=True, tokenize=False) for m in messages]
+        inputs = processor(
+            text=texts, images=[list(r.images) for r in batch], padding=True,
+            return_tensors="pt", max_soft_tokens=batch[0].budget,
+        ).to(self._device)
+        if "pixel_values" in inputs:
+            inputs["pixel_values"] = inputs["pixel_values"].to(self._model.dtype)
+        started = time.perf_counter()
+        with torch.inference_mode():
+            output = self._model.generate(
+                **inputs, max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=False
+            )
+        seconds = (time.perf_counter() - started) / len(batch)
+        prompt_length = inputs["input_ids"].shape[1]
+        prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
+        generations = []
+        for row, request in enumerate(batch):
+            new = output[row, prompt_length:].tolist()
+            stop = next((i for i, token in enumerate(new) if token in self._stop_ids), None)
+            kept = new[:stop] if stop is not None else new[: request.max_new_tokens]
+            text = processor.tokenizer.decode(kept, skip_special_tokens=True)
+            generations.append(
+                RawGeneration(
+                    request.doc_id, text, int(prompt_tokens[row]),
+                    len(kept) + (1 if stop is not None else 0),
+                    "stop" if stop is not None else "length", seconds,
+                )
+            )
+        return generations

@@ -1,0 +1,39 @@
+"""Failure categories and the exception that carries one.
+
+Every failure that reaches a table has a category from `Category`, so users can group and filter
+failures. A category is terminal when retrying the same work cannot help (a corrupt file stays
+corrupt); transient failures (a model crash, running out of memory) are retried by the next run.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    CORRUPT = "corrupt"  # the file cannot be parsed as what its bytes claim to be
+    ENCRYPTED = "encrypted"  # a password is needed to open it
+    EMPTY = "empty"  # zero bytes or zero pages
+    UNSUPPORTED = "unsupported"  # not a PDF, PNG, JPEG or TIFF
+    TOO_LARGE = "too_large"  # beyond a configured limit (pages, pixels)
+    RENDER_ERROR = "render_error"  # the file opened but a page could not be rendered
+    MODEL_ERROR = "model_error"  # the engine failed on this request (transient)
+    INVALID_OUTPUT = "invalid_output"  # the model answered, but not in the schema's shape
+    TRUNCATED = "truncated"  # the answer hit the token limit before it ended
+    DUPLICATE = "duplicate"  # same bytes as another file of the run, processed once there
+
+
+TRANSIENT = frozenset({Category.MODEL_ERROR})
+
+
+class DocpipeError(Exception):
+    """An expected failure with a category and a message a person understands."""
+
+    def __init__(self, category: Category, message: str):
+        super().__init__(message)
+        self.category = Category(category)
+        self.message = message
+
+
+class ModelNotAvailable(Exception):
+    """The requested model's weights are neither cached nor reachable; the message says what to do."""

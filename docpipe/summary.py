@@ -1,0 +1,68 @@
+"""Tables for people: the end-of-run summary and `docpipe show`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+
+def print_summary(console: Console, result: Any) -> None:
+    stats = result.stats
+    table = Table(title=f"run {result.run_id}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("documents found", str(stats.found))
+    table.add_row("already done (skipped)", str(stats.already_done))
+    table.add_row("processed now", str(stats.processed))
+    for status in ("ok", "partial", "failed", "skipped"):
+        table.add_row(f"  {status}", str(stats.statuses.get(status, 0)))
+    table.add_row("pages", str(stats.pages))
+    table.add_row("records (valid / all)", f"{stats.records_valid} / {stats.records}")
+    for category, count in sorted(stats.categories.items()):
+        table.add_row(f"  failures: {category}", str(count))
+    table.add_row("seconds", f"{stats.seconds:.1f}")
+    table.add_row("pages / s", f"{stats.pages_per_second:.2f}")
+    console.print(table)
+    console.print(f"tables in [bold]{result.out}[/bold]; try `docpipe show {result.out} documents`")
+
+
+# the columns `docpipe show` leads with; --all-columns shows every column
+_BRIEF = {
+    "documents": ["source_path", "kind", "pages", "status", "error_category", "error_message"],
+    "pages": ["doc_id", "page_no", "width_pt", "height_pt", "rotation", "render_width", "render_height", "soft_tokens", "status"],
+    "generations": ["doc_id", "model", "budget", "output_tokens", "finish_reason", "text"],
+    "errors": ["source_path", "page_no", "stage", "category", "message"],
+    "runs": ["run_id", "status", "schema", "model", "documents_found", "documents_processed", "documents_failed", "pages", "pages_per_second"],
+}
+_RECORD_HIDDEN = {"work_key", "run_id", "schema_version", "model", "budget", "extracted_at"}
+
+
+def brief_columns(table: str, frame: pd.DataFrame) -> list[str]:
+    if table in _BRIEF:
+        return [c for c in _BRIEF[table] if c in frame.columns]
+    return [c for c in frame.columns if c not in _RECORD_HIDDEN]
+
+
+def print_frame(console: Console, frame: pd.DataFrame, title: str, limit: int = 20) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        name = str(column)
+        table.add_column(name, overflow="ellipsis", no_wrap=True, min_width=min(len(name), 10), max_width=32)
+    for _, row in frame.head(limit).iterrows():
+        table.add_row(*(_cell(column, v) for column, v in row.items()))
+    console.print(table)
+    if len(frame) > limit:
+        console.print(f"... {len(frame) - limit} more rows (--limit)")
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if column == "doc_id":
+        return str(value)[:12]
+    if column == "source_path":
+        return str(value).rsplit("/", 1)[-1]
+    return " ".join(str(value).split())

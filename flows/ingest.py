@@ -1,0 +1,81 @@
+"""The ingest flow: discover -> plan -> (render -> infer -> write) per chunk, as Prefect tasks.
+
+Run it from the CLI (`docpipe run`), from Python (`ingest(RunConfig(...))`), or schedule it with
+`ingest.serve(cron=...)`. Without PREFECT_API_URL, Prefect starts a temporary local server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from docpipe import pipeline
+from docpipe.config import RunConfig
+from docpipe.discover import discover
+from docpipe.engines.transformers_engine import TransformersEngine
+from docpipe.models import resolve_model
+from docpipe.progress import NoProgress, Progress
+from docpipe.schemas import resolve_schema
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    out: Path
+    stats: pipeline.RunStats
+
+
+@task(name="discover", cache_policy=NO_CACHE)
+def discover_task(root: Path):
+    return discover(root)
+
+
+@task(name="plan", cache_policy=NO_CACHE)
+def plan_task(run: pipeline.Run, documents):
+    return pipeline.plan(run, documents)
+
+
+@task(name="render", cache_policy=NO_CACHE)
+def render_task(run: pipeline.Run, items):
+    return pipeline.render(run, items)
+
+
+@task(name="infer", cache_policy=NO_CACHE)
+def infer_task(engine: Any, requests):
+    return pipeline.infer(engine, requests)
+
+
+@task(name="write", cache_policy=NO_CACHE)
+def write_task(run, items, rendered, requests, generations, stats):
+    pipeline.write_chunk(run, items, rendered, requests, generations, stats)
+
+
+@flow(name="docpipe-ingest", log_prints=False)
+def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> RunResult:
+    """Process every new document under `config.input` into the tables under `config.out`."""
+    reporter: Progress = progress or NoProgress()
+    schema = resolve_schema(config.schema_name, config.schema_dir)
+    if engine is None:
+        engine = TransformersEngine(resolve_model(config.model), config.batch_size)
+    run = pipeline.start_run(config, schema, engine.name)
+    documents = discover_task(config.input)
+    pending, already_done = plan_task(run, documents)
+    stats = pipeline.RunStats(found=len(documents), already_done=already_done)
+    reporter.begin(len(pending))
+    try:
+        for start in range(0, len(pending), config.batch_size):
+            chunk = pending[start : start + config.batch_size]
+            rendered = render_task(run, chunk)
+            requests = pipeline.build_requests(run, rendered)
+            generations = infer_task(engine, requests)
+            write_task(run, chunk, rendered, requests, generations, stats)
+            reporter.advance(len(chunk), sum(len(d.usable_pages) for d in rendered))
+    except BaseException:
+        pipeline.finish_run(run, stats, "failed")
+        raise
+    pipeline.finish_run(run, stats, "completed")
+    return RunResult(run.run_id, config.out, stats)
