@@ -47,6 +47,10 @@ def render_document(source: SourceDocument, budget: int, max_pages: int) -> Rend
 
 
 def _open_pdf(source: SourceDocument) -> pymupdf.Document:
+    # MuPDF prints repair notes to stderr; keep them (mupdf_warnings) instead of printing them
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    pymupdf.TOOLS.mupdf_warnings(reset=True)
     try:
         doc = pymupdf.open(source.path, filetype="pdf")
     except (pymupdf.FileDataError, pymupdf.EmptyFileError, RuntimeError, ValueError) as exc:
@@ -54,6 +58,14 @@ def _open_pdf(source: SourceDocument) -> pymupdf.Document:
     if doc.needs_pass and not doc.authenticate(""):
         doc.close()
         raise DocpipeError(Category.ENCRYPTED, "the PDF is encrypted and needs a password")
+    if doc.page_count == 0:
+        notes = pymupdf.TOOLS.mupdf_warnings(reset=True).strip()
+        damaged = doc.is_repaired or notes
+        doc.close()
+        if damaged:
+            first = notes.splitlines()[0] if notes else "broken cross-reference table"
+            raise DocpipeError(Category.CORRUPT, f"the PDF is damaged and no page could be recovered ({first})")
+        raise DocpipeError(Category.EMPTY, "the PDF has no pages")
     return doc
 
 

@@ -1,0 +1,34 @@
+"""Inputs are recognised by content, hashed, and none is dropped."""
+
+from __future__ import annotations
+
+import hashlib
+
+from PIL import Image
+
+from docpipe.discover import discover
+
+
+def test_kinds_come_from_content_not_extension(tmp_path):
+    Image.new("RGB", (10, 10)).save(tmp_path / "looks_like.pdf", format="PNG")
+    Image.new("RGB", (10, 10)).save(tmp_path / "photo.txt", format="JPEG")
+    (tmp_path / "real.bin").write_bytes(b"junk before the header\n%PDF-1.7\n...")
+    (tmp_path / "notes.pdf").write_text("just text")
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "sub").mkdir()
+    Image.new("RGB", (10, 10)).save(tmp_path / "sub" / "scan.tiff", format="TIFF")
+    (tmp_path / ".hidden.pdf").write_bytes(b"%PDF-1.4")
+    kinds = {d.path.name: d.kind for d in discover(tmp_path)}
+    assert kinds == {
+        "looks_like.pdf": "png", "photo.txt": "jpeg", "real.bin": "pdf", "notes.pdf": "unknown",
+        "empty.png": "empty", "scan.tiff": "tiff",
+    }
+
+
+def test_doc_id_is_the_sha256_of_the_bytes(tmp_path):
+    data = b"%PDF-1.4 something"
+    (tmp_path / "a.pdf").write_bytes(data)
+    (tmp_path / "copy.pdf").write_bytes(data)
+    docs = discover(tmp_path)
+    assert {d.doc_id for d in docs} == {hashlib.sha256(data).hexdigest()}
+    assert [d.size_bytes for d in docs] == [len(data), len(data)]

@@ -1,0 +1,119 @@
+"""Each schema's JSON schema, pydantic validator and Arrow schema describe the same record."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import jsonschema
+import pyarrow as pa
+import pytest
+
+from docpipe.schemas import FieldSpec, available_schemas, resolve_schema
+from docpipe.tables import records_schema
+
+SCHEMAS = available_schemas()
+
+# kind -> (JSON types allowed besides null, Arrow type, an example value as JSON, its typed value)
+EXPECTED = {
+    "text": ({"string"}, pa.string(), "ACME-1", "ACME-1"),
+    "integer": ({"integer"}, pa.int64(), 7, 7),
+    "number": ({"number"}, pa.float64(), 2.5, 2.5),
+    "money": ({"number"}, pa.float64(), 1234.56, 1234.56),
+    "date": ({"string"}, pa.date32(), "2026-03-04", dt.date(2026, 3, 4)),
+}
+
+
+def test_the_three_schemas_ship():
+    assert {"invoice", "receipt", "form"} <= set(SCHEMAS)
+
+
+def _example(fields: tuple[FieldSpec, ...]) -> tuple[dict, dict]:
+    """A JSON answer using every field, and the typed record it must become."""
+    answer, typed = {}, {}
+    for f in fields:
+        if f.kind == "list":
+            item, typed_item = _example(f.fields)
+            answer[f.name], typed[f.name] = [item, item], [typed_item, typed_item]
+        elif f.kind == "enum":
+            answer[f.name] = typed[f.name] = f.values[-1]
+        else:
+            answer[f.name], typed[f.name] = EXPECTED[f.kind][2], EXPECTED[f.kind][3]
+    return answer, typed
+
+
+def _check_agreement(fields, json_props, arrow_struct_fields):
+    assert list(json_props) == [f.name for f in fields] == [a.name for a in arrow_struct_fields]
+    for f, arrow_field in zip(fields, arrow_struct_fields):
+        prop = json_props[f.name]
+        if f.kind == "list":
+            assert prop["type"] == ["array", "null"]
+            assert pa.types.is_list(arrow_field.type)
+            struct = arrow_field.type.value_type
+            _check_agreement(f.fields, prop["items"]["properties"], list(struct))
+        elif f.kind == "enum":
+            assert prop["enum"] == [*f.values, None]
+            assert arrow_field.type == pa.string()
+        else:
+            json_types, arrow_type, _, _ = EXPECTED[f.kind]
+            assert set(prop["type"]) == json_types | {"null"}
+            assert arrow_field.type == arrow_type
+            if f.kind == "date":
+                assert prop["format"] == "date"
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_json_schema_and_arrow_schema_agree(name):
+    schema = resolve_schema(name)
+    json_schema = schema.json_schema()
+    jsonschema.Draft202012Validator.check_schema(json_schema)
+    assert json_schema["required"] == [f.name for f in schema.fields]
+    assert json_schema["additionalProperties"] is False
+    _check_agreement(schema.fields, json_schema["properties"], schema.arrow_fields())
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_an_answer_valid_for_the_json_schema_types_into_the_arrow_schema(name):
+    schema = resolve_schema(name)
+    answer, typed = _example(schema.fields)
+    jsonschema.Draft202012Validator(
+        schema.json_schema(), format_checker=jsonschema.FormatChecker()
+    ).validate(answer)
+    record = schema.model.model_validate(answer).model_dump()
+    assert record == typed
+    meta = {"doc_id": "d", "work_key": "k", "run_id": "r", "schema_version": 1, "model": "m",
+            "budget": 280, "valid": True, "extracted_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}
+    table = pa.Table.from_pylist([meta | record], schema=records_schema(schema))
+    assert table.to_pylist()[0] == meta | record
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_all_null_answer_is_valid_everywhere(name):
+    schema = resolve_schema(name)
+    answer = {f.name: None for f in schema.fields}
+    jsonschema.Draft202012Validator(schema.json_schema()).validate(answer)
+    assert schema.model.model_validate(answer).model_dump() == answer
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_prompt_names_every_field(name):
+    schema = resolve_schema(name)
+    prompt = schema.prompt()
+    def names(fields):
+        for f in fields:
+            yield f.name
+            yield from names(f.fields)
+    for field_name in names(schema.fields):
+        assert field_name in prompt
+    assert "JSON" in prompt
+
+
+def test_unknown_schema_names_the_known_ones():
+    with pytest.raises(ValueError, match="known schemas are .*invoice"):
+        resolve_schema("no-such-schema")
+
+
+def test_bad_schema_definition_is_refused(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nfields:\n  amount: {kind: currency}\n")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        resolve_schema(str(bad))
