@@ -21,8 +21,10 @@ def print_summary(console: Console, result: Any) -> None:
         table.add_row(f"  {status}", str(stats.statuses.get(status, 0)))
     table.add_row("pages", str(stats.pages))
     table.add_row("records (valid / all)", f"{stats.records_valid} / {stats.records}")
+    if stats.categories:
+        table.add_row("not ok, by category", "")
     for category, count in sorted(stats.categories.items()):
-        table.add_row(f"  failures: {category}", str(count))
+        table.add_row(f"  {category}", str(count))
     table.add_row("seconds", f"{stats.seconds:.1f}")
     table.add_row("pages / s", f"{stats.pages_per_second:.2f}")
     console.print(table)
