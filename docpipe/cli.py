@@ -45,7 +45,11 @@ def run(
     schema: Annotated[str, typer.Option(help="Schema name in schemas/, or a path to a schema YAML")] = "invoice",
     out: Annotated[Path, typer.Option(help="Folder for the Parquet tables")] = Path("out"),
     model: Annotated[str | None, typer.Option(help="Hub id, local checkpoint folder, or 'tiny-random' (offline smoke test; answers are noise). Default: chosen by hardware")] = None,
-    budget: Annotated[int, typer.Option(help=f"Visual tokens per page: one of {BUDGETS}")] = 280,
+    budget: Annotated[str | None, typer.Option(help=f"Visual tokens per page: one of {BUDGETS}, or 'auto' (read at a low budget, read again higher when unsure). Default: the schema's")] = None,
+    confidence_threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="auto budget: read again when the least certain field is below this")] = 0.5,
+    pages_per_request: Annotated[int, typer.Option(min=1, help="Documents with more pages are read page by page and merged")] = 4,
+    constrained: Annotated[bool, typer.Option(help="Constrain answers to the schema's JSON shape")] = True,
+    max_text_length: Annotated[int | None, typer.Option(min=1, help="Cap on every text value's length (the schemas set their own)")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Documents per generate call")] = 8,
     max_pages: Annotated[int, typer.Option(min=1, help="Pages per document sent to the model; later pages are recorded as skipped")] = 16,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Token limit of one answer")] = 1024,
@@ -62,14 +66,17 @@ def run(
 
     console = Console()
     err = Console(stderr=True)
-    if budget not in BUDGETS:
-        err.print(f"[red]--budget must be one of {BUDGETS}, got {budget}[/red]")
+    if budget is not None and budget != "auto" and not (budget.isdigit() and int(budget) in BUDGETS):
+        err.print(f"[red]error:[/red] --budget must be one of {BUDGETS} or auto, got {budget}")
         raise typer.Exit(2)
     try:
         resolve_schema(schema)
         config = RunConfig(
-            input=input, out=out, schema_name=schema, model=model, budget=budget,
-            batch_size=batch_size, max_pages=max_pages, max_new_tokens=max_new_tokens,
+            input=input, out=out, schema_name=schema, model=model,
+            budget=int(budget) if budget and budget.isdigit() else budget,
+            confidence_threshold=confidence_threshold, pages_per_request=pages_per_request,
+            constrained=constrained, max_text_length=max_text_length, batch_size=batch_size, max_pages=max_pages,
+            max_new_tokens=max_new_tokens,
         )
         with console.status("resolving the model"):
             choice = resolve_model(model)
@@ -110,6 +117,31 @@ def show(
         raise typer.Exit(1)
     shown = frame if all_columns else frame[brief_columns(table, frame)]
     print_frame(Console(), shown, title=f"{table} ({len(frame)} rows)", limit=limit)
+
+
+@app.command()
+def revalidate(
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of earlier runs")],
+) -> None:
+    """Rebuild the records of OUT from its stored answers, with the current schemas (no model)."""
+    from rich.table import Table
+
+    from docpipe.revalidate import revalidate as rebuild
+
+    try:
+        result = rebuild(out)
+    except ValueError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    table = Table(title="records rebuilt from stored answers", title_justify="left")
+    table.add_column("schema")
+    table.add_column("records", justify="right")
+    table.add_column("valid", justify="right")
+    for name, count in result.records.items():
+        table.add_row(name, str(count), str(result.valid[name]))
+    console = Console()
+    console.print(table)
+    console.print(f"appended as run {result.run_id}; readers now see these records as the latest")
 
 
 @app.command()

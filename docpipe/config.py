@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from docpipe.budget import BUDGETS
+from docpipe.budget_policy import BudgetPolicy
 
-PROMPT_VERSION = "1"  # bump when prompts change in a way that should reprocess documents
+PROMPT_VERSION = "2"  # 2: typed values transcribed as printed
+DEFAULT_BUDGET = 280  # bump when prompts change in a way that should reprocess documents
 
 
 class RunConfig(BaseModel):
@@ -20,21 +23,34 @@ class RunConfig(BaseModel):
     schema_name: str = "invoice"
     schema_dir: Path | None = None
     model: str | None = None  # hub id, local folder or "tiny-random"; None: chosen by hardware
-    budget: int = 280
-    max_pages: int = Field(default=16, ge=1)  # pages per document sent to the model
+    budget: int | Literal["auto"] | None = None  # None: the schema's default budget
+    auto_start: int = 140  # auto: the first budget
+    auto_ceiling: int = 1120  # auto: the highest budget
+    confidence_threshold: float = Field(default=0.5, ge=0.0, le=1.0)  # auto: escalate below this
+    max_pages: int = Field(default=16, ge=1)  # pages per document read; later pages are skipped
+    pages_per_request: int = Field(default=4, ge=1)  # more pages: one request per page, merged
     max_new_tokens: int = Field(default=1024, ge=1)
     batch_size: int = Field(default=8, ge=1)
+    constrained: bool = True  # constrain answers to the schema's JSON schema
+    max_text_length: int | None = Field(default=None, ge=1)  # caps every text field's length
     prompt_version: str = PROMPT_VERSION
 
-    @field_validator("budget")
+    @field_validator("budget", "auto_start", "auto_ceiling")
     @classmethod
-    def _known_budget(cls, value: int) -> int:
-        if value not in BUDGETS:
-            raise ValueError(f"budget must be one of {BUDGETS}")
+    def _known_budget(cls, value: int | str | None) -> int | str | None:
+        if value not in (None, "auto") and value not in BUDGETS:
+            raise ValueError(f"budget must be one of {BUDGETS} or 'auto'")
         return value
 
+    def policy(self, schema_budget: int | None) -> BudgetPolicy:
+        if self.budget == "auto":
+            return BudgetPolicy.auto(self.auto_start, self.auto_ceiling, self.confidence_threshold)
+        return BudgetPolicy.fixed(self.budget or schema_budget or DEFAULT_BUDGET)
 
-def work_key(doc_id: str, schema_key: str, model: str, budget: int, prompt_version: str) -> str:
-    """What makes a piece of work the same work: content, schema version, model, budget, prompt."""
-    text = "|".join([doc_id, schema_key, model, str(budget), prompt_version])
+
+def work_key(doc_id: str, schema_key: str, model: str, policy_key: str, prompt_version: str,
+             constrained: bool = True) -> str:
+    """What makes a piece of work the same work: content, schema version, model, budget policy,
+    prompt version, and whether answers are constrained."""
+    text = "|".join([doc_id, schema_key, model, policy_key, prompt_version, str(constrained)])
     return hashlib.sha256(text.encode()).hexdigest()[:32]

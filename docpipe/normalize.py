@@ -11,6 +11,8 @@ import re
 
 from dateutil import parser as dateparser
 
+from docpipe.patterns import INTEGER
+
 _CURRENCY = re.compile(r"[A-Z]{3}|[$€£¥₹₩₽₺₫฿₱₪]|RM|Rp|kr|zł", re.UNICODE)
 _EMPTY = {"", "-", "n/a", "na", "none", "null"}
 
@@ -20,7 +22,7 @@ def _blank(value: object) -> bool:
 
 
 def parse_number(value: object) -> float | None:
-    """A decimal number from a JSON number or a string with thousands separators."""
+    """A decimal number from a JSON number or a printed one: '1,234.5', '1.234,5', '(12)', '5-'."""
     if _blank(value):
         return None
     if isinstance(value, bool):
@@ -30,19 +32,22 @@ def parse_number(value: object) -> float | None:
     if not isinstance(value, str):
         raise ValueError(f"expected a number, got {type(value).__name__}")
     text = value.strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
-    negative = text.startswith("(") and text.endswith(")") or text.endswith("-")
-    text = text.strip("()").rstrip("-")
+    negative = False
     if text.startswith("-"):
         negative, text = True, text[1:]
-    if not re.fullmatch(r"[\d.,]+", text or "x"):
+    if text.endswith("-"):
+        negative, text = True, text[:-1]
+    if text.startswith("(") and text.endswith(")"):
+        negative = True
+    text = text.strip("()")
+    if not re.fullmatch(r"[0-9][0-9.,]*", text):
         raise ValueError(f"not a number: {value!r}")
-    text = _decimal_point(text)
-    number = float(text)
+    number = float(_decimal_point(text))
     return -number if negative else number
 
 
 def _decimal_point(text: str) -> str:
-    """Decide which of ',' and '.' is the decimal mark, drop the other, return a float literal.
+    """Decide which of ',' and '.' is the decimal mark; return a plain float literal.
 
     Both present: the later one is the decimal mark ("1,234.56", "1.234,56"). Only commas: one
     comma not followed by exactly three digits is a decimal comma ("12,50"), otherwise commas
@@ -51,15 +56,14 @@ def _decimal_point(text: str) -> str:
     """
     last_dot, last_comma = text.rfind("."), text.rfind(",")
     if last_dot >= 0 and last_comma >= 0:
-        decimal = "." if last_dot > last_comma else ","
+        mark = max(last_dot, last_comma)
     elif last_comma >= 0:
-        decimal = "," if text.count(",") == 1 and len(text) - last_comma - 1 != 3 else None
+        mark = last_comma if text.count(",") == 1 and len(text) - last_comma - 1 != 3 else -1
     else:
-        decimal = "." if text.count(".") == 1 else None
-    grouping = {".": ",", ",": ".", None: ".,"}[decimal]
-    for char in grouping:
-        text = text.replace(char, "")
-    return text.replace(",", ".")
+        mark = last_dot if text.count(".") == 1 else -1
+    if mark < 0:
+        return text.replace(".", "").replace(",", "")
+    return text[:mark].replace(".", "").replace(",", "") + "." + text[mark + 1 :]
 
 
 def parse_money(value: object) -> float | None:
@@ -70,12 +74,49 @@ def parse_money(value: object) -> float | None:
 
 
 def parse_integer(value: object) -> int | None:
+    """A whole number; separators between groups of three digits group thousands ('1.234')."""
+    if isinstance(value, str) and re.fullmatch(INTEGER, value.strip()):
+        return int(re.sub(r"[,. ']", "", value.strip()))
     number = parse_number(value)
     if number is None:
         return None
     if number != int(number):
         raise ValueError(f"not a whole number: {value!r}")
     return int(number)
+
+
+_NUMERIC_DATE = re.compile(r"([0-9]{1,4})[./-]([0-9]{1,2})[./-]([0-9]{1,4})")
+_MONTH_NUMBER = {
+    name: number
+    for number, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1)
+    for name in names
+}
+_NAMED_DATE = re.compile(
+    r"(?:([0-9]{1,2})(?:st|nd|rd|th)?[ -]([A-Za-z]+)\.?[ ,-]{1,2}([0-9]{2,4})"
+    r"|([A-Za-z]+)\.? ([0-9]{1,2})(?:st|nd|rd|th)?,? ([0-9]{4}))"
+)
+
+
+def _year(text: str) -> int:
+    """Four digits as they are; two digits in 2000-2069 or 1970-1999."""
+    year = int(text)
+    if len(text) <= 2:
+        year += 2000 if year < 70 else 1900
+    return year
+
+
+def _numeric_date(a: str, b: str, c: str) -> dt.date:
+    """Y-M-D when the first part has four digits; otherwise day first, month first if that fails."""
+    if len(a) == 4:
+        return dt.date(int(a), int(b), int(c))
+    year = _year(c)
+    try:
+        return dt.date(year, int(b), int(a))
+    except ValueError:
+        return dt.date(year, int(a), int(b))
 
 
 def parse_date(value: object) -> dt.date | None:
@@ -89,9 +130,14 @@ def parse_date(value: object) -> dt.date | None:
     if not isinstance(value, str):
         raise ValueError(f"expected a date string, got {type(value).__name__}")
     text = value.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return dt.date.fromisoformat(text)
     try:
-        return dateparser.parse(text, dayfirst=not re.match(r"\d{4}", text)).date()
+        if match := _NUMERIC_DATE.fullmatch(text):
+            return _numeric_date(*match.groups())
+        if match := _NAMED_DATE.fullmatch(text):
+            day, month, year, month2, day2, year2 = match.groups()
+            name = (month or month2).lower()
+            if name in _MONTH_NUMBER:
+                return dt.date(_year(year or year2), _MONTH_NUMBER[name], int(day or day2))
+        return dateparser.parse(text, dayfirst=not re.match(r"[0-9]{4}", text)).date()
     except (ValueError, OverflowError) as exc:
         raise ValueError(f"not a date: {value!r}") from exc

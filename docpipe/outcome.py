@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docpipe.errors import Category
-from docpipe.types import ExtractedRecord, RawGeneration, RenderedDocument, SourceDocument
+from docpipe.records import record_columns
+from docpipe.schemas import Schema
+from docpipe.types import ExtractedRecord, ModelRequest, RawGeneration, RenderedDocument, SourceDocument
 
 
 @dataclass
@@ -22,24 +24,33 @@ class Rows:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """One reading of a document at one budget."""
+
+    budget: int
+    rendered: RenderedDocument
+    requests: tuple[ModelRequest, ...] = ()
+    generations: tuple[RawGeneration, ...] = ()
+    record: ExtractedRecord | None = None
+
+
+@dataclass(frozen=True)
 class DocContext:
     run_id: str
     work_key: str
-    schema_name: str
-    schema_version: int
+    schema: Schema
     model: str
-    budget: int
     prompt_version: str
     now: dt.datetime
 
 
 def document_row(ctx: DocContext, source: SourceDocument, pages: int, status: str,
-                 category: str | None, message: str | None, render_s: float = 0.0,
-                 infer_s: float = 0.0) -> dict[str, Any]:
+                 category: str | None, message: str | None, budget: int | None = None,
+                 render_s: float = 0.0, infer_s: float = 0.0) -> dict[str, Any]:
     return {
         "doc_id": source.doc_id, "work_key": ctx.work_key, "run_id": ctx.run_id,
         "source_path": str(source.path), "size_bytes": source.size_bytes, "kind": source.kind,
-        "pages": pages, "schema": ctx.schema_name, "status": status,
+        "pages": pages, "schema": ctx.schema.name, "status": status, "budget": budget,
         "error_category": None if category is None else str(category), "error_message": message,
         "render_seconds": render_s, "infer_seconds": infer_s, "finished_at": ctx.now,
     }
@@ -60,36 +71,43 @@ def add_duplicate(rows: Rows, ctx: DocContext, source: SourceDocument, original:
     return "skipped"
 
 
-def add_outcome(rows: Rows, ctx: DocContext, rendered: RenderedDocument, prompt: str | None,
-                generation: RawGeneration | None, record: ExtractedRecord | None) -> str:
-    """Append every row this document produces; return its status (ok/partial/failed/skipped)."""
-    source = rendered.source
+def add_outcome(rows: Rows, ctx: DocContext, attempts: list[Attempt]) -> str:
+    """Append every row this document's attempts produce; return its status."""
+    final = attempts[-1]
+    rendered, source = final.rendered, final.rendered.source
+    render_s = sum(a.rendered.render_seconds for a in attempts)
+    infer_s = sum(g.seconds for a in attempts for g in a.generations)
     if rendered.error_category is not None:
         status = "skipped" if rendered.error_category == Category.UNSUPPORTED else "failed"
         rows.documents.append(document_row(
             ctx, source, rendered.page_count, status, rendered.error_category,
-            rendered.error_message, rendered.render_seconds,
+            rendered.error_message, None, render_s,
         ))
         rows.errors.append(error_row(ctx, source, "render", rendered.error_category, rendered.error_message or ""))
         return status
 
+    for attempt in attempts:
+        rows.pages += [_page_row(ctx, page) for page in attempt.rendered.pages]
+        for request, generation in zip(attempt.requests, attempt.generations):
+            rows.generations.append(_generation_row(ctx, attempt.budget, request.prompt, generation))
+        if attempt.record is not None:
+            rows.records.append(_record_row(ctx, attempt.budget, attempt.record))
+
     page_problem: tuple[str, str] | None = None
     for page in rendered.pages:
-        rows.pages.append(_page_row(ctx, page))
         if page.status != "ok":
             category, _, message = (page.error or "render_error: ").partition(": ")
             rows.errors.append(error_row(ctx, source, "render", category, message, page.page_no))
             page_problem = page_problem or (category, f"page {page.page_no}: {message}")
 
-    if generation is None or record is None:  # no page could be rendered
+    record = final.record
+    if record is None:  # no page could be rendered
         category, message = page_problem or (Category.RENDER_ERROR, "no page could be rendered")
         rows.documents.append(document_row(
-            ctx, source, rendered.page_count, "failed", category, message, rendered.render_seconds,
+            ctx, source, rendered.page_count, "failed", category, message, final.budget, render_s,
         ))
         return "failed"
 
-    rows.generations.append(_generation_row(ctx, prompt or "", generation))
-    rows.records.append(_record_row(ctx, record))
     for where, why in record.field_errors.items():
         rows.errors.append(error_row(ctx, source, "validate", Category.INVALID_OUTPUT, f"{where}: {why}"))
     if record.field_errors:
@@ -103,8 +121,7 @@ def add_outcome(rows: Rows, ctx: DocContext, rendered: RenderedDocument, prompt:
     else:
         status, category, message = "ok", None, None
     rows.documents.append(document_row(
-        ctx, source, rendered.page_count, status, category, message,
-        rendered.render_seconds, generation.seconds,
+        ctx, source, rendered.page_count, status, category, message, final.budget, render_s, infer_s,
     ))
     return status
 
@@ -120,20 +137,29 @@ def _page_row(ctx: DocContext, page) -> dict[str, Any]:
     }
 
 
-def _generation_row(ctx: DocContext, prompt: str, generation: RawGeneration) -> dict[str, Any]:
+def _generation_row(ctx: DocContext, budget: int, prompt: str, generation: RawGeneration) -> dict[str, Any]:
     return {
         "doc_id": generation.doc_id, "work_key": ctx.work_key, "run_id": ctx.run_id,
-        "schema": ctx.schema_name, "model": ctx.model, "budget": ctx.budget,
-        "prompt_version": ctx.prompt_version, "prompt": prompt, "text": generation.text,
-        "prompt_tokens": generation.prompt_tokens, "output_tokens": generation.output_tokens,
-        "finish_reason": generation.finish_reason, "seconds": generation.seconds,
+        "schema": ctx.schema.name, "model": ctx.model, "budget": budget,
+        "prompt_version": ctx.prompt_version, "prompt": prompt,
+        "page_nos": list(generation.page_nos), "constrained": generation.constrained,
+        "text": generation.text, "prompt_tokens": generation.prompt_tokens,
+        "output_tokens": generation.output_tokens, "finish_reason": generation.finish_reason,
+        "error": generation.error, "token_logprobs": list(generation.token_logprobs),
+        "token_ends": list(generation.token_ends), "seconds": generation.seconds,
         "created_at": ctx.now,
     }
 
 
-def _record_row(ctx: DocContext, record: ExtractedRecord) -> dict[str, Any]:
+def _record_row(ctx: DocContext, budget: int, record: ExtractedRecord) -> dict[str, Any]:
+    return record_row(ctx.schema, record, ctx.work_key, ctx.run_id, ctx.model, budget, ctx.now)
+
+
+def record_row(schema: Schema, record: ExtractedRecord, work_key: str, run_id: str, model: str,
+               budget: int, now: dt.datetime) -> dict[str, Any]:
     return {
-        "doc_id": record.doc_id, "work_key": ctx.work_key, "run_id": ctx.run_id,
-        "schema_version": ctx.schema_version, "model": ctx.model, "budget": ctx.budget,
-        "valid": record.valid, "extracted_at": ctx.now, **record.values,
+        "doc_id": record.doc_id, "work_key": work_key, "run_id": run_id,
+        "schema_version": schema.version, "model": model, "budget": budget,
+        "valid": record.valid, "lowest_confidence": record.lowest_confidence, "extracted_at": now,
+        **record_columns(schema, record),
     }

@@ -1,9 +1,10 @@
 """The stages of a run as plain functions (flows/ wraps them in Prefect tasks).
 
-    discover -> plan (skip finished work) -> render -> requests -> engine -> validate -> write
+    discover -> plan (skip finished work) -> per chunk: [render -> requests -> engine ->
+    validate] at each budget of the policy -> write
 
-A chunk of documents is rendered, answered and written before the next starts, so a crash loses
-at most the chunk in flight, and a rerun skips every document whose work key is already written.
+A chunk of documents is read and written before the next starts, so a crash loses at most the
+chunk in flight, and a rerun skips every document whose work key is already written.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docpipe import tables
+from docpipe.budget_policy import BudgetPolicy
 from docpipe.config import RunConfig, work_key
 from docpipe.engines.base import Engine
 from docpipe.errors import TRANSIENT
-from docpipe.outcome import DocContext, Rows, add_duplicate, add_outcome
+from docpipe.outcome import Attempt, DocContext, Rows, add_duplicate, add_outcome
+from docpipe.records import merge_records
 from docpipe.render import render_document
 from docpipe.schemas import Schema
 from docpipe.types import ModelRequest, RawGeneration, RenderedDocument, SourceDocument
@@ -43,6 +46,7 @@ class RunStats:
     pages: int = 0
     records: int = 0
     records_valid: int = 0
+    escalations: int = 0
     statuses: Counter = field(default_factory=Counter)
     categories: Counter = field(default_factory=Counter)
     seconds: float = 0.0
@@ -58,14 +62,12 @@ class Run:
     config: RunConfig
     schema: Schema
     model: str
+    policy: BudgetPolicy
     started_at: dt.datetime
     started_clock: float
 
     def context(self, key: str) -> DocContext:
-        return DocContext(
-            self.run_id, key, self.schema.name, self.schema.version, self.model,
-            self.config.budget, self.config.prompt_version, _now(),
-        )
+        return DocContext(self.run_id, key, self.schema, self.model, self.config.prompt_version, _now())
 
 
 def _now() -> dt.datetime:
@@ -74,7 +76,7 @@ def _now() -> dt.datetime:
 
 def start_run(config: RunConfig, schema: Schema, model: str) -> Run:
     run_id = _now().strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    return Run(run_id, config, schema, model, _now(), time.perf_counter())
+    return Run(run_id, config, schema, model, config.policy(schema.budget), _now(), time.perf_counter())
 
 
 def finished_keys(out: Path) -> set[str]:
@@ -92,7 +94,10 @@ def plan(run: Run, documents: Sequence[SourceDocument]) -> tuple[list[WorkItem],
     first_path: dict[str, Path] = {}
     pending, already = [], 0
     for source in documents:
-        key = work_key(source.doc_id, run.schema.key, run.model, run.config.budget, run.config.prompt_version)
+        key = work_key(
+            source.doc_id, run.schema.key, run.model, run.policy.key, run.config.prompt_version,
+            run.config.constrained,
+        )
         if key in done:
             already += 1
             continue
@@ -101,61 +106,101 @@ def plan(run: Run, documents: Sequence[SourceDocument]) -> tuple[list[WorkItem],
     return pending, already
 
 
-def render(run: Run, items: Sequence[WorkItem]) -> list[RenderedDocument]:
-    return [
-        render_document(item.source, run.config.budget, run.config.max_pages)
-        for item in items if item.duplicate_of is None
-    ]
+def render(run: Run, items: Sequence[WorkItem], budget: int) -> list[RenderedDocument]:
+    return [render_document(item.source, budget, run.config.max_pages) for item in items]
 
 
-def build_requests(run: Run, rendered: Sequence[RenderedDocument]) -> list[ModelRequest]:
+def build_requests(run: Run, rendered: Sequence[RenderedDocument], budget: int) -> list[ModelRequest]:
+    """One request per document with all its pages, or one per page beyond `pages_per_request`."""
     prompt = run.schema.prompt()
-    return [
-        ModelRequest(
-            doc.source.doc_id, tuple(p.image for p in doc.usable_pages), prompt,
-            run.config.budget, run.config.max_new_tokens,
-        )
-        for doc in rendered if doc.usable_pages
-    ]
+    schema_json = (
+        json.dumps(run.schema.json_schema(run.config.max_text_length)) if run.config.constrained else None
+    )
+    requests = []
+    for doc in rendered:
+        pages = doc.usable_pages
+        groups = [pages] if len(pages) <= run.config.pages_per_request else [(p,) for p in pages]
+        for group in groups:
+            if group:
+                requests.append(ModelRequest(
+                    doc.source.doc_id, tuple(p.image for p in group), prompt, budget,
+                    run.config.max_new_tokens, schema_json, tuple(p.page_no for p in group),
+                ))
+    return requests
 
 
 def infer(engine: Engine, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
     return engine.generate(requests) if requests else []
 
 
-def write_chunk(run: Run, items: Sequence[WorkItem], rendered: Sequence[RenderedDocument],
-                requests: Sequence[ModelRequest], generations: Sequence[RawGeneration],
-                stats: RunStats) -> None:
-    """Validate the answers, write every table's rows for the chunk, and count the outcome."""
-    by_doc = {g.doc_id: g for g in generations}
-    prompts = {r.doc_id: r.prompt for r in requests}
-    rendered_by_doc = {d.source.doc_id: d for d in rendered}
+@dataclass
+class ChunkState:
+    """The attempts made so far for each document of a chunk."""
+
+    items: list[WorkItem]
+    attempts: dict[str, list[Attempt]] = field(default_factory=dict)  # by work key
+
+    def pending(self, run: Run) -> list[WorkItem]:
+        """Documents to read at the next budget: all at first, then those the policy escalates."""
+        todo = [i for i in self.items if i.duplicate_of is None]
+        if not self.attempts:
+            return todo
+        return [i for i in todo if i.key in self.attempts and run.policy.needs_more(self.attempts[i.key][-1].record)]
+
+    def add_round(self, run: Run, items: Sequence[WorkItem], budget: int,
+                  rendered: Sequence[RenderedDocument], requests: Sequence[ModelRequest],
+                  generations: Sequence[RawGeneration]) -> None:
+        for item, doc in zip(items, rendered):
+            pairs = [(r, g) for r, g in zip(requests, generations) if r.doc_id == doc.source.doc_id]
+            texts = {p.page_no: p.text_layer for p in doc.pages if p.text_layer}
+            parts = [validate_generation(run.schema, g, texts) for _, g in pairs]
+            record = merge_records(run.schema, parts) if parts else None
+            self.attempts.setdefault(item.key, []).append(Attempt(
+                budget, doc, tuple(r for r, _ in pairs), tuple(g for _, g in pairs), record,
+            ))
+
+
+def read_chunk(run: Run, engine: Engine, items: Sequence[WorkItem]) -> ChunkState:
+    """Every budget round for one chunk, in plain Python (the flow runs the same steps as tasks)."""
+    state = ChunkState(list(items))
+    for budget in run.policy.budgets:
+        todo = state.pending(run)
+        if not todo:
+            break
+        rendered = render(run, todo, budget)
+        requests = build_requests(run, rendered, budget)
+        state.add_round(run, todo, budget, rendered, requests, infer(engine, requests))
+    return state
+
+
+def write_chunk(run: Run, state: ChunkState, stats: RunStats) -> None:
+    """Write every table's rows for the chunk, and count the outcome."""
     rows = Rows()
-    for item in items:
+    for item in state.items:
         ctx = run.context(item.key)
         if item.duplicate_of is not None:
             status = add_duplicate(rows, ctx, item.source, str(item.duplicate_of))
         else:
-            doc = rendered_by_doc[item.source.doc_id]
-            generation = by_doc.get(doc.source.doc_id)
-            record = validate_generation(run.schema, generation) if generation else None
-            status = add_outcome(rows, ctx, doc, prompts.get(doc.source.doc_id), generation, record)
-            stats.pages += len(doc.usable_pages)
-            if record is not None:
+            attempts = state.attempts[item.key]
+            status = add_outcome(rows, ctx, attempts)
+            stats.pages += sum(len(a.rendered.usable_pages) for a in attempts)
+            stats.escalations += int(len(attempts) > 1)
+            final = attempts[-1].record
+            if final is not None:
                 stats.records += 1
-                stats.records_valid += int(record.valid)
+                stats.records_valid += int(final.valid)
         stats.processed += 1
         stats.statuses[status] += 1
         category = rows.documents[-1]["error_category"]
         if category:
             stats.categories[category] += 1
-    tag = run.run_id
-    tables.write_rows(run.config.out, "pages", rows.pages, tables.PAGES, tag)
-    tables.write_rows(run.config.out, "generations", rows.generations, tables.GENERATIONS, tag)
-    tables.write_rows(run.config.out, run.schema.name, rows.records, tables.records_schema(run.schema), tag)
-    tables.write_rows(run.config.out, "errors", rows.errors, tables.ERRORS, tag)
+    tag, out = run.run_id, run.config.out
+    tables.write_rows(out, "pages", rows.pages, tables.PAGES, tag)
+    tables.write_rows(out, "generations", rows.generations, tables.GENERATIONS, tag)
+    tables.write_rows(out, run.schema.name, rows.records, tables.records_schema(run.schema), tag)
+    tables.write_rows(out, "errors", rows.errors, tables.ERRORS, tag)
     # documents last: a document counts as done only once everything else about it is on disk
-    tables.write_rows(run.config.out, "documents", rows.documents, tables.DOCUMENTS, tag)
+    tables.write_rows(out, "documents", rows.documents, tables.DOCUMENTS, tag)
 
 
 def finish_run(run: Run, stats: RunStats, status: str) -> None:
@@ -165,13 +210,14 @@ def finish_run(run: Run, stats: RunStats, status: str) -> None:
     row = {
         "run_id": run.run_id, "started_at": run.started_at, "finished_at": _now(),
         "status": status, "input_path": str(run.config.input), "schema": run.schema.key,
-        "model": run.model, "budget": run.config.budget,
+        "model": run.model, "budget_policy": run.policy.key,
         "config_json": json.dumps(run.config.model_dump(mode="json"), sort_keys=True),
         "documents_found": stats.found, "documents_already_done": stats.already_done,
         "documents_processed": stats.processed,
         "documents_ok": stats.statuses["ok"] + stats.statuses["partial"],
         "documents_failed": stats.statuses["failed"], "pages": stats.pages,
         "records": stats.records, "records_valid": stats.records_valid,
+        "escalations": stats.escalations,
         "seconds": stats.seconds, "pages_per_second": stats.pages_per_second,
         "docpipe_version": __version__,
     }

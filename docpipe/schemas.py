@@ -29,7 +29,8 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, create_model
 
-from docpipe import normalize
+from docpipe import normalize, patterns
+from docpipe.budget import check_budget
 
 KINDS = ("text", "integer", "number", "money", "date", "enum", "list")
 
@@ -60,13 +61,15 @@ _ARROW = {
     "enum": pa.string(),
 }
 
+# Typed kinds are strings as printed, with a pattern that normalize.py always types (patterns.py)
 _JSON = {
     "text": {"type": ["string", "null"]},
-    "integer": {"type": ["integer", "null"]},
-    "number": {"type": ["number", "null"]},
-    "money": {"type": ["number", "null"]},
-    "date": {"type": ["string", "null"], "format": "date"},
+    "integer": {"type": ["string", "null"], "pattern": patterns.INTEGER},
+    "number": {"type": ["string", "null"], "pattern": patterns.NUMBER},
+    "money": {"type": ["string", "null"], "pattern": patterns.MONEY},
+    "date": {"type": ["string", "null"], "pattern": patterns.DATE},
 }
+DEFAULT_MAX_LENGTH = 200  # characters of a text value, unless the schema says otherwise
 
 _PYTHON = {
     "text": str,
@@ -79,10 +82,10 @@ _PYTHON = {
 
 _PROMPT_KIND = {
     "text": "text",
-    "integer": "whole number",
-    "number": "number",
-    "money": "amount as a plain number, no currency sign",
-    "date": "date as YYYY-MM-DD",
+    "integer": "whole number as printed",
+    "number": "number as printed",
+    "money": "amount exactly as printed, with its currency sign or code if any",
+    "date": "date exactly as printed",
 }
 
 
@@ -93,7 +96,8 @@ class FieldSpec:
     description: str = ""
     values: tuple[str, ...] = ()  # enum
     fields: tuple[FieldSpec, ...] = ()  # list of objects
-
+    max_length: int = DEFAULT_MAX_LENGTH  # text: bounds the answer (and a runaway generation)
+    max_items: int | None = None  # list
     def parse(self, value: object) -> Any:
         """The typed value, or ValueError saying why the model's value does not fit."""
         if self.kind == "enum":
@@ -119,13 +123,17 @@ class FieldSpec:
             return list[_model(self.name, self.fields)] | None  # type: ignore[misc]
         return Annotated[_PYTHON[self.kind] | None, BeforeValidator(self.parse)]
 
-    def json_schema(self) -> dict[str, Any]:
+    def json_schema(self, text_cap: int | None = None) -> dict[str, Any]:
         if self.kind == "enum":
             schema: dict[str, Any] = {"enum": [*self.values, None]}
         elif self.kind == "list":
-            schema = {"type": ["array", "null"], "items": _object_schema(self.fields)}
+            schema = {"type": ["array", "null"], "items": _object_schema(self.fields, text_cap)}
+            if self.max_items is not None:
+                schema["maxItems"] = self.max_items
         else:
             schema = dict(_JSON[self.kind])
+            if self.kind == "text":
+                schema["maxLength"] = min(self.max_length, text_cap or self.max_length)
         if self.description:
             schema["description"] = self.description
         return schema
@@ -150,10 +158,10 @@ def _model(name: str, fields: tuple[FieldSpec, ...]) -> type[BaseModel]:
     )
 
 
-def _object_schema(fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
+def _object_schema(fields: tuple[FieldSpec, ...], text_cap: int | None = None) -> dict[str, Any]:
     return {
         "type": "object",
-        "properties": {f.name: f.json_schema() for f in fields},
+        "properties": {f.name: f.json_schema(text_cap) for f in fields},
         "required": [f.name for f in fields],
         "additionalProperties": False,
     }
@@ -166,14 +174,16 @@ class Schema:
     title: str
     description: str
     fields: tuple[FieldSpec, ...]
+    budget: int | None = None  # default visual budget for this kind of document
 
     @property
     def key(self) -> str:
         """Name and version, part of the idempotency key: a new version reprocesses."""
         return f"{self.name}@{self.version}"
 
-    def json_schema(self) -> dict[str, Any]:
-        schema = _object_schema(self.fields)
+    def json_schema(self, text_cap: int | None = None) -> dict[str, Any]:
+        """The JSON schema of an answer; `text_cap` lowers every text field's maxLength."""
+        schema = _object_schema(self.fields, text_cap)
         schema["title"] = self.name
         return schema
 
@@ -215,6 +225,8 @@ def _field(name: str, spec: dict[str, Any]) -> FieldSpec:
     return FieldSpec(
         name=name, kind=kind, description=str(spec.get("description", "")),
         values=tuple(str(v) for v in spec.get("values") or ()), fields=children,
+        max_length=int(spec.get("max_length", DEFAULT_MAX_LENGTH)),
+        max_items=int(spec["max_items"]) if spec.get("max_items") is not None else None,
     )
 
 
@@ -228,6 +240,7 @@ def load_schema(path: Path) -> Schema:
         title=str(data.get("title", data.get("name", path.stem))),
         description=str(data.get("description", "")),
         fields=tuple(_field(n, s) for n, s in data["fields"].items()),
+        budget=check_budget(int(data["budget"])) if data.get("budget") is not None else None,
     )
 
 

@@ -21,6 +21,8 @@ def print_summary(console: Console, result: Any) -> None:
         table.add_row(f"  {status}", str(stats.statuses.get(status, 0)))
     table.add_row("pages", str(stats.pages))
     table.add_row("records (valid / all)", f"{stats.records_valid} / {stats.records}")
+    if stats.escalations:
+        table.add_row("read again at a higher budget", str(stats.escalations))
     if stats.categories:
         table.add_row("not ok, by category", "")
     for category, count in sorted(stats.categories.items()):
@@ -37,9 +39,9 @@ _BRIEF = {
     "pages": ["doc_id", "page_no", "width_pt", "height_pt", "rotation", "render_width", "render_height", "soft_tokens", "status"],
     "generations": ["doc_id", "model", "budget", "output_tokens", "finish_reason", "text"],
     "errors": ["source_path", "page_no", "stage", "category", "message"],
-    "runs": ["run_id", "status", "schema", "model", "documents_found", "documents_processed", "documents_failed", "pages", "pages_per_second"],
+    "runs": ["run_id", "status", "schema", "model", "budget_policy", "documents_found", "documents_processed", "documents_failed", "pages", "pages_per_second"],
 }
-_RECORD_HIDDEN = {"work_key", "run_id", "schema_version", "model", "budget", "extracted_at"}
+_RECORD_HIDDEN = {"work_key", "run_id", "schema_version", "model", "extracted_at"}
 
 
 def brief_columns(table: str, frame: pd.DataFrame) -> list[str]:

@@ -34,6 +34,7 @@ DOCUMENTS = pa.schema([
     ("pages", pa.int32()),  # pages in the file
     ("schema", pa.string()),
     ("status", pa.string()),  # ok | partial | failed | skipped
+    ("budget", pa.int32()),  # the visual budget of the final reading
     ("error_category", pa.string()),
     ("error_message", pa.string()),
     ("render_seconds", pa.float64()),
@@ -66,10 +67,16 @@ GENERATIONS = pa.schema([
     ("budget", pa.int32()),
     ("prompt_version", pa.string()),
     ("prompt", pa.string()),
+    ("page_nos", pa.list_(pa.int32())),  # the pages in this request
+    ("constrained", pa.bool_()),  # the answer was constrained to the schema's JSON schema
     ("text", pa.string()),  # the raw answer, so records can be rebuilt without a model
     ("prompt_tokens", pa.int32()),
     ("output_tokens", pa.int32()),
     ("finish_reason", pa.string()),  # stop | length | error
+    ("error", pa.string()),
+    # per output token: log-probability, and the offset in `text` where it ends (confidence)
+    ("token_logprobs", pa.list_(pa.float32())),
+    ("token_ends", pa.list_(pa.int32())),
     ("seconds", pa.float64()),
     ("created_at", UTC_TS),
 ])
@@ -93,7 +100,7 @@ RUNS = pa.schema([
     ("input_path", pa.string()),
     ("schema", pa.string()),
     ("model", pa.string()),
-    ("budget", pa.int32()),
+    ("budget_policy", pa.string()),  # a budget, or auto:<start>-<ceiling>@<threshold>
     ("config_json", pa.string()),
     ("documents_found", pa.int64()),
     ("documents_already_done", pa.int64()),
@@ -103,6 +110,7 @@ RUNS = pa.schema([
     ("pages", pa.int64()),
     ("records", pa.int64()),
     ("records_valid", pa.int64()),
+    ("escalations", pa.int64()),  # auto budget: documents read again at a higher budget
     ("seconds", pa.float64()),
     ("pages_per_second", pa.float64()),
     ("docpipe_version", pa.string()),
@@ -116,6 +124,7 @@ RECORD_META = [
     ("model", pa.string()),
     ("budget", pa.int32()),
     ("valid", pa.bool_()),  # every value the model gave fitted its field
+    ("lowest_confidence", pa.float64()),  # the least certain field
     ("extracted_at", UTC_TS),
 ]
 
@@ -129,7 +138,9 @@ FIXED = {
 
 
 def records_schema(schema: Schema) -> pa.Schema:
-    return pa.schema([pa.field(n, t) for n, t in RECORD_META] + schema.arrow_fields())
+    from docpipe.records import record_fields
+
+    return pa.schema([pa.field(n, t) for n, t in RECORD_META] + record_fields(schema))
 
 
 def table_dir(out: Path, table: str) -> Path:

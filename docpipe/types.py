@@ -60,13 +60,18 @@ class RenderedDocument:
 
 @dataclass(frozen=True)
 class ModelRequest:
-    """What the engine is asked: some page images and one prompt, at one visual budget."""
+    """What the engine is asked: some page images and one prompt, at one visual budget.
+
+    With `json_schema` (serialized) the answer is constrained to that schema's shape.
+    """
 
     doc_id: str
     images: tuple[Image, ...]
     prompt: str
     budget: int
     max_new_tokens: int
+    json_schema: str | None = None
+    page_nos: tuple[int, ...] = ()  # the pages the images show, 1-based
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,12 @@ class RawGeneration:
     finish_reason: str  # stop | length | error
     seconds: float
     error: str | None = None
+    # log-probability of each output token under the distribution it was chosen from, and the
+    # character offset in `text` where each token ends (empty when the engine cannot tell)
+    token_logprobs: tuple[float, ...] = ()
+    token_ends: tuple[int, ...] = ()
+    constrained: bool = False
+    page_nos: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,3 +103,14 @@ class ExtractedRecord:
     field_errors: dict[str, str] = field(default_factory=dict)
     error_category: str | None = None
     error_message: str | None = None
+    # by path, e.g. ("total",) or ("line_items", 0, "amount"): see validate.py
+    raw: dict[tuple, str] = field(default_factory=dict)  # printed text of typed values
+    confidence: dict[tuple, float] = field(default_factory=dict)  # see confidence.py
+    pages: dict[tuple, int] = field(default_factory=dict)  # source page of fields and list items
+    page_nos: tuple[int, ...] = ()  # the pages the model saw
+
+    @property
+    def lowest_confidence(self) -> float | None:
+        """The least certain top-level field (None when the engine gave no probabilities)."""
+        tops = [v for path, v in self.confidence.items() if len(path) == 1]
+        return min(tops) if tops else None

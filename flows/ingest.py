@@ -40,8 +40,8 @@ def plan_task(run: pipeline.Run, documents):
 
 
 @task(name="render", cache_policy=NO_CACHE)
-def render_task(run: pipeline.Run, items):
-    return pipeline.render(run, items)
+def render_task(run: pipeline.Run, items, budget: int):
+    return pipeline.render(run, items, budget)
 
 
 @task(name="infer", cache_policy=NO_CACHE)
@@ -50,8 +50,8 @@ def infer_task(engine: Any, requests):
 
 
 @task(name="write", cache_policy=NO_CACHE)
-def write_task(run, items, rendered, requests, generations, stats):
-    pipeline.write_chunk(run, items, rendered, requests, generations, stats)
+def write_task(run, state, stats):
+    pipeline.write_chunk(run, state, stats)
 
 
 @flow(name="docpipe-ingest", log_prints=False)
@@ -69,11 +69,18 @@ def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> RunRe
     try:
         for start in range(0, len(pending), config.batch_size):
             chunk = pending[start : start + config.batch_size]
-            rendered = render_task(run, chunk)
-            requests = pipeline.build_requests(run, rendered)
-            generations = infer_task(engine, requests)
-            write_task(run, chunk, rendered, requests, generations, stats)
-            reporter.advance(len(chunk), sum(len(d.usable_pages) for d in rendered))
+            state = pipeline.ChunkState(chunk)
+            pages = 0
+            for budget in run.policy.budgets:  # one budget, or auto's escalation rounds
+                todo = state.pending(run)
+                if not todo:
+                    break
+                rendered = render_task(run, todo, budget)
+                requests = pipeline.build_requests(run, rendered, budget)
+                state.add_round(run, todo, budget, rendered, requests, infer_task(engine, requests))
+                pages += sum(len(d.usable_pages) for d in rendered)
+            write_task(run, state, stats)
+            reporter.advance(len(chunk), pages)
     except BaseException:
         pipeline.finish_run(run, stats, "failed")
         raise

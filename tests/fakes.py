@@ -23,5 +23,5 @@ class GroundTruthEngine:
         for r in requests:
             entry = self.answers.get(r.doc_id)
             text = json.dumps(entry["fields"]) if entry else "no idea"
-            out.append(RawGeneration(r.doc_id, text, 100, 50, "stop", 0.01))
+            out.append(RawGeneration(r.doc_id, text, 100, 50, "stop", 0.01, page_nos=r.page_nos))
         return out

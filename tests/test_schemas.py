@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import jsonschema
 import pyarrow as pa
 import pytest
 
+from docpipe import patterns
 from docpipe.schemas import FieldSpec, available_schemas, resolve_schema
+from docpipe.outcome import record_row
 from docpipe.tables import records_schema
+from docpipe.types import RawGeneration
+from docpipe.validate import RAW_KINDS, validate_generation
 
 SCHEMAS = available_schemas()
 
-# kind -> (JSON types allowed besides null, Arrow type, an example value as JSON, its typed value)
+# kind -> (JSON types allowed besides null, Arrow type, an example value as printed, its typed
+# value, the pattern the grammar enforces). Typed kinds are transcribed as printed.
 EXPECTED = {
-    "text": ({"string"}, pa.string(), "ACME-1", "ACME-1"),
-    "integer": ({"integer"}, pa.int64(), 7, 7),
-    "number": ({"number"}, pa.float64(), 2.5, 2.5),
-    "money": ({"number"}, pa.float64(), 1234.56, 1234.56),
-    "date": ({"string"}, pa.date32(), "2026-03-04", dt.date(2026, 3, 4)),
+    "text": ({"string"}, pa.string(), "ACME-1", "ACME-1", None),
+    "integer": ({"string"}, pa.int64(), "1,200", 1200, patterns.INTEGER),
+    "number": ({"string"}, pa.float64(), "2,5", 2.5, patterns.NUMBER),
+    "money": ({"string"}, pa.float64(), "1.234,56 €", 1234.56, patterns.MONEY),
+    "date": ({"string"}, pa.date32(), "4 March 2026", dt.date(2026, 3, 4), patterns.DATE),
 }
 
 
@@ -37,7 +43,7 @@ def _example(fields: tuple[FieldSpec, ...]) -> tuple[dict, dict]:
         elif f.kind == "enum":
             answer[f.name] = typed[f.name] = f.values[-1]
         else:
-            answer[f.name], typed[f.name] = EXPECTED[f.kind][2], EXPECTED[f.kind][3]
+            answer[f.name], typed[f.name] = EXPECTED[f.kind][2:4]
     return answer, typed
 
 
@@ -54,11 +60,12 @@ def _check_agreement(fields, json_props, arrow_struct_fields):
             assert prop["enum"] == [*f.values, None]
             assert arrow_field.type == pa.string()
         else:
-            json_types, arrow_type, _, _ = EXPECTED[f.kind]
+            json_types, arrow_type, _, _, pattern = EXPECTED[f.kind]
             assert set(prop["type"]) == json_types | {"null"}
             assert arrow_field.type == arrow_type
-            if f.kind == "date":
-                assert prop["format"] == "date"
+            assert prop.get("pattern") == pattern
+            if f.kind == "text":
+                assert prop["maxLength"] == f.max_length
 
 
 @pytest.mark.parametrize("name", SCHEMAS)
@@ -78,12 +85,26 @@ def test_an_answer_valid_for_the_json_schema_types_into_the_arrow_schema(name):
     jsonschema.Draft202012Validator(
         schema.json_schema(), format_checker=jsonschema.FormatChecker()
     ).validate(answer)
-    record = schema.model.model_validate(answer).model_dump()
-    assert record == typed
-    meta = {"doc_id": "d", "work_key": "k", "run_id": "r", "schema_version": 1, "model": "m",
-            "budget": 280, "valid": True, "extracted_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}
-    table = pa.Table.from_pylist([meta | record], schema=records_schema(schema))
-    assert table.to_pylist()[0] == meta | record
+    assert schema.model.model_validate(answer).model_dump() == typed  # the pydantic validator
+    generation = RawGeneration("d", json.dumps(answer), 10, 10, "stop", 0.1, page_nos=(1,))
+    record = validate_generation(schema, generation)
+    assert record.valid and record.values == typed
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    row = record_row(schema, record, "k", "r", "m", 280, now)
+    stored = pa.Table.from_pylist([row], schema=records_schema(schema)).to_pylist()[0]
+    for field in schema.fields:
+        if field.kind == "list":
+            for item, expected in zip(stored[field.name], typed[field.name]):
+                assert {k: item[k] for k in expected} == expected
+                assert item["page"] == 1
+                for sub in field.fields:
+                    if sub.kind in RAW_KINDS:
+                        assert item[f"{sub.name}_raw"] == EXPECTED[sub.kind][2]
+        else:
+            assert stored[field.name] == typed[field.name]
+            assert stored[f"{field.name}_page"] == 1
+            if field.kind in RAW_KINDS:
+                assert stored[f"{field.name}_raw"] == EXPECTED[field.kind][2]
 
 
 @pytest.mark.parametrize("name", SCHEMAS)

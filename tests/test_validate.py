@@ -19,10 +19,18 @@ def _gen(text, finish="stop", error=None):
 
 
 def test_json_is_found_inside_chatter_and_code_fences():
-    assert find_json_object('Sure! ```json\n{"a": {"b": 1}}\n``` done') == {"a": {"b": 1}}
-    assert find_json_object("{not json} then {\"x\": 2}") == {"x": 2}
+    assert find_json_object('Sure! ```json\n{"a": {"b": 1}}\n``` done') == ({"a": {"b": 1}}, 14)
+    assert find_json_object("{not json} then {\"x\": 2}") == ({"x": 2}, 16)
     assert find_json_object("[1, 2] no object") is None
     assert find_json_object("") is None
+
+
+def test_a_cut_answer_does_not_pass_off_an_inner_object_as_the_answer():
+    cut = '{"invoice_number": "7", "line_items": [{"description": "a", "amount": "1"}, {"desc'
+    assert find_json_object(cut) == ({"description": "a", "amount": "1"}, 39)
+    assert find_json_object(cut, frozenset({"invoice_number", "total"})) is None
+    record = validate_generation(resolve_schema("invoice"), _gen(cut, finish="length"))
+    assert record.error_category == Category.TRUNCATED
 
 
 def test_a_good_answer_is_typed():

@@ -45,6 +45,10 @@ class TransformersEngine:
         config = self._model.generation_config
         stops = config.eos_token_id if config.eos_token_id is not None else []
         self._stop_ids = set(stops if isinstance(stops, list) else [stops])
+        from docpipe.engines.constrained import GrammarCompiler
+
+        vocab = self._model.config.get_text_config().vocab_size
+        self._grammars = GrammarCompiler(self._processor.tokenizer, vocab, sorted(self._stop_ids))
 
     def generate(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
         self._load()
@@ -65,7 +69,10 @@ class TransformersEngine:
         except Exception as exc:  # noqa: BLE001 - reported per request, never raised
             if len(batch) == 1:
                 return [
-                    RawGeneration(batch[0].doc_id, "", 0, 0, "error", 0.0, error=f"{type(exc).__name__}: {exc}")
+                    RawGeneration(
+                        batch[0].doc_id, "", 0, 0, "error", 0.0, error=f"{type(exc).__name__}: {exc}",
+                        page_nos=batch[0].page_nos,
+                    )
                 ]
             self._free_memory()
             return [g for request in batch for g in self._generate_safely([request])]
@@ -91,25 +98,36 @@ class TransformersEngine:
         ).to(self._device)
         if "pixel_values" in inputs:
             inputs["pixel_values"] = inputs["pixel_values"].to(self._model.dtype)
+        from transformers import LogitsProcessorList
+
+        from docpipe.engines.constrained import ConstrainedJsonProcessor, decode_with_offsets
+
+        constraint = ConstrainedJsonProcessor(self._grammars, [r.json_schema for r in batch], sorted(self._stop_ids))
         started = time.perf_counter()
         with torch.inference_mode():
             output = self._model.generate(
-                **inputs, max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=False
+                **inputs, max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=False,
+                logits_processor=LogitsProcessorList([constraint]),
             )
         seconds = (time.perf_counter() - started) / len(batch)
         prompt_length = inputs["input_ids"].shape[1]
+        constraint.finish(output[:, prompt_length:])
         prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
         generations = []
         for row, request in enumerate(batch):
             new = output[row, prompt_length:].tolist()
             stop = next((i for i, token in enumerate(new) if token in self._stop_ids), None)
             kept = new[:stop] if stop is not None else new[: request.max_new_tokens]
-            text = processor.tokenizer.decode(kept, skip_special_tokens=True)
+            text, ends = decode_with_offsets(self._grammars.tokenizer, kept)
             generations.append(
                 RawGeneration(
                     request.doc_id, text, int(prompt_tokens[row]),
                     len(kept) + (1 if stop is not None else 0),
                     "stop" if stop is not None else "length", seconds,
+                    error=constraint.grammar_errors[row] and f"grammar: {constraint.grammar_errors[row]}",
+                    token_logprobs=tuple(constraint.logprobs[row][: len(kept)]),
+                    token_ends=ends, constrained=request.json_schema is not None,
+                    page_nos=request.page_nos,
                 )
             )
         return generations
