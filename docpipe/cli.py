@@ -15,6 +15,19 @@ from docpipe.environment import quiet_defaults
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 
+def read_passwords(path: Path | None) -> tuple[str, ...]:
+    """One password per line; in a TSV (such as a corpus' passwords.tsv) the second column."""
+    if path is None:
+        return ()
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = line.split("\t")
+        value = cells[1] if len(cells) > 1 else cells[0]
+        if value and line != "" and not (len(cells) > 1 and value == "user_password"):
+            out.append(value)
+    return tuple(dict.fromkeys(out))
+
+
 class BarProgress:
     """A rich progress bar over documents, with pages counted alongside."""
 
@@ -26,6 +39,9 @@ class BarProgress:
         )
         self._task = None
         self._pages = 0
+
+    def note(self, message: str) -> None:
+        self._bar.console.print(f"[yellow]{message}[/yellow]")
 
     def begin(self, documents: int) -> None:
         self._bar.start()
@@ -50,6 +66,12 @@ def run(
     pages_per_request: Annotated[int, typer.Option(min=1, help="Documents with more pages are read page by page and merged")] = 4,
     constrained: Annotated[bool, typer.Option(help="Constrain answers to the schema's JSON shape")] = True,
     max_text_length: Annotated[int | None, typer.Option(min=1, help="Cap on every text value's length (the schemas set their own)")] = None,
+    password: Annotated[list[str] | None, typer.Option(help="Password for encrypted PDFs (repeatable); never written to the tables")] = None,
+    password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="File with one password per line (or a TSV whose second column is the password)")] = None,
+    max_pixels: Annotated[int, typer.Option(min=1, help="Raster pages with more pixels are refused unread (decompression bombs)")] = 100_000_000,
+    render_timeout: Annotated[float, typer.Option(min=1, help="Seconds to render one document before its renderer is stopped")] = 120.0,
+    render_workers: Annotated[int, typer.Option(min=0, help="Render processes (0: render in this process, no isolation)")] = 2,
+    render_memory_mb: Annotated[int, typer.Option(min=64, help="Memory limit of one render process")] = 4096,
     batch_size: Annotated[int, typer.Option(min=1, help="Documents per generate call")] = 8,
     max_pages: Annotated[int, typer.Option(min=1, help="Pages per document sent to the model; later pages are recorded as skipped")] = 16,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Token limit of one answer")] = 1024,
@@ -76,7 +98,9 @@ def run(
             budget=int(budget) if budget and budget.isdigit() else budget,
             confidence_threshold=confidence_threshold, pages_per_request=pages_per_request,
             constrained=constrained, max_text_length=max_text_length, batch_size=batch_size, max_pages=max_pages,
-            max_new_tokens=max_new_tokens,
+            max_new_tokens=max_new_tokens, max_pixels=max_pixels, render_timeout=render_timeout,
+            render_workers=render_workers, render_memory_mb=render_memory_mb,
+            passwords=tuple(password or ()) + read_passwords(password_file),
         )
         with console.status("resolving the model"):
             choice = resolve_model(model)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from docpipe.budget import BUDGETS
 from docpipe.budget_policy import BudgetPolicy
+from docpipe.render import RenderOptions
 
 PROMPT_VERSION = "2"  # 2: typed values transcribed as printed
 DEFAULT_BUDGET = 280  # bump when prompts change in a way that should reprocess documents
@@ -28,6 +30,11 @@ class RunConfig(BaseModel):
     auto_ceiling: int = 1120  # auto: the highest budget
     confidence_threshold: float = Field(default=0.5, ge=0.0, le=1.0)  # auto: escalate below this
     max_pages: int = Field(default=16, ge=1)  # pages per document read; later pages are skipped
+    max_pixels: int = Field(default=100_000_000, ge=1)  # raster pages above this are refused
+    passwords: tuple[str, ...] = ()  # for encrypted PDFs; never written to any table
+    render_workers: int = Field(default=2, ge=0)  # 0: render in the run's own process (no isolation)
+    render_timeout: float = Field(default=120.0, gt=0)  # seconds per document
+    render_memory_mb: int | None = Field(default=4096, ge=64)  # address space of a render worker
     pages_per_request: int = Field(default=4, ge=1)  # more pages: one request per page, merged
     max_new_tokens: int = Field(default=1024, ge=1)
     batch_size: int = Field(default=8, ge=1)
@@ -41,6 +48,15 @@ class RunConfig(BaseModel):
         if value not in (None, "auto") and value not in BUDGETS:
             raise ValueError(f"budget must be one of {BUDGETS} or 'auto'")
         return value
+
+    def render_options(self) -> RenderOptions:
+        return RenderOptions(max_pages=self.max_pages, max_pixels=self.max_pixels, passwords=self.passwords)
+
+    def public_json(self) -> str:
+        """The settings as recorded in the runs table: passwords are counted, never written."""
+        data = self.model_dump(mode="json", exclude={"passwords"})
+        data["passwords"] = len(self.passwords)
+        return json.dumps(data, sort_keys=True)
 
     def policy(self, schema_budget: int | None) -> BudgetPolicy:
         if self.budget == "auto":

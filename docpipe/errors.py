@@ -15,7 +15,8 @@ class Category(StrEnum):
     ENCRYPTED = "encrypted"  # a password is needed to open it
     EMPTY = "empty"  # zero bytes or zero pages
     UNSUPPORTED = "unsupported"  # not a PDF, PNG, JPEG or TIFF
-    TOO_LARGE = "too_large"  # beyond a configured limit (pages, pixels)
+    TOO_LARGE = "too_large"  # beyond a configured limit (pages, pixels, memory)
+    TIMEOUT = "timeout"  # rendering took longer than its time limit
     RENDER_ERROR = "render_error"  # the file opened but a page could not be rendered
     MODEL_ERROR = "model_error"  # the engine failed on this request (transient)
     INVALID_OUTPUT = "invalid_output"  # the model answered, but not in the schema's shape

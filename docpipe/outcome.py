@@ -95,10 +95,18 @@ def add_outcome(rows: Rows, ctx: DocContext, attempts: list[Attempt]) -> str:
 
     page_problem: tuple[str, str] | None = None
     for page in rendered.pages:
-        if page.status != "ok":
+        if page.status == "failed":
             category, _, message = (page.error or "render_error: ").partition(": ")
             rows.errors.append(error_row(ctx, source, "render", category, message, page.page_no))
             page_problem = page_problem or (category, f"page {page.page_no}: {message}")
+    skipped = [p.page_no for p in rendered.pages if p.status == "skipped"]
+    if skipped:  # one row for the lot, not one per page of a 600-page file
+        message = (
+            f"pages {skipped[0]}-{skipped[-1]} of {rendered.page_count} were not read: "
+            f"over the limit of {skipped[0] - 1} pages per document (--max-pages)"
+        )
+        rows.errors.append(error_row(ctx, source, "render", Category.TOO_LARGE, message, skipped[0]))
+        page_problem = page_problem or (Category.TOO_LARGE, message)
 
     record = final.record
     if record is None:  # no page could be rendered

@@ -17,17 +17,18 @@ Path = tuple[Any, ...]
 def find_json_object(text: str, keys: frozenset[str] | None = None) -> tuple[dict[str, Any], int] | None:
     """The first JSON object in `text` and its offset (chatter and code fences are skipped).
 
-    With `keys`, only an object that has at least one of them counts: when an answer is cut
-    off, an object nested inside it (a line item) must not pass for the answer.
+    With `keys`, only an object that has at least one of them counts (or an empty object, when
+    nothing before it failed to parse): when an answer is cut off, an object nested inside it (a
+    line item) must not pass for the answer.
     """
-    start = text.find("{")
+    start, failed = text.find("{"), False
     while start != -1:
         try:
             value, _ = _DECODER.raw_decode(text, start)
         except json.JSONDecodeError:
-            start = text.find("{", start + 1)
+            start, failed = text.find("{", start + 1), True
             continue
-        if isinstance(value, dict) and (keys is None or keys & value.keys()):
+        if isinstance(value, dict) and (keys is None or keys & value.keys() or (not value and not failed)):
             return value, start
         start = text.find("{", start + 1)
     return None

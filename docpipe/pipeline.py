@@ -25,7 +25,7 @@ from docpipe.engines.base import Engine
 from docpipe.errors import TRANSIENT
 from docpipe.outcome import Attempt, DocContext, Rows, add_duplicate, add_outcome
 from docpipe.records import merge_records
-from docpipe.render import render_document
+from docpipe.render_pool import InlineRenderer, Renderer
 from docpipe.schemas import Schema
 from docpipe.types import ModelRequest, RawGeneration, RenderedDocument, SourceDocument
 from docpipe.validate import validate_generation
@@ -106,8 +106,8 @@ def plan(run: Run, documents: Sequence[SourceDocument]) -> tuple[list[WorkItem],
     return pending, already
 
 
-def render(run: Run, items: Sequence[WorkItem], budget: int) -> list[RenderedDocument]:
-    return [render_document(item.source, budget, run.config.max_pages) for item in items]
+def render(run: Run, items: Sequence[WorkItem], budget: int, renderer: Renderer) -> list[RenderedDocument]:
+    return renderer.render([item.source for item in items], budget, run.config.render_options())
 
 
 def build_requests(run: Run, rendered: Sequence[RenderedDocument], budget: int) -> list[ModelRequest]:
@@ -138,7 +138,12 @@ class ChunkState:
     """The attempts made so far for each document of a chunk."""
 
     items: list[WorkItem]
+    seq: int = 0  # the chunk's number in its run: part of its files' tag
     attempts: dict[str, list[Attempt]] = field(default_factory=dict)  # by work key
+
+    @property
+    def tag(self) -> str:
+        return f"c{self.seq:05d}"
 
     def pending(self, run: Run) -> list[WorkItem]:
         """Documents to read at the next budget: all at first, then those the policy escalates."""
@@ -160,14 +165,14 @@ class ChunkState:
             ))
 
 
-def read_chunk(run: Run, engine: Engine, items: Sequence[WorkItem]) -> ChunkState:
+def read_chunk(run: Run, engine: Engine, items: Sequence[WorkItem], renderer: Renderer | None = None) -> ChunkState:
     """Every budget round for one chunk, in plain Python (the flow runs the same steps as tasks)."""
     state = ChunkState(list(items))
     for budget in run.policy.budgets:
         todo = state.pending(run)
         if not todo:
             break
-        rendered = render(run, todo, budget)
+        rendered = render(run, todo, budget, renderer or InlineRenderer())
         requests = build_requests(run, rendered, budget)
         state.add_round(run, todo, budget, rendered, requests, infer(engine, requests))
     return state
@@ -194,7 +199,7 @@ def write_chunk(run: Run, state: ChunkState, stats: RunStats) -> None:
         category = rows.documents[-1]["error_category"]
         if category:
             stats.categories[category] += 1
-    tag, out = run.run_id, run.config.out
+    tag, out = f"{run.run_id}-{state.tag}", run.config.out
     tables.write_rows(out, "pages", rows.pages, tables.PAGES, tag)
     tables.write_rows(out, "generations", rows.generations, tables.GENERATIONS, tag)
     tables.write_rows(out, run.schema.name, rows.records, tables.records_schema(run.schema), tag)
@@ -211,7 +216,7 @@ def finish_run(run: Run, stats: RunStats, status: str) -> None:
         "run_id": run.run_id, "started_at": run.started_at, "finished_at": _now(),
         "status": status, "input_path": str(run.config.input), "schema": run.schema.key,
         "model": run.model, "budget_policy": run.policy.key,
-        "config_json": json.dumps(run.config.model_dump(mode="json"), sort_keys=True),
+        "config_json": run.config.public_json(),
         "documents_found": stats.found, "documents_already_done": stats.already_done,
         "documents_processed": stats.processed,
         "documents_ok": stats.statuses["ok"] + stats.statuses["partial"],

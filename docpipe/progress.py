@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 
 class Progress(Protocol):
+    def note(self, message: str) -> None: ...
+
     def begin(self, documents: int) -> None: ...
 
     def advance(self, documents: int, pages: int) -> None: ...
 
 
 class NoProgress:
+    """Reports nothing but notes, which go to the log."""
+
+    def note(self, message: str) -> None:
+        logging.getLogger("docpipe").warning(message)
+
     def begin(self, documents: int) -> None:
         pass
 

@@ -8,6 +8,7 @@ JPEG, TIFF frames) are EXIF-transposed and resized once with Pillow.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import pymupdf
 from PIL import Image, ImageOps, ImageSequence
@@ -17,14 +18,25 @@ from docpipe.errors import Category, DocpipeError
 from docpipe.types import RenderedDocument, RenderedPage, SourceDocument
 
 
-def render_document(source: SourceDocument, budget: int, max_pages: int) -> RenderedDocument:
-    """Render every page up to `max_pages`; a failure becomes the document's error, never a raise."""
+@dataclass(frozen=True)
+class RenderOptions:
+    """Limits and secrets for rendering."""
+
+    max_pages: int = 16  # pages beyond are recorded as skipped
+    max_pixels: int = 100_000_000  # a raster page larger than this is refused before decoding
+    passwords: tuple[str, ...] = ()  # tried in order on encrypted PDFs (after the empty one)
+
+
+def render_document(source: SourceDocument, budget: int, options: RenderOptions | int) -> RenderedDocument:
+    """Render every page up to the page limit; a failure becomes the document's error, never a raise."""
+    if isinstance(options, int):
+        options = RenderOptions(max_pages=options)
     started = time.perf_counter()
     try:
         if source.kind == "pdf":
-            pages, count = _render_pdf(source, budget, max_pages)
+            pages, count = _render_pdf(source, budget, options)
         elif source.kind in ("png", "jpeg", "tiff"):
-            pages, count = _render_raster(source, budget, max_pages)
+            pages, count = _render_raster(source, budget, options)
         elif source.kind == "empty":
             raise DocpipeError(Category.EMPTY, "the file is empty (0 bytes)")
         else:
@@ -46,7 +58,7 @@ def render_document(source: SourceDocument, budget: int, max_pages: int) -> Rend
     )
 
 
-def _open_pdf(source: SourceDocument) -> pymupdf.Document:
+def _open_pdf(source: SourceDocument, passwords: tuple[str, ...] = ()) -> pymupdf.Document:
     # MuPDF prints repair notes to stderr; keep them (mupdf_warnings) instead of printing them
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
@@ -55,9 +67,13 @@ def _open_pdf(source: SourceDocument) -> pymupdf.Document:
         doc = pymupdf.open(source.path, filetype="pdf")
     except (pymupdf.FileDataError, pymupdf.EmptyFileError, RuntimeError, ValueError) as exc:
         raise DocpipeError(Category.CORRUPT, f"PyMuPDF cannot open this PDF: {exc}") from exc
-    if doc.needs_pass and not doc.authenticate(""):
+    if doc.needs_pass and not any(doc.authenticate(p) for p in ("", *passwords)):
         doc.close()
-        raise DocpipeError(Category.ENCRYPTED, "the PDF is encrypted and needs a password")
+        tried = f" (none of the {len(passwords)} given passwords opens it)" if passwords else ""
+        raise DocpipeError(
+            Category.ENCRYPTED,
+            f"the PDF is encrypted and needs a password{tried}; pass it with --password or --password-file",
+        )
     if doc.page_count == 0:
         notes = pymupdf.TOOLS.mupdf_warnings(reset=True).strip()
         damaged = doc.is_repaired or notes
@@ -69,15 +85,15 @@ def _open_pdf(source: SourceDocument) -> pymupdf.Document:
     return doc
 
 
-def _render_pdf(source: SourceDocument, budget: int, max_pages: int):
-    doc = _open_pdf(source)
+def _render_pdf(source: SourceDocument, budget: int, options: RenderOptions):
+    doc = _open_pdf(source, options.passwords)
     try:
         count = doc.page_count
         pages = []
         for index in range(count):
             page_no = index + 1
-            if index >= max_pages:
-                pages.append(_skipped(source, page_no, budget, max_pages))
+            if index >= options.max_pages:
+                pages.append(_skipped(source, page_no, budget, options.max_pages))
                 continue
             pages.append(_render_pdf_page(doc, index, source, budget))
         return pages, count
@@ -114,7 +130,7 @@ def _fit(image: Image.Image, width: int, height: int) -> Image.Image:
     return canvas
 
 
-def _render_raster(source: SourceDocument, budget: int, max_pages: int):
+def _render_raster(source: SourceDocument, budget: int, options: RenderOptions):
     try:
         with Image.open(source.path) as img:
             pages = []
@@ -122,9 +138,15 @@ def _render_raster(source: SourceDocument, budget: int, max_pages: int):
             for index, frame in enumerate(ImageSequence.Iterator(img)):
                 count += 1
                 page_no = index + 1
-                if index >= max_pages:
-                    pages.append(_skipped(source, page_no, budget, max_pages))
+                if index >= options.max_pages:
+                    pages.append(_skipped(source, page_no, budget, options.max_pages))
                     continue
+                if frame.width * frame.height > options.max_pixels:
+                    raise DocpipeError(
+                        Category.TOO_LARGE,
+                        f"page {page_no} is {frame.width} x {frame.height} pixels, over the limit of "
+                        f"{options.max_pixels:,} (--max-pixels); a decompression bomb is refused unread",
+                    )
                 upright = ImageOps.exif_transpose(frame.convert("RGB"))
                 height, width = render_size(upright.height, upright.width, budget)
                 resized = upright.resize((width, height), Image.Resampling.BICUBIC)
@@ -135,7 +157,9 @@ def _render_raster(source: SourceDocument, budget: int, max_pages: int):
                     )
                 )
             return pages, count
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise DocpipeError(Category.TOO_LARGE, f"the image is too large to decode safely: {exc}") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
         raise DocpipeError(Category.CORRUPT, f"the image cannot be decoded: {exc}") from exc
 
 

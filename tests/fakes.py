@@ -25,3 +25,17 @@ class GroundTruthEngine:
             text = json.dumps(entry["fields"]) if entry else "no idea"
             out.append(RawGeneration(r.doc_id, text, 100, 50, "stop", 0.01, page_nos=r.page_nos))
         return out
+
+
+class ConstantEngine:
+    """Answers every request with the same JSON: for tests about everything but the model."""
+
+    name = "constant"
+
+    def __init__(self, answer: str = "{}"):
+        self.answer = answer
+        self.requests = []
+
+    def generate(self, requests):
+        self.requests += list(requests)
+        return [RawGeneration(r.doc_id, self.answer, 10, 2, "stop", 0.0, page_nos=r.page_nos) for r in requests]

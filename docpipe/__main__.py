@@ -1,0 +1,6 @@
+"""`python -m docpipe` is the `docpipe` command."""
+
+from docpipe.cli import main
+
+if __name__ == "__main__":
+    main()
