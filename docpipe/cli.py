@@ -72,7 +72,7 @@ def run(
     render_timeout: Annotated[float, typer.Option(min=1, help="Seconds to render one document before its renderer is stopped")] = 120.0,
     render_workers: Annotated[int, typer.Option(min=0, help="Render processes (0: render in this process, no isolation)")] = 2,
     render_memory_mb: Annotated[int, typer.Option(min=64, help="Memory limit of one render process")] = 4096,
-    batch_size: Annotated[int, typer.Option(min=1, help="Documents per generate call")] = 8,
+    batch_size: Annotated[str, typer.Option(help="Requests per generate call, or 'auto' (from the GPU's free memory and Gemma 4's memory model)")] = "8",
     max_pages: Annotated[int, typer.Option(min=1, help="Pages per document sent to the model; later pages are recorded as skipped")] = 16,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Token limit of one answer")] = 1024,
     verbose: Annotated[bool, typer.Option(help="Show Prefect and transformers logs")] = False,
@@ -88,6 +88,9 @@ def run(
 
     console = Console()
     err = Console(stderr=True)
+    if batch_size != "auto" and not (batch_size.isdigit() and int(batch_size) > 0):
+        err.print(f"[red]error:[/red] --batch-size must be a positive number or auto, got {batch_size}")
+        raise typer.Exit(2)
     if budget is not None and budget != "auto" and not (budget.isdigit() and int(budget) in BUDGETS):
         err.print(f"[red]error:[/red] --budget must be one of {BUDGETS} or auto, got {budget}")
         raise typer.Exit(2)
@@ -97,7 +100,7 @@ def run(
             input=input, out=out, schema_name=schema, model=model,
             budget=int(budget) if budget and budget.isdigit() else budget,
             confidence_threshold=confidence_threshold, pages_per_request=pages_per_request,
-            constrained=constrained, max_text_length=max_text_length, batch_size=batch_size, max_pages=max_pages,
+            constrained=constrained, max_text_length=max_text_length, batch_size=batch_size if batch_size == "auto" else int(batch_size), max_pages=max_pages,
             max_new_tokens=max_new_tokens, max_pixels=max_pixels, render_timeout=render_timeout,
             render_workers=render_workers, render_memory_mb=render_memory_mb,
             passwords=tuple(password or ()) + read_passwords(password_file),
@@ -108,7 +111,7 @@ def run(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     console.print(f"model: [bold]{choice.spec}[/bold] ({choice.why})")
-    engine = TransformersEngine(choice, batch_size)
+    engine = TransformersEngine(choice, config.engine_batch_size)
     from flows.ingest import ingest
 
     progress = BarProgress(console)

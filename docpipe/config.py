@@ -37,7 +37,8 @@ class RunConfig(BaseModel):
     render_memory_mb: int | None = Field(default=4096, ge=64)  # address space of a render worker
     pages_per_request: int = Field(default=4, ge=1)  # more pages: one request per page, merged
     max_new_tokens: int = Field(default=1024, ge=1)
-    batch_size: int = Field(default=8, ge=1)
+    batch_size: int | Literal["auto"] = 8  # requests per generate call; auto: from GPU memory
+    chunk_size: int | None = Field(default=None, ge=1)  # documents read and written together
     constrained: bool = True  # constrain answers to the schema's JSON schema
     max_text_length: int | None = Field(default=None, ge=1)  # caps every text field's length
     prompt_version: str = PROMPT_VERSION
@@ -48,6 +49,26 @@ class RunConfig(BaseModel):
         if value not in (None, "auto") and value not in BUDGETS:
             raise ValueError(f"budget must be one of {BUDGETS} or 'auto'")
         return value
+
+    @field_validator("batch_size")
+    @classmethod
+    def _positive(cls, value: int | str) -> int | str:
+        if value != "auto" and int(value) < 1:
+            raise ValueError("batch_size must be >= 1 or 'auto'")
+        return value
+
+    @property
+    def engine_batch_size(self) -> int:
+        from docpipe.engines.transformers_engine import AUTO
+
+        return AUTO if self.batch_size == "auto" else int(self.batch_size)
+
+    @property
+    def documents_per_chunk(self) -> int:
+        """A chunk is read, written and committed as a unit: a crash loses at most one."""
+        if self.chunk_size:
+            return self.chunk_size
+        return 128 if self.batch_size == "auto" else int(self.batch_size)
 
     def render_options(self) -> RenderOptions:
         return RenderOptions(max_pages=self.max_pages, max_pixels=self.max_pixels, passwords=self.passwords)

@@ -27,10 +27,8 @@ class RenderOptions:
     passwords: tuple[str, ...] = ()  # tried in order on encrypted PDFs (after the empty one)
 
 
-def render_document(source: SourceDocument, budget: int, options: RenderOptions | int) -> RenderedDocument:
+def render_document(source: SourceDocument, budget: int, options: RenderOptions) -> RenderedDocument:
     """Render every page up to the page limit; a failure becomes the document's error, never a raise."""
-    if isinstance(options, int):
-        options = RenderOptions(max_pages=options)
     started = time.perf_counter()
     try:
         if source.kind == "pdf":

@@ -61,13 +61,16 @@ def write_task(run, state, stats):
 def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> RunResult:
     """Process every new document under `config.input` into the tables under `config.out`.
 
+    The GPU is kept fed: while chunk k is being answered, chunk k+1 is rendered (in the render
+    worker processes) and chunk k-1 is written, each by a Prefect task submitted to the flow's
+    task runner; at most one chunk waits on each side, so memory stays flat on any folder size.
     One run writes to an output folder at a time (a second one waits for the lock); a run starts
     by moving aside what a killed run left half-written (recovery.py).
     """
     reporter: Progress = progress or NoProgress()
     schema = resolve_schema(config.schema_name, config.schema_dir)
     if engine is None:
-        engine = TransformersEngine(resolve_model(config.model), config.batch_size)
+        engine = TransformersEngine(resolve_model(config.model), config.engine_batch_size)
     run = pipeline.start_run(config, schema, engine.name)
     with OutputLock(config.out, run.run_id, on_wait=reporter.note):
         moved = recover_orphans(config.out)
@@ -77,21 +80,38 @@ def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> RunRe
         pending, already_done = plan_task(run, documents)
         stats = pipeline.RunStats(found=len(documents), already_done=already_done)
         reporter.begin(len(pending))
+        size = config.documents_per_chunk
+        chunks = [pipeline.ChunkState(pending[i : i + size], seq) for seq, i in enumerate(range(0, len(pending), size))]
         renderer = make_renderer(config.render_workers, config.render_timeout, config.render_memory_mb)
+        first_budget = run.policy.budgets[0]
+
+        def prefetch(index: int):
+            if index >= len(chunks):
+                return None
+            return render_task.submit(run, chunks[index].pending(run), first_budget, renderer)
+
+        writing = None
         try:
-            for seq, start in enumerate(range(0, len(pending), config.batch_size)):
-                state = pipeline.ChunkState(pending[start : start + config.batch_size], seq)
+            upcoming = prefetch(0)
+            for index, state in enumerate(chunks):
+                rendered = upcoming.result()
+                upcoming = prefetch(index + 1)  # render ahead while this chunk is answered
                 pages = 0
-                for budget in run.policy.budgets:  # one budget, or auto's escalation rounds
+                for round_no, budget in enumerate(run.policy.budgets):  # auto: escalation rounds
                     todo = state.pending(run)
                     if not todo:
                         break
-                    rendered = render_task(run, todo, budget, renderer)
+                    if round_no:
+                        rendered = render_task(run, todo, budget, renderer)
                     requests = pipeline.build_requests(run, rendered, budget)
                     state.add_round(run, todo, budget, rendered, requests, infer_task(engine, requests))
                     pages += sum(len(d.usable_pages) for d in rendered)
-                write_task(run, state, stats)
+                if writing is not None:
+                    writing.result()  # one write behind at most, and chunks commit in order
+                writing = write_task.submit(run, state, stats)
                 reporter.advance(len(state.items), pages)
+            if writing is not None:
+                writing.result()
         except BaseException:
             pipeline.finish_run(run, stats, "failed")
             raise

@@ -11,7 +11,7 @@ from transformers.models.gemma4.image_processing_gemma4 import get_aspect_ratio_
 
 from docpipe.budget import BUDGETS, processor_size, render_size
 from docpipe.discover import discover
-from docpipe.render import render_document
+from docpipe.render import RenderOptions, render_document
 
 # (width, height) in points: US Letter portrait, A4 landscape, an 80 mm receipt, a long strip
 PAGE_SHAPES = {"portrait": (612, 792), "landscape": (842, 595), "receipt": (227, 1134), "strip": (100, 2000)}
@@ -44,7 +44,7 @@ def _pdf(tmp_path, width, height, rotate=0):
 def test_pdf_render_is_what_the_processor_keeps(tmp_path, shape, budget):
     width, height = PAGE_SHAPES[shape]
     (source,) = discover(_pdf(tmp_path, width, height))
-    rendered = render_document(source, budget, max_pages=4)
+    rendered = render_document(source, budget, RenderOptions(max_pages=4))
     assert rendered.error_category is None
     (page,) = rendered.pages
     image = page.image
@@ -66,7 +66,7 @@ def test_pdf_render_is_what_the_processor_keeps(tmp_path, shape, budget):
 def test_processor_on_our_render_equals_processor_on_a_high_resolution_scan(tmp_path):
     """Feeding the processor our render or a big image of the same page gives the same patch grid."""
     (source,) = discover(_pdf(tmp_path, 612, 792))
-    page = render_document(source, 280, max_pages=1).pages[0]
+    page = render_document(source, 280, RenderOptions(max_pages=1)).pages[0]
     big = Image.new("RGB", (2550, 3300), "white")  # the same page at 300 dpi
     processor = Gemma4ImageProcessor()
     ours = processor(images=[page.image], max_soft_tokens=280, return_tensors="pt")
@@ -77,7 +77,7 @@ def test_processor_on_our_render_equals_processor_on_a_high_resolution_scan(tmp_
 
 def test_rotation_is_honoured_and_text_layer_kept(tmp_path):
     (source,) = discover(_pdf(tmp_path, 612, 792, rotate=90))
-    page = render_document(source, 280, max_pages=1).pages[0]
+    page = render_document(source, 280, RenderOptions(max_pages=1)).pages[0]
     assert page.rotation == 90
     assert page.image.width > page.image.height  # a portrait page turned on its side
     assert "INV-7" in page.text_layer
@@ -89,7 +89,7 @@ def test_raster_pages_and_tiff_frames(tmp_path, budget):
     path = tmp_path / "scan.tif"
     frames[0].save(path, save_all=True, append_images=frames[1:])
     (source,) = discover(path)
-    rendered = render_document(source, budget, max_pages=8)
+    rendered = render_document(source, budget, RenderOptions(max_pages=8))
     assert source.kind == "tiff" and rendered.page_count == 2
     for page, frame in zip(rendered.pages, frames):
         assert page.image.size[::-1] == render_size(frame.height, frame.width, budget)
@@ -104,7 +104,7 @@ def test_pages_beyond_the_limit_are_recorded_as_skipped(tmp_path):
     path = tmp_path / "three.pdf"
     doc.save(path)
     (source,) = discover(path)
-    rendered = render_document(source, 70, max_pages=2)
+    rendered = render_document(source, 70, RenderOptions(max_pages=2))
     assert rendered.page_count == 3
     assert [p.status for p in rendered.pages] == ["ok", "ok", "skipped"]
     assert "page limit" in rendered.pages[2].error

@@ -31,23 +31,41 @@ def tiny_model_dir(cache_root: Path) -> Path:
     return cache_root / f"tiny-random-gemma4-v{TINY_VERSION}"
 
 
-def build_tiny_gemma4(target: Path, seed: int = 0) -> Path:
-    """Write a tiny random Gemma 4 checkpoint to `target` (atomically) and return it."""
-    import torch
+def build_processor(vocab_size: int | None = None, special_ids: dict[str, int] | None = None):
+    """A Gemma4Processor with a byte-level tokenizer built in code.
+
+    Without arguments: the special tokens first, then the 256 byte symbols (the tiny model's
+    vocabulary). With `vocab_size` and `special_ids` (token -> id, e.g. Gemma 4's real
+    `<|image|>` = 258880): a full-size vocabulary with those ids, the byte symbols next, and
+    placeholder tokens everywhere else, so a full-size config's token ids line up.
+    """
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
     from transformers import (
         Gemma4AudioFeatureExtractor,
-        Gemma4Config,
-        Gemma4ForConditionalGeneration,
         Gemma4ImageProcessor,
         Gemma4Processor,
         Gemma4VideoProcessor,
         PreTrainedTokenizerFast,
     )
 
-    vocab = {token: index for index, token in enumerate(SPECIAL_TOKENS)}
+    vocab = dict(special_ids or {})
+    taken = set(vocab.values())
+    next_id = 0
+
+    def free_id() -> int:
+        nonlocal next_id
+        while next_id in taken:
+            next_id += 1
+        taken.add(next_id)
+        return next_id
+
+    for token in SPECIAL_TOKENS:
+        if token not in vocab:
+            vocab[token] = free_id()
     for symbol in sorted(pre_tokenizers.ByteLevel.alphabet()):
-        vocab[symbol] = len(vocab)
+        vocab[symbol] = free_id()
+    while vocab_size and len(vocab) < vocab_size:
+        vocab[f"<unused{len(vocab)}>"] = free_id()
     backend = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()
@@ -61,7 +79,7 @@ def build_tiny_gemma4(target: Path, seed: int = 0) -> Path:
             "sot_token": "<|turn>", "eot_token": "<turn|>",
         },
     )
-    processor = Gemma4Processor(
+    return Gemma4Processor(
         feature_extractor=Gemma4AudioFeatureExtractor(),
         image_processor=Gemma4ImageProcessor(max_soft_tokens=280),
         tokenizer=tokenizer,
@@ -69,6 +87,27 @@ def build_tiny_gemma4(target: Path, seed: int = 0) -> Path:
         chat_template=CHAT_TEMPLATE,
         image_seq_length=280,
     )
+
+
+def special_ids_of(config) -> dict[str, int]:
+    """The token ids a released Gemma 4 config expects, by token."""
+    text = config.get_text_config()
+    eos = text.eos_token_id[0] if isinstance(text.eos_token_id, list) else text.eos_token_id
+    return {
+        "<pad>": text.pad_token_id, "<eos>": eos, "<bos>": text.bos_token_id,
+        "<|image|>": config.image_token_id, "<|image>": config.boi_token_id, "<image|>": config.eoi_token_id,
+        "<|audio|>": config.audio_token_id, "<|audio>": config.boa_token_id,
+        "<audio|>": config.eoa_token_index, "<|video|>": config.video_token_id,
+    }
+
+
+def build_tiny_gemma4(target: Path, seed: int = 0) -> Path:
+    """Write a tiny random Gemma 4 checkpoint to `target` (atomically) and return it."""
+    import torch
+    from transformers import Gemma4Config, Gemma4ForConditionalGeneration
+
+    processor = build_processor()
+    tokenizer = processor.tokenizer
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in SPECIAL_TOKENS}
     size = len(tokenizer)
     stop = [ids["<eos>"], ids["<turn|>"]]

@@ -4,44 +4,83 @@ bf16 on a GPU, float32 on CPU; left padding; one processor call per batch with t
 budget as `max_soft_tokens`; every processor output (including `mm_token_type_ids`, without which
 the larger Gemma 4 models lose bidirectional attention among image tokens) goes to `generate`.
 The model is loaded on the first `generate`, not when the engine is made.
+
+Fast paths (`EngineOptions`), each measured on and off by bench/throughput.py: the experts kernel
+of the mixture-of-experts model ("grouped_mm_decode" keeps grouped_mm during decode, where
+transformers would switch to batched_mm and copy each token's expert weights), the attention
+kernel, a static cache with compiled decode.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from itertools import groupby
+from dataclasses import dataclass
 from typing import Any
 
+from docpipe.batching import plan_batches
 from docpipe.models import ModelChoice
 from docpipe.types import ModelRequest, RawGeneration
 
+AUTO = 0  # batch_size=AUTO: from the memory model and the GPU's free memory
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    experts_implementation: str | None = None  # eager | grouped_mm | batched_mm | grouped_mm_decode
+    attn_implementation: str | None = None  # sdpa | flex_attention | eager (None: transformers' choice)
+    static_cache: bool = False  # cache_implementation="static" + compiled decode (GPU)
+    min_new_tokens: int | None = None  # benchmarks: force the answer length
+
+
+def register_grouped_mm_decode() -> None:
+    """Register grouped_mm under a name transformers does not swap for batched_mm in decode."""
+    from transformers.integrations.moe import ALL_EXPERTS_FUNCTIONS, grouped_mm_experts_forward
+
+    ALL_EXPERTS_FUNCTIONS.register("grouped_mm_decode", grouped_mm_experts_forward)
+
 
 class TransformersEngine:
-    def __init__(self, choice: ModelChoice, batch_size: int = 8, device: str | None = None):
+    def __init__(self, choice: ModelChoice | None, batch_size: int = 8, device: str | None = None,
+                 options: EngineOptions | None = None, model: Any = None, processor: Any = None):
+        """`model` and `processor` may be given already built (benchmarks on random weights)."""
         self.choice = choice
-        self.name = choice.spec
-        self.batch_size = max(1, batch_size)
+        self.name = choice.spec if choice else "preloaded"
+        self.batch_size = batch_size  # AUTO (0): decided per request shape once loaded
+        self.options = options or EngineOptions()
         self._device = device
-        self._model: Any = None
-        self._processor: Any = None
+        self._model: Any = model
+        self._processor: Any = processor
+        self._ready = False
 
     def _load(self) -> None:
-        if self._model is not None:
+        if self._ready:
             return
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-        local = self.choice.local_files_only
-        self._processor = AutoProcessor.from_pretrained(self.choice.path, local_files_only=local)
+        extra = {}
+        if self.options.attn_implementation:
+            extra["attn_implementation"] = self.options.attn_implementation
+        if self._model is None:
+            local = self.choice.local_files_only
+            self._processor = AutoProcessor.from_pretrained(self.choice.path, local_files_only=local)
+            model = AutoModelForImageTextToText.from_pretrained(
+                self.choice.path, dtype=dtype, local_files_only=local, **extra
+            )
+            self._model = model.to(device)
+        else:
+            device = str(next(self._model.parameters()).device)
+        self._model.eval()
         self._processor.tokenizer.padding_side = "left"
-        model = AutoModelForImageTextToText.from_pretrained(
-            self.choice.path, dtype=dtype, local_files_only=local
-        )
-        self._model = model.to(device).eval()
+        if self.options.experts_implementation:
+            if self.options.experts_implementation == "grouped_mm_decode":
+                register_grouped_mm_decode()
+            self._model.set_experts_implementation(self.options.experts_implementation)
         self._device = device
+        self._ready = True
         config = self._model.generation_config
         stops = config.eos_token_id if config.eos_token_id is not None else []
         self._stop_ids = set(stops if isinstance(stops, list) else [stops])
@@ -50,16 +89,34 @@ class TransformersEngine:
         vocab = self._model.config.get_text_config().vocab_size
         self._grammars = GrammarCompiler(self._processor.tokenizer, vocab, sorted(self._stop_ids))
 
+    def batch_size_for(self, request: ModelRequest) -> int:
+        """The configured batch size, or with AUTO the memory model's for this request shape."""
+        if self.batch_size != AUTO:
+            return max(1, self.batch_size)
+        import torch
+
+        if not str(self._device).startswith("cuda"):
+            return 8
+        from docpipe.memory_model import RequestShape, auto_batch_size
+
+        free, _ = torch.cuda.mem_get_info()
+        shape = RequestShape(request.budget, len(request.images), new_tokens=request.max_new_tokens)
+        return auto_batch_size(self._model.config, free, shape)
+
     def generate(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
         self._load()
         results: dict[int, RawGeneration] = {}
-        order = sorted(range(len(requests)), key=lambda i: (requests[i].budget, len(requests[i].images)))
-        for _, group in groupby(order, key=lambda i: requests[i].budget):
-            indices = list(group)
-            for start in range(0, len(indices), self.batch_size):
-                batch = indices[start : start + self.batch_size]
-                for index, generation in zip(batch, self._generate_safely([requests[i] for i in batch])):
-                    results[index] = generation
+        sizes: dict[tuple[int, int, int], int] = {}
+
+        def size_of(request: ModelRequest) -> int:
+            shape = (request.budget, len(request.images), request.max_new_tokens)
+            if shape not in sizes:
+                sizes[shape] = self.batch_size_for(request)
+            return sizes[shape]
+
+        for batch in plan_batches(requests, size_of):
+            for index, generation in zip(batch, self._generate_safely([requests[i] for i in batch])):
+                results[index] = generation
         return [results[i] for i in range(len(requests))]
 
     def _generate_safely(self, batch: list[ModelRequest]) -> list[RawGeneration]:
@@ -104,10 +161,15 @@ class TransformersEngine:
 
         constraint = ConstrainedJsonProcessor(self._grammars, [r.json_schema for r in batch], sorted(self._stop_ids))
         started = time.perf_counter()
+        extra = {}
+        if self.options.min_new_tokens:
+            extra["min_new_tokens"] = self.options.min_new_tokens
+        if self.options.static_cache:
+            extra["cache_implementation"] = "static"
         with torch.inference_mode():
             output = self._model.generate(
                 **inputs, max_new_tokens=max(r.max_new_tokens for r in batch), do_sample=False,
-                logits_processor=LogitsProcessorList([constraint]),
+                logits_processor=LogitsProcessorList([constraint]), **extra,
             )
         seconds = (time.perf_counter() - started) / len(batch)
         prompt_length = inputs["input_ids"].shape[1]
