@@ -53,14 +53,11 @@ def discover(root: Path) -> list[SourceDocument]:
     """All input files, each with its content hash and kind (unknown kinds are kept, not dropped)."""
     documents = []
     for path in iter_files(root):
-        with path.open("rb") as handle:
-            head = handle.read(1024)
-        documents.append(
-            SourceDocument(
-                path=path.resolve(),
-                doc_id=sha256_file(path),
-                kind=sniff(head),
-                size_bytes=path.stat().st_size,
-            )
-        )
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(1024)
+            documents.append(SourceDocument(path.resolve(), sha256_file(path), sniff(head), path.stat().st_size))
+        except OSError as exc:  # unreadable or gone: still one row, never dropped
+            key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()
+            documents.append(SourceDocument(path.resolve(), key, "unreadable", 0, f"{type(exc).__name__}: {exc}"))
     return documents

@@ -14,6 +14,7 @@ class Category(StrEnum):
     CORRUPT = "corrupt"  # the file cannot be parsed as what its bytes claim to be
     ENCRYPTED = "encrypted"  # a password is needed to open it
     EMPTY = "empty"  # zero bytes or zero pages
+    UNREADABLE = "unreadable"  # the file could not be read (permissions, vanished, I/O error)
     UNSUPPORTED = "unsupported"  # not a PDF, PNG, JPEG or TIFF
     TOO_LARGE = "too_large"  # beyond a configured limit (pages, pixels, memory)
     TIMEOUT = "timeout"  # rendering took longer than its time limit

@@ -37,6 +37,8 @@ def render_document(source: SourceDocument, budget: int, options: RenderOptions)
             pages, count = _render_raster(source, budget, options)
         elif source.kind == "empty":
             raise DocpipeError(Category.EMPTY, "the file is empty (0 bytes)")
+        elif source.kind == "unreadable":
+            raise DocpipeError(Category.UNREADABLE, f"the file cannot be read: {source.error}")
         else:
             raise DocpipeError(
                 Category.UNSUPPORTED, "not a PDF, PNG, JPEG or TIFF file (recognised by content)"
@@ -44,6 +46,11 @@ def render_document(source: SourceDocument, budget: int, options: RenderOptions)
     except DocpipeError as exc:
         return RenderedDocument(
             source, error_category=exc.category, error_message=exc.message,
+            render_seconds=time.perf_counter() - started,
+        )
+    except Exception as exc:  # noqa: BLE001 - a file that vanished, a library bug: this file fails alone
+        return RenderedDocument(
+            source, error_category=Category.RENDER_ERROR, error_message=f"{type(exc).__name__}: {exc}",
             render_seconds=time.perf_counter() - started,
         )
     if count == 0:

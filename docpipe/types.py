@@ -14,9 +14,10 @@ class SourceDocument:
     """One input file, identified by the sha256 of its bytes."""
 
     path: Path
-    doc_id: str
-    kind: str  # pdf | png | jpeg | tiff | unknown | empty
+    doc_id: str  # for an unreadable file: the sha256 of its path
+    kind: str  # pdf | png | jpeg | tiff | unknown | empty | unreadable
     size_bytes: int
+    error: str | None = None  # why an unreadable file could not be read
 
 
 @dataclass(frozen=True)

@@ -32,3 +32,24 @@ def test_doc_id_is_the_sha256_of_the_bytes(tmp_path):
     docs = discover(tmp_path)
     assert {d.doc_id for d in docs} == {hashlib.sha256(data).hexdigest()}
     assert [d.size_bytes for d in docs] == [len(data), len(data)]
+
+
+def test_an_unreadable_file_is_kept_with_its_reason(tmp_path):
+    import os
+
+    from docpipe.render import RenderOptions, render_document
+
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(b"%PDF-1.4")
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):  # root reads anything: simulate with a path that vanishes
+        locked.chmod(0o644)
+        from unittest import mock
+
+        with mock.patch("docpipe.discover.sha256_file", side_effect=PermissionError("denied")):
+            (doc,) = discover(tmp_path)
+    else:
+        (doc,) = discover(tmp_path)
+    assert doc.kind == "unreadable" and "denied" in doc.error.lower()
+    rendered = render_document(doc, 70, RenderOptions())
+    assert rendered.error_category == "unreadable"

@@ -48,3 +48,29 @@ def test_kie_ground_truth_dates_and_totals():
     assert parse_money("159.00") == 159.0 and parse_money("7.42") == 7.42
     for text in ["25/12/2018", "11/02/18", "28-04-18", "02/12/2017"]:
         assert re.fullmatch(DATE, text)
+
+
+def test_every_date_and_amount_in_the_kie_ground_truth_normalizes():
+    import json
+
+    import pytest
+
+    from tests.conftest import CORPUS
+
+    sroie = sorted((CORPUS / "kie" / "sroie").glob("sroie_[0-9][0-9][0-9].json"))
+    invoices = sorted((CORPUS / "kie" / "invoices").glob("*.json"))
+    if not sroie or not invoices:
+        pytest.skip("../shared/corpus/kie is not here")
+    for path in sroie:  # receipts: dates and totals as printed
+        truth = json.loads(path.read_text())
+        if truth.get("date"):
+            assert re.fullmatch(DATE, truth["date"]), (path.name, truth["date"])
+            assert isinstance(parse_date(truth["date"]), dt.date)
+        if truth.get("total"):
+            assert re.fullmatch(MONEY, truth["total"]), (path.name, truth["total"])
+            assert parse_money(truth["total"]) == float(truth["total"].replace(",", ""))
+    for path in invoices:  # invoice2data: ISO dates and numeric amounts
+        for truth in json.loads(path.read_text()):
+            assert parse_date(truth["date"]).isoformat() == truth["date"]
+            assert parse_money(truth["amount"]) == float(truth["amount"])
+            assert re.fullmatch(MONEY, str(truth["amount"]))
