@@ -101,7 +101,7 @@ def floor(config, budget: int, text_tokens: int, output_tokens: int, batch: int,
 def print_floor_table(output_tokens: int, text_tokens: int) -> int:
     from transformers import Gemma4Config
 
-    print(f"| model | budget | TFLOP/page (vision / prefill / decode) | weights GB | KV MB/page | GPU | batch | floor pages/s | bound |")
+    print("| model | budget | TFLOP/page (vision / prefill / decode) | weights GB | KV MB/page | GPU | batch | floor pages/s | bound |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name in ("gemma-4-26b-a4b", "gemma-4-e4b"):
         path = ROOT.parent / "shared" / "gemma4_configs" / f"{name}.json"

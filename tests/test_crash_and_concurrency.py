@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import pymupdf
-import pytest
 
 from docpipe import tables
 from docpipe.recovery import recover_orphans

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
-import pytest
 from typer.testing import CliRunner
 
 from docpipe import read_table, tables
