@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,8 +155,11 @@ class ChunkState:
     def add_round(self, run: Run, items: Sequence[WorkItem], budget: int,
                   rendered: Sequence[RenderedDocument], requests: Sequence[ModelRequest],
                   generations: Sequence[RawGeneration]) -> None:
+        by_doc: dict[str, list[tuple[ModelRequest, RawGeneration]]] = {}
+        for request, generation in zip(requests, generations):
+            by_doc.setdefault(request.doc_id, []).append((request, generation))
         for item, doc in zip(items, rendered):
-            pairs = [(r, g) for r, g in zip(requests, generations) if r.doc_id == doc.source.doc_id]
+            pairs = by_doc.get(doc.source.doc_id, [])
             texts = {p.page_no: p.text_layer for p in doc.pages if p.text_layer}
             parts = [validate_generation(run.schema, g, texts) for _, g in pairs]
             record = merge_records(run.schema, parts) if parts else None
@@ -165,16 +168,28 @@ class ChunkState:
             ))
 
 
-def read_chunk(run: Run, engine: Engine, items: Sequence[WorkItem], renderer: Renderer | None = None) -> ChunkState:
-    """Every budget round for one chunk, in plain Python (the flow runs the same steps as tasks)."""
-    state = ChunkState(list(items))
-    for budget in run.policy.budgets:
+def answer_chunk(run: Run, state: ChunkState, render_fn: Callable[..., list[RenderedDocument]],
+                 infer_fn: Callable[[list[ModelRequest]], list[RawGeneration]],
+                 first: list[RenderedDocument] | None = None) -> int:
+    """Every budget round for one chunk (one round for a fixed budget, auto's escalations after
+    it); `first` is the first round's rendering when it was done ahead. Returns pages read."""
+    pages = 0
+    for round_no, budget in enumerate(run.policy.budgets):
         todo = state.pending(run)
         if not todo:
             break
-        rendered = render(run, todo, budget, renderer or InlineRenderer())
+        rendered = first if round_no == 0 and first is not None else render_fn(run, todo, budget)
         requests = build_requests(run, rendered, budget)
-        state.add_round(run, todo, budget, rendered, requests, infer(engine, requests))
+        state.add_round(run, todo, budget, rendered, requests, infer_fn(requests))
+        pages += sum(len(d.usable_pages) for d in rendered)
+    return pages
+
+
+def read_chunk(run: Run, engine: Engine, items: Sequence[WorkItem], renderer: Renderer | None = None) -> ChunkState:
+    """One chunk in plain Python, without Prefect (the flow runs answer_chunk with tasks)."""
+    state = ChunkState(list(items))
+    chosen = renderer or InlineRenderer()
+    answer_chunk(run, state, lambda r, t, b: render(r, t, b, chosen), lambda q: infer(engine, q))
     return state
 
 

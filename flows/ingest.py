@@ -83,7 +83,7 @@ def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> RunRe
         size = config.documents_per_chunk
         chunks = [pipeline.ChunkState(pending[i : i + size], seq) for seq, i in enumerate(range(0, len(pending), size))]
         renderer = make_renderer(config.render_workers, config.render_timeout, config.render_memory_mb)
-        first_budget = run.policy.budgets[0]
+        first_budget = run.policy.budgets[0]  # later rounds (auto) render in answer_chunk
 
         def prefetch(index: int):
             if index >= len(chunks):
@@ -96,16 +96,10 @@ def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> RunRe
             for index, state in enumerate(chunks):
                 rendered = upcoming.result()
                 upcoming = prefetch(index + 1)  # render ahead while this chunk is answered
-                pages = 0
-                for round_no, budget in enumerate(run.policy.budgets):  # auto: escalation rounds
-                    todo = state.pending(run)
-                    if not todo:
-                        break
-                    if round_no:
-                        rendered = render_task(run, todo, budget, renderer)
-                    requests = pipeline.build_requests(run, rendered, budget)
-                    state.add_round(run, todo, budget, rendered, requests, infer_task(engine, requests))
-                    pages += sum(len(d.usable_pages) for d in rendered)
+                pages = pipeline.answer_chunk(
+                    run, state, lambda r, t, b: render_task(r, t, b, renderer),
+                    lambda q: infer_task(engine, q), first=rendered,
+                )
                 if writing is not None:
                     writing.result()  # one write behind at most, and chunks commit in order
                 writing = write_task.submit(run, state, stats)
