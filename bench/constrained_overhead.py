@@ -18,10 +18,11 @@ from dataclasses import replace
 
 from PIL import Image, ImageDraw
 
+from docpipe.core.types import ModelRequest
+from docpipe.engines.checkpoints import resolve_model
 from docpipe.engines.transformers_engine import TransformersEngine
-from docpipe.models import resolve_model
-from docpipe.schemas import resolve_schema
-from docpipe.types import ModelRequest
+from docpipe.schema.load import resolve_schema
+from docpipe.schema.prompt import build_prompt
 
 
 def _requests(schema_name: str, batch: int, budget: int, tokens: int, text_cap: int | None):
@@ -31,7 +32,7 @@ def _requests(schema_name: str, batch: int, budget: int, tokens: int, text_cap: 
     for index in range(batch):
         page = Image.new("RGB", (672, 912), "white")
         ImageDraw.Draw(page).text((30, 30), f"INVOICE {index} TOTAL {index}.99", fill="black")
-        requests.append(ModelRequest(f"doc{index}", (page,), schema.prompt(), budget, tokens, schema_json, (1,)))
+        requests.append(ModelRequest(f"doc{index}", (page,), build_prompt(schema), budget, tokens, schema_json, (1,)))
     return requests
 
 

@@ -16,9 +16,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from docpipe.cli import read_passwords  # noqa: E402
-from docpipe.config import RunConfig  # noqa: E402
-from docpipe.environment import quiet_defaults  # noqa: E402
+from docpipe.cli.app import read_passwords  # noqa: E402
+from docpipe.run.config import RunConfig  # noqa: E402
+from docpipe.run.environment import quiet_defaults  # noqa: E402
 from tests.fakes import ConstantEngine  # noqa: E402
 
 
@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/docpipe-corpus-out"))
     args = parser.parse_args()
     quiet_defaults()
-    from flows.ingest import ingest
+    from docpipe.flows.ingest import ingest
 
     shutil.rmtree(args.out, ignore_errors=True)
     passwords = read_passwords(args.corpus / "weird_pdfs" / "passwords.tsv")

@@ -332,7 +332,15 @@ def _filler_candidates(rng: random.Random):
 
 def build_tokenizer(schemas: dict[str, dict], out_dir: Path) -> dict:
     """Train + fill a 262,144-token Gemma-like tokenizer; save it to out_dir; return stats."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+    )
     from tokenizers.trainers import BpeTrainer
 
     t0 = time.perf_counter()
@@ -535,8 +543,9 @@ class Outlines:
     space_fix = False
 
     def __init__(self, hf_tok, stop_ids):
-        import outlines
         from importlib.metadata import version
+
+        import outlines
         from outlines.backends.outlines_core import OutlinesCoreBackend
         from outlines.models.transformers import TransformerTokenizer
         from outlines_core.kernels import torch as okt
@@ -880,7 +889,7 @@ def worker(lib_name: str, work: Path, config: dict) -> None:
 
 def docpipe_schemas() -> dict[str, dict]:
     sys.path.insert(0, str(REPO))
-    from docpipe.schemas import resolve_schema
+    from docpipe.schema.load import resolve_schema
 
     return {name: resolve_schema(name).json_schema() for name in SCHEMA_NAMES}
 

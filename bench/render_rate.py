@@ -28,10 +28,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from docpipe.discover import discover
-    from docpipe.engines.tiny import build_processor
-    from docpipe.render import RenderOptions
-    from docpipe.render_pool import RenderPool
+    from docpipe.engines.tiny_checkpoint import build_processor
+    from docpipe.ingest.discover import discover
+    from docpipe.ingest.render import RenderOptions
+    from docpipe.ingest.render_pool import RenderPool
 
     torch.set_num_threads(1)
     samples = [d for d in discover(ROOT / "samples") if d.kind != "unknown"]

@@ -72,7 +72,7 @@ def count_params(config) -> tuple[float, float, float, float]:
 
 def floor(config, budget: int, text_tokens: int, output_tokens: int, batch: int, gpu: str) -> Floor:
     """The best a GPU could do: FLOPs at peak, and the bytes a decode step must read."""
-    from docpipe.memory_model import kv_bytes_per_request
+    from docpipe.engines.memory_model import kv_bytes_per_request
 
     peak, bandwidth = GPUS[gpu]
     total, active, vision_params, embed_params = count_params(config)
@@ -120,11 +120,15 @@ def build(args):
     """(engine factory, model config, device name)."""
     import torch
 
-    from docpipe.engines.transformers_engine import AUTO, EngineOptions, TransformersEngine
+    from docpipe.engines.transformers_engine import (
+        AUTO,
+        EngineOptions,
+        TransformersEngine,
+    )
 
     batch = AUTO if args.batch_size == "auto" else int(args.batch_size)
     if args.tiny:
-        from docpipe.models import resolve_model
+        from docpipe.engines.checkpoints import resolve_model
 
         choice = resolve_model("tiny-random")
 
@@ -136,7 +140,7 @@ def build(args):
         return make, AutoConfig.from_pretrained(choice.path), "cpu"
     from transformers import Gemma4Config, Gemma4ForConditionalGeneration
 
-    from docpipe.engines.tiny import build_processor, special_ids_of
+    from docpipe.engines.tiny_checkpoint import build_processor, special_ids_of
 
     config = Gemma4Config.from_dict(json.loads(Path(args.config).read_text()))
     torch.set_default_dtype(torch.bfloat16)
@@ -154,8 +158,8 @@ def build(args):
 
 
 def pages(budget: int, count: int):
-    from docpipe.discover import discover
-    from docpipe.render import RenderOptions, render_document
+    from docpipe.ingest.discover import discover
+    from docpipe.ingest.render import RenderOptions, render_document
 
     images = []
     for source in discover(ROOT / "samples"):
@@ -217,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from docpipe.types import ModelRequest
+    from docpipe.core.types import ModelRequest
 
     make, config, device = build(args)
     prompt = "Read this invoice and extract its fields as JSON."

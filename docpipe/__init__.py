@@ -1,6 +1,21 @@
-"""docpipe: folders of documents in, Parquet tables out, read by Gemma 4."""
+"""docpipe: folders of documents in, Parquet tables out, read by Gemma 4.
 
-from docpipe.tables import read_table
+Packages, in the order a page travels (each imports only those listed before it):
+core, normalize, schema, ingest | engines, answers | output, run, flows, cli.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
 __all__ = ["read_table", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    """`docpipe.read_table`, imported on first use (importing docpipe loads no pandas)."""
+    if name == "read_table":
+        from docpipe.output.tables import read_table
+
+        return read_table
+    raise AttributeError(f"module 'docpipe' has no attribute {name!r}")

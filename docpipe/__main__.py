@@ -1,6 +1,6 @@
 """`python -m docpipe` is the `docpipe` command."""
 
-from docpipe.cli import main
+from docpipe.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -1,1 +1,1 @@
-"""Prefect flows that run docpipe's pipeline."""
+"""Prefect flows over docpipe's pipeline; importable as `docpipe.flows` (docpipe/flows links here)."""

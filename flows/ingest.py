@@ -13,16 +13,16 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from docpipe import pipeline
-from docpipe.config import RunConfig
-from docpipe.discover import discover
+from docpipe.engines.checkpoints import resolve_model
 from docpipe.engines.transformers_engine import TransformersEngine
-from docpipe.models import resolve_model
-from docpipe.outlock import OutputLock
-from docpipe.progress import NoProgress, Progress
-from docpipe.recovery import recover_orphans
-from docpipe.render_pool import make_renderer
-from docpipe.schemas import resolve_schema
+from docpipe.ingest.discover import discover
+from docpipe.ingest.render_pool import make_renderer
+from docpipe.output.lock import OutputLock
+from docpipe.output.recovery import recover_orphans
+from docpipe.run import pipeline
+from docpipe.run.config import RunConfig
+from docpipe.run.progress import NoProgress, Progress
+from docpipe.schema.load import resolve_schema
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ def pytest_configure(config):
     os.environ["DOCPIPE_CACHE"] = os.environ.get("DOCPIPE_TEST_CACHE", str(scratch / "cache"))
     os.environ["PREFECT_HOME"] = str(scratch / "prefect")
     os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach for the network
-    from docpipe.environment import quiet_defaults
+    from docpipe.run.environment import quiet_defaults
 
     quiet_defaults()
 
@@ -32,7 +32,7 @@ def pytest_unconfigure(config):
 @pytest.fixture(scope="session")
 def tiny_model():
     """The tiny random Gemma 4, built once per session through docpipe's own model resolution."""
-    from docpipe.models import resolve_model
+    from docpipe.engines.checkpoints import resolve_model
 
     return resolve_model("tiny-random")
 

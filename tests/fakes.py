@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from docpipe.discover import sha256_file
-from docpipe.types import RawGeneration
+from docpipe.core.types import RawGeneration
+from docpipe.ingest.discover import sha256_file
 
 
 class GroundTruthEngine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from docpipe.types import ModelRequest, RawGeneration
+from docpipe.core.types import ModelRequest, RawGeneration
 
 
 class Engine(Protocol):

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from transformers import LogitsProcessor
 
+
 def _unpack(bitmask: torch.Tensor, vocab: int) -> torch.Tensor:
     """llguidance's int32 bitmask [B, ceil(V/32)] as booleans [B, V] (True = allowed)."""
     shifts = torch.arange(32, dtype=torch.int32, device=bitmask.device)

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from docpipe.batching import plan_batches
-from docpipe.models import ModelChoice
-from docpipe.types import ModelRequest, RawGeneration
+from docpipe.core.types import ModelRequest, RawGeneration
+from docpipe.engines.batching import plan_batches
+from docpipe.engines.checkpoints import ModelChoice
 
 AUTO = 0  # batch_size=AUTO: from the memory model and the GPU's free memory
 
@@ -35,7 +35,10 @@ class EngineOptions:
 
 def register_grouped_mm_decode() -> None:
     """Register grouped_mm under a name transformers does not swap for batched_mm in decode."""
-    from transformers.integrations.moe import ALL_EXPERTS_FUNCTIONS, grouped_mm_experts_forward
+    from transformers.integrations.moe import (
+        ALL_EXPERTS_FUNCTIONS,
+        grouped_mm_experts_forward,
+    )
 
     ALL_EXPERTS_FUNCTIONS.register("grouped_mm_decode", grouped_mm_experts_forward)
 
@@ -97,7 +100,7 @@ class TransformersEngine:
 
         if not str(self._device).startswith("cuda"):
             return 8
-        from docpipe.memory_model import RequestShape, auto_batch_size
+        from docpipe.engines.memory_model import RequestShape, auto_batch_size
 
         free, _ = torch.cuda.mem_get_info()
         shape = RequestShape(request.budget, len(request.images), new_tokens=request.max_new_tokens)
@@ -157,7 +160,10 @@ class TransformersEngine:
             inputs["pixel_values"] = inputs["pixel_values"].to(self._model.dtype)
         from transformers import LogitsProcessorList
 
-        from docpipe.engines.constrained import ConstrainedJsonProcessor, decode_with_offsets
+        from docpipe.engines.constrained import (
+            ConstrainedJsonProcessor,
+            decode_with_offsets,
+        )
 
         constraint = ConstrainedJsonProcessor(self._grammars, [r.json_schema for r in batch], sorted(self._stop_ids))
         started = time.perf_counter()

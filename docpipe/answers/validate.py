@@ -1,0 +1,114 @@
+"""Type a model's answer against a schema, field by field, with confidence and source page.
+
+A value that does not fit its field becomes null with an error naming the field; the other fields
+keep their values. The record is `valid` only when every value fitted. No answer (no JSON object)
+is an invalid_output error; an answer cut off by the token limit is `truncated`.
+
+Paths name values: ("total",) is a field, ("line_items", 2) the third item of a list (after
+dropping items that are not objects), ("line_items", 2, "amount") a value inside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docpipe.answers.confidence import value_confidences
+from docpipe.answers.json_spans import Path, find_json_object, leaf_spans
+from docpipe.answers.source_page import assign_pages
+from docpipe.core.errors import Category
+from docpipe.core.types import ExtractedRecord, RawGeneration
+from docpipe.schema.spec import RAW_KINDS, FieldSpec, Schema
+
+
+def validate_generation(schema: Schema, generation: RawGeneration,
+                        page_texts: dict[int, str] | None = None) -> ExtractedRecord:
+    empty = {f.name: None for f in schema.fields}
+    pages = tuple(generation.page_nos)
+    if generation.error is not None:
+        return ExtractedRecord(
+            generation.doc_id, empty, False, error_category=Category.MODEL_ERROR,
+            error_message=generation.error, page_nos=pages,
+        )
+    found = find_json_object(generation.text, frozenset(f.name for f in schema.fields))
+    if found is None:
+        truncated = generation.finish_reason == "length"
+        return ExtractedRecord(
+            generation.doc_id, empty, False, page_nos=pages,
+            error_category=Category.TRUNCATED if truncated else Category.INVALID_OUTPUT,
+            error_message=(
+                f"the answer hit the limit of {generation.output_tokens} tokens before its JSON ended"
+                if truncated else "the answer contains no JSON object"
+            ),
+        )
+    answer, start = found
+    typer = _Typer()
+    values = {f.name: typer.typed(f, answer.get(f.name), (f.name,)) for f in schema.fields}
+    values = schema.model.model_validate(values).model_dump()  # typed values always pass: a bug if not
+    spans = leaf_spans(generation.text, start)
+    confidence = typer.remap(value_confidences(spans, generation.token_ends, generation.token_logprobs))
+    where = assign_pages(schema, values, typer.raw, pages, page_texts or {})
+    errors = typer.errors
+    summary = "; ".join(f"{k}: {v}" for k, v in errors.items()) or None
+    return ExtractedRecord(
+        generation.doc_id, values, not errors, errors,
+        error_category=Category.INVALID_OUTPUT if errors else None, error_message=summary,
+        raw=typer.raw, confidence=confidence, pages=where, page_nos=pages,
+    )
+
+
+class _Typer:
+    """Types values and remembers what it saw: raw text, errors, and which JSON list index
+    each kept list item came from (items that are not objects are dropped)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+        self.raw: dict[Path, str] = {}
+        self.sources: dict[Path, list[int]] = {}  # list path -> JSON index of each kept item
+
+    def typed(self, spec: FieldSpec, value: Any, path: Path) -> Any:
+        where = _label(path)
+        if spec.kind != "list":
+            if spec.kind in RAW_KINDS and value is not None:
+                self.raw[path] = str(value)
+            try:
+                return spec.parse(value)
+            except ValueError as exc:
+                self.errors[where] = str(exc)
+                return None
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            self.errors[where] = f"expected a list, got {type(value).__name__}"
+            return None
+        items, kept = [], []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                self.errors[f"{where}[{index}]"] = f"expected an object, got {type(item).__name__}"
+                continue
+            position = (*path, len(items))
+            items.append({f.name: self.typed(f, item.get(f.name), (*position, f.name)) for f in spec.fields})
+            kept.append(index)
+        self.sources[path] = kept
+        return items
+
+    def remap(self, by_json_path: dict[Path, float]) -> dict[Path, float]:
+        """Re-key JSON paths (list indices as written) to typed paths (indices after dropping)."""
+        inverse = {
+            (*list_path, json_index): (*list_path, kept_index)
+            for list_path, kept in self.sources.items() for kept_index, json_index in enumerate(kept)
+        }
+        out = {}
+        for path, value in by_json_path.items():
+            if len(path) >= 2 and path[:2] in inverse:
+                path = (*inverse[path[:2]], *path[2:])
+            elif len(path) >= 2 and path[:1] in self.sources:
+                continue  # inside an item that was dropped
+            out[path] = value
+        return out
+
+
+def _label(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text

@@ -1,0 +1,63 @@
+"""Find the input files under a folder and recognise what they are by their first bytes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from docpipe.core.types import SourceDocument
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+)
+
+
+def sniff(head: bytes) -> str:
+    """The kind of a file from its first KiB: pdf, png, jpeg, tiff, empty or unknown."""
+    if not head:
+        return "empty"
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if b"%PDF-" in head[:1024]:  # PDF allows junk before the header
+        return "pdf"
+    return "unknown"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def iter_files(root: Path) -> Iterator[Path]:
+    """Every regular file under `root` in a stable order, skipping hidden files and folders."""
+    if root.is_file():
+        yield root
+        return
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.is_file():
+            yield path
+
+
+def discover(root: Path) -> list[SourceDocument]:
+    """All input files, each with its content hash and kind (unknown kinds are kept, not dropped)."""
+    documents = []
+    for path in iter_files(root):
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(1024)
+            documents.append(SourceDocument(path.resolve(), sha256_file(path), sniff(head), path.stat().st_size))
+        except OSError as exc:  # unreadable or gone: still one row, never dropped
+            key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()
+            documents.append(SourceDocument(path.resolve(), key, "unreadable", 0, f"{type(exc).__name__}: {exc}"))
+    return documents

@@ -1,0 +1,175 @@
+"""Pages to images at exactly the size Gemma 4's processor will use (see budget.py).
+
+PDFs are rendered by PyMuPDF straight to the target pixel size, with the page's /Rotate applied
+(PyMuPDF's page.rect is the rotated, visible page) and the text layer kept. Raster images (PNG,
+JPEG, TIFF frames) are EXIF-transposed and resized once with Pillow.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pymupdf
+from PIL import Image, ImageOps, ImageSequence
+
+from docpipe.core.budget import render_size
+from docpipe.core.errors import Category, DocpipeError
+from docpipe.core.types import RenderedDocument, RenderedPage, SourceDocument
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Limits and secrets for rendering."""
+
+    max_pages: int = 16  # pages beyond are recorded as skipped
+    max_pixels: int = 100_000_000  # a raster page larger than this is refused before decoding
+    passwords: tuple[str, ...] = ()  # tried in order on encrypted PDFs (after the empty one)
+
+
+def render_document(source: SourceDocument, budget: int, options: RenderOptions) -> RenderedDocument:
+    """Render every page up to the page limit; a failure becomes the document's error, never a raise."""
+    started = time.perf_counter()
+    try:
+        if source.kind == "pdf":
+            pages, count = _render_pdf(source, budget, options)
+        elif source.kind in ("png", "jpeg", "tiff"):
+            pages, count = _render_raster(source, budget, options)
+        elif source.kind == "empty":
+            raise DocpipeError(Category.EMPTY, "the file is empty (0 bytes)")
+        elif source.kind == "unreadable":
+            raise DocpipeError(Category.UNREADABLE, f"the file cannot be read: {source.error}")
+        else:
+            raise DocpipeError(
+                Category.UNSUPPORTED, "not a PDF, PNG, JPEG or TIFF file (recognised by content)"
+            )
+    except DocpipeError as exc:
+        return RenderedDocument(
+            source, error_category=exc.category, error_message=exc.message,
+            render_seconds=time.perf_counter() - started,
+        )
+    except Exception as exc:  # noqa: BLE001 - a file that vanished, a library bug: this file fails alone
+        return RenderedDocument(
+            source, error_category=Category.RENDER_ERROR, error_message=f"{type(exc).__name__}: {exc}",
+            render_seconds=time.perf_counter() - started,
+        )
+    if count == 0:
+        return RenderedDocument(
+            source, error_category=Category.EMPTY, error_message="the document has no pages",
+            render_seconds=time.perf_counter() - started,
+        )
+    return RenderedDocument(
+        source, pages=tuple(pages), page_count=count, render_seconds=time.perf_counter() - started
+    )
+
+
+def _open_pdf(source: SourceDocument, passwords: tuple[str, ...] = ()) -> pymupdf.Document:
+    # MuPDF prints repair notes to stderr; keep them (mupdf_warnings) instead of printing them
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    pymupdf.TOOLS.mupdf_warnings(reset=True)
+    try:
+        doc = pymupdf.open(source.path, filetype="pdf")
+    except (pymupdf.FileDataError, pymupdf.EmptyFileError, RuntimeError, ValueError) as exc:
+        raise DocpipeError(Category.CORRUPT, f"PyMuPDF cannot open this PDF: {exc}") from exc
+    if doc.needs_pass and not any(doc.authenticate(p) for p in ("", *passwords)):
+        doc.close()
+        tried = f" (none of the {len(passwords)} given passwords opens it)" if passwords else ""
+        raise DocpipeError(
+            Category.ENCRYPTED,
+            f"the PDF is encrypted and needs a password{tried}; pass it with --password or --password-file",
+        )
+    if doc.page_count == 0:
+        notes = pymupdf.TOOLS.mupdf_warnings(reset=True).strip()
+        damaged = doc.is_repaired or notes
+        doc.close()
+        if damaged:
+            first = notes.splitlines()[0] if notes else "broken cross-reference table"
+            raise DocpipeError(Category.CORRUPT, f"the PDF is damaged and no page could be recovered ({first})")
+        raise DocpipeError(Category.EMPTY, "the PDF has no pages")
+    return doc
+
+
+def _render_pdf(source: SourceDocument, budget: int, options: RenderOptions):
+    doc = _open_pdf(source, options.passwords)
+    try:
+        count = doc.page_count
+        pages = []
+        for index in range(count):
+            page_no = index + 1
+            if index >= options.max_pages:
+                pages.append(_skipped(source, page_no, budget, options.max_pages))
+                continue
+            pages.append(_render_pdf_page(doc, index, source, budget))
+        return pages, count
+    finally:
+        doc.close()
+
+
+def _render_pdf_page(doc: pymupdf.Document, index: int, source: SourceDocument, budget: int):
+    page_no = index + 1
+    try:
+        page = doc.load_page(index)
+        rect = page.rect  # the visible page, rotation applied
+        height, width = render_size(rect.height, rect.width, budget)
+        matrix = pymupdf.Matrix(width / rect.width, height / rect.height)
+        pix = page.get_pixmap(matrix=matrix, colorspace=pymupdf.csRGB, alpha=False)
+        image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+        if image.size != (width, height):  # PyMuPDF rounds the pixmap's bounding box
+            image = _fit(image, width, height)
+        return RenderedPage(
+            source.doc_id, page_no, rect.width, rect.height, page.rotation, budget,
+            image, page.get_text("text"),
+        )
+    except Exception as exc:  # noqa: BLE001 - a bad page must not stop the document
+        return RenderedPage(
+            source.doc_id, page_no, 0.0, 0.0, 0, budget, None, None, status="failed",
+            error=f"{Category.RENDER_ERROR}: {type(exc).__name__}: {exc}",
+        )
+
+
+def _fit(image: Image.Image, width: int, height: int) -> Image.Image:
+    """Crop or pad by the odd pixel that PyMuPDF's rounding can add or drop."""
+    canvas = Image.new("RGB", (width, height), "white")
+    canvas.paste(image.crop((0, 0, min(width, image.width), min(height, image.height))))
+    return canvas
+
+
+def _render_raster(source: SourceDocument, budget: int, options: RenderOptions):
+    try:
+        with Image.open(source.path) as img:
+            pages = []
+            count = 0
+            for index, frame in enumerate(ImageSequence.Iterator(img)):
+                count += 1
+                page_no = index + 1
+                if index >= options.max_pages:
+                    pages.append(_skipped(source, page_no, budget, options.max_pages))
+                    continue
+                if frame.width * frame.height > options.max_pixels:
+                    raise DocpipeError(
+                        Category.TOO_LARGE,
+                        f"page {page_no} is {frame.width} x {frame.height} pixels, over the limit of "
+                        f"{options.max_pixels:,} (--max-pixels); a decompression bomb is refused unread",
+                    )
+                upright = ImageOps.exif_transpose(frame.convert("RGB"))
+                height, width = render_size(upright.height, upright.width, budget)
+                resized = upright.resize((width, height), Image.Resampling.BICUBIC)
+                pages.append(
+                    RenderedPage(
+                        source.doc_id, page_no, float(frame.width), float(frame.height), 0,
+                        budget, resized, None,
+                    )
+                )
+            return pages, count
+    except Image.DecompressionBombError as exc:
+        raise DocpipeError(Category.TOO_LARGE, f"the image is too large to decode safely: {exc}") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DocpipeError(Category.CORRUPT, f"the image cannot be decoded: {exc}") from exc
+
+
+def _skipped(source: SourceDocument, page_no: int, budget: int, max_pages: int) -> RenderedPage:
+    return RenderedPage(
+        source.doc_id, page_no, 0.0, 0.0, 0, budget, None, None, status="skipped",
+        error=f"{Category.TOO_LARGE}: beyond the page limit of {max_pages} pages per document",
+    )

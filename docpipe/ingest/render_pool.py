@@ -1,0 +1,94 @@
+"""Rendering in worker processes, so that no input can take the run down.
+
+Each document is rendered by a worker process (pebble's process pool) under a time limit and an
+address-space limit. A renderer that hangs is killed at the time limit (category `timeout`), one
+that crashes (a segfault in a C library) or runs out of memory fails alone (`render_error`,
+`too_large`), and the pool replaces the worker. The workers come from a fork server, so they do
+not inherit the model or its threads. Rendering also runs in parallel, ahead of the GPU.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import resource
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from docpipe.core.errors import Category
+from docpipe.core.types import RenderedDocument, SourceDocument
+from docpipe.ingest.render import RenderOptions, render_document
+
+
+class Renderer(Protocol):
+    def render(self, sources: Sequence[SourceDocument], budget: int, options: RenderOptions) -> list[RenderedDocument]: ...
+
+    def close(self) -> None: ...
+
+
+def _limit_memory(limit_bytes: int | None) -> None:
+    if limit_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+
+
+class InlineRenderer:
+    """Renders in this process: no isolation (for debugging and small tests)."""
+
+    def render(self, sources: Sequence[SourceDocument], budget: int, options: RenderOptions) -> list[RenderedDocument]:
+        return [render_document(source, budget, options) for source in sources]
+
+    def close(self) -> None:
+        pass
+
+
+class RenderPool:
+    def __init__(self, workers: int | None = None, timeout: float = 120.0, memory_mb: int | None = 4096,
+                 render_fn: Callable[..., RenderedDocument] = render_document):
+        import pebble
+
+        self.render_fn = render_fn  # module-level, so workers can import it
+        self.timeout = timeout
+        self.workers = workers or max(1, min(4, os.cpu_count() or 1))
+        self._pool = pebble.ProcessPool(
+            max_workers=self.workers, initializer=_limit_memory,
+            initargs=(memory_mb * 1024 * 1024 if memory_mb else None,),
+            context=multiprocessing.get_context("forkserver"),
+        )
+        self.memory_mb = memory_mb
+
+    def render(self, sources: Sequence[SourceDocument], budget: int, options: RenderOptions) -> list[RenderedDocument]:
+        import pebble
+
+        futures = [
+            self._pool.schedule(self.render_fn, args=(source, budget, options), timeout=self.timeout)
+            for source in sources
+        ]
+        results = []
+        for source, future in zip(sources, futures):
+            try:
+                results.append(future.result())
+            except concurrent.futures.TimeoutError:
+                results.append(_failed(source, Category.TIMEOUT,
+                    f"rendering took longer than {self.timeout:g} s (--render-timeout); the renderer was stopped"))
+            except pebble.ProcessExpired as exc:
+                results.append(_failed(source, Category.RENDER_ERROR,
+                    f"the renderer crashed on this file (exit code {exc.exitcode})"))
+            except MemoryError:
+                results.append(_failed(source, Category.TOO_LARGE,
+                    f"rendering needed more than {self.memory_mb} MB (--render-memory-mb)"))
+            except Exception as exc:  # noqa: BLE001 - anything else fails this document alone
+                results.append(_failed(source, Category.RENDER_ERROR, f"{type(exc).__name__}: {exc}"))
+        return results
+
+    def close(self) -> None:
+        self._pool.stop()
+        self._pool.join()
+
+
+def make_renderer(workers: int, timeout: float, memory_mb: int | None) -> Renderer:
+    return RenderPool(workers, timeout, memory_mb) if workers > 0 else InlineRenderer()
+
+
+def _failed(source: SourceDocument, category: Category, message: str) -> RenderedDocument:
+    return RenderedDocument(source, error_category=category, error_message=message)

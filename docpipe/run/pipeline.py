@@ -1,0 +1,250 @@
+"""The stages of a run as plain functions (flows/ wraps them in Prefect tasks).
+
+    discover -> plan (skip finished work) -> per chunk: [render -> requests -> engine ->
+    validate] at each budget of the policy -> write
+
+A chunk of documents is read and written before the next starts, so a crash loses at most the
+chunk in flight, and a rerun skips every document whose work key is already written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docpipe.answers.merge import merge_records
+from docpipe.answers.validate import validate_generation
+from docpipe.core.errors import TRANSIENT
+from docpipe.core.types import (
+    ModelRequest,
+    RawGeneration,
+    RenderedDocument,
+    SourceDocument,
+)
+from docpipe.engines.base import Engine
+from docpipe.ingest.render_pool import InlineRenderer, Renderer
+from docpipe.output import tables
+from docpipe.output.outcome import Attempt, DocContext, Rows, add_duplicate, add_outcome
+from docpipe.run.budget_policy import BudgetPolicy
+from docpipe.run.config import RunConfig, work_key
+from docpipe.schema.prompt import build_prompt
+from docpipe.schema.spec import Schema
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    source: SourceDocument
+    key: str
+    duplicate_of: Path | None = None  # same bytes as this earlier file of the run
+
+
+@dataclass
+class RunStats:
+    found: int = 0
+    already_done: int = 0
+    processed: int = 0
+    pages: int = 0
+    records: int = 0
+    records_valid: int = 0
+    escalations: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    categories: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    config: RunConfig
+    schema: Schema
+    model: str
+    policy: BudgetPolicy
+    started_at: dt.datetime
+    started_clock: float
+
+    def context(self, key: str) -> DocContext:
+        return DocContext(self.run_id, key, self.schema, self.model, self.config.prompt_version, _now())
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def start_run(config: RunConfig, schema: Schema, model: str) -> Run:
+    run_id = _now().strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    return Run(run_id, config, schema, model, config.policy(schema.budget), _now(), time.perf_counter())
+
+
+def finished_keys(out: Path) -> set[str]:
+    """Work keys whose outcome is final: anything but a transient failure (retried next run)."""
+    documents = tables.read_all(out, "documents")
+    if documents.empty:
+        return set()
+    final = ~documents["error_category"].isin([str(c) for c in TRANSIENT])
+    return set(documents.loc[final, "work_key"])
+
+
+def plan(run: Run, documents: Sequence[SourceDocument]) -> tuple[list[WorkItem], int]:
+    """The work still to do, and how many documents an earlier run already finished."""
+    done = finished_keys(run.config.out)
+    first_path: dict[str, Path] = {}
+    pending, already = [], 0
+    for source in documents:
+        key = work_key(
+            source.doc_id, run.schema.key, run.model, run.policy.key, run.config.prompt_version,
+            run.config.constrained,
+        )
+        if key in done:
+            already += 1
+            continue
+        pending.append(WorkItem(source, key, first_path.get(key)))
+        first_path.setdefault(key, source.path)
+    return pending, already
+
+
+def render(run: Run, items: Sequence[WorkItem], budget: int, renderer: Renderer) -> list[RenderedDocument]:
+    return renderer.render([item.source for item in items], budget, run.config.render_options())
+
+
+def build_requests(run: Run, rendered: Sequence[RenderedDocument], budget: int) -> list[ModelRequest]:
+    """One request per document with all its pages, or one per page beyond `pages_per_request`."""
+    prompt = build_prompt(run.schema)
+    schema_json = (
+        json.dumps(run.schema.json_schema(run.config.max_text_length)) if run.config.constrained else None
+    )
+    requests = []
+    for doc in rendered:
+        pages = doc.usable_pages
+        groups = [pages] if len(pages) <= run.config.pages_per_request else [(p,) for p in pages]
+        for group in groups:
+            if group:
+                requests.append(ModelRequest(
+                    doc.source.doc_id, tuple(p.image for p in group), prompt, budget,
+                    run.config.max_new_tokens, schema_json, tuple(p.page_no for p in group),
+                ))
+    return requests
+
+
+def infer(engine: Engine, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
+    return engine.generate(requests) if requests else []
+
+
+@dataclass
+class ChunkState:
+    """The attempts made so far for each document of a chunk."""
+
+    items: list[WorkItem]
+    seq: int = 0  # the chunk's number in its run: part of its files' tag
+    attempts: dict[str, list[Attempt]] = field(default_factory=dict)  # by work key
+
+    @property
+    def tag(self) -> str:
+        return f"c{self.seq:05d}"
+
+    def pending(self, run: Run) -> list[WorkItem]:
+        """Documents to read at the next budget: all at first, then those the policy escalates."""
+        todo = [i for i in self.items if i.duplicate_of is None]
+        if not self.attempts:
+            return todo
+        return [i for i in todo if i.key in self.attempts and run.policy.needs_more(self.attempts[i.key][-1].record)]
+
+    def add_round(self, run: Run, items: Sequence[WorkItem], budget: int,
+                  rendered: Sequence[RenderedDocument], requests: Sequence[ModelRequest],
+                  generations: Sequence[RawGeneration]) -> None:
+        by_doc: dict[str, list[tuple[ModelRequest, RawGeneration]]] = {}
+        for request, generation in zip(requests, generations):
+            by_doc.setdefault(request.doc_id, []).append((request, generation))
+        for item, doc in zip(items, rendered):
+            pairs = by_doc.get(doc.source.doc_id, [])
+            texts = {p.page_no: p.text_layer for p in doc.pages if p.text_layer}
+            parts = [validate_generation(run.schema, g, texts) for _, g in pairs]
+            record = merge_records(run.schema, parts) if parts else None
+            self.attempts.setdefault(item.key, []).append(Attempt(
+                budget, doc, tuple(r for r, _ in pairs), tuple(g for _, g in pairs), record,
+            ))
+
+
+def answer_chunk(run: Run, state: ChunkState, render_fn: Callable[..., list[RenderedDocument]],
+                 infer_fn: Callable[[list[ModelRequest]], list[RawGeneration]],
+                 first: list[RenderedDocument] | None = None) -> int:
+    """Every budget round for one chunk (one round for a fixed budget, auto's escalations after
+    it); `first` is the first round's rendering when it was done ahead. Returns pages read."""
+    pages = 0
+    for round_no, budget in enumerate(run.policy.budgets):
+        todo = state.pending(run)
+        if not todo:
+            break
+        rendered = first if round_no == 0 and first is not None else render_fn(run, todo, budget)
+        requests = build_requests(run, rendered, budget)
+        state.add_round(run, todo, budget, rendered, requests, infer_fn(requests))
+        pages += sum(len(d.usable_pages) for d in rendered)
+    return pages
+
+
+def read_chunk(run: Run, engine: Engine, items: Sequence[WorkItem], renderer: Renderer | None = None) -> ChunkState:
+    """One chunk in plain Python, without Prefect (the flow runs answer_chunk with tasks)."""
+    state = ChunkState(list(items))
+    chosen = renderer or InlineRenderer()
+    answer_chunk(run, state, lambda r, t, b: render(r, t, b, chosen), lambda q: infer(engine, q))
+    return state
+
+
+def write_chunk(run: Run, state: ChunkState, stats: RunStats) -> None:
+    """Write every table's rows for the chunk, and count the outcome."""
+    rows = Rows()
+    for item in state.items:
+        ctx = run.context(item.key)
+        if item.duplicate_of is not None:
+            status = add_duplicate(rows, ctx, item.source, str(item.duplicate_of))
+        else:
+            attempts = state.attempts[item.key]
+            status = add_outcome(rows, ctx, attempts)
+            stats.pages += sum(len(a.rendered.usable_pages) for a in attempts)
+            stats.escalations += int(len(attempts) > 1)
+            final = attempts[-1].record
+            if final is not None:
+                stats.records += 1
+                stats.records_valid += int(final.valid)
+        stats.processed += 1
+        stats.statuses[status] += 1
+        category = rows.documents[-1]["error_category"]
+        if category:
+            stats.categories[category] += 1
+    tag, out = f"{run.run_id}-{state.tag}", run.config.out
+    tables.write_rows(out, "pages", rows.pages, tables.PAGES, tag)
+    tables.write_rows(out, "generations", rows.generations, tables.GENERATIONS, tag)
+    tables.write_rows(out, run.schema.name, rows.records, tables.records_schema(run.schema), tag)
+    tables.write_rows(out, "errors", rows.errors, tables.ERRORS, tag)
+    # documents last: a document counts as done only once everything else about it is on disk
+    tables.write_rows(out, "documents", rows.documents, tables.DOCUMENTS, tag)
+
+
+def finish_run(run: Run, stats: RunStats, status: str) -> None:
+    from docpipe import __version__
+
+    stats.seconds = time.perf_counter() - run.started_clock
+    row = {
+        "run_id": run.run_id, "started_at": run.started_at, "finished_at": _now(),
+        "status": status, "input_path": str(run.config.input), "schema": run.schema.key,
+        "model": run.model, "budget_policy": run.policy.key,
+        "config_json": run.config.public_json(),
+        "documents_found": stats.found, "documents_already_done": stats.already_done,
+        "documents_processed": stats.processed,
+        "documents_ok": stats.statuses["ok"] + stats.statuses["partial"],
+        "documents_failed": stats.statuses["failed"], "pages": stats.pages,
+        "records": stats.records, "records_valid": stats.records_valid,
+        "escalations": stats.escalations,
+        "seconds": stats.seconds, "pages_per_second": stats.pages_per_second,
+        "docpipe_version": __version__,
+    }
+    tables.write_rows(run.config.out, "runs", [row], tables.RUNS, run.run_id)

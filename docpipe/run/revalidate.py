@@ -1,0 +1,74 @@
+"""Rebuild records from stored generations, without a model.
+
+After a schema or normalization change, `docpipe revalidate OUT` types every stored answer again
+(with its stored token probabilities for confidence, and the stored text layers for source
+pages) and appends the records as a new run; readers then see the new records as the latest.
+Answers are grouped as they were read: one document, one run, one budget; per-page answers are
+merged again by records.merge_records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from docpipe.answers.merge import merge_records
+from docpipe.answers.validate import validate_generation
+from docpipe.core.types import RawGeneration
+from docpipe.output import tables
+from docpipe.output.outcome import record_row
+from docpipe.schema.load import resolve_schema
+
+
+@dataclass(frozen=True)
+class RevalidateResult:
+    run_id: str
+    records: dict[str, int]  # schema -> records written
+    valid: dict[str, int]
+
+
+def _generation(row) -> RawGeneration:
+    return RawGeneration(
+        row.doc_id, row.text, int(row.prompt_tokens), int(row.output_tokens), row.finish_reason,
+        float(row.seconds), error=None if pd.isna(row.error) else row.error,
+        token_logprobs=tuple(row.token_logprobs), token_ends=tuple(int(e) for e in row.token_ends),
+        constrained=bool(row.constrained), page_nos=tuple(int(p) for p in row.page_nos),
+    )
+
+
+def revalidate(out: Path, schema_dir: Path | None = None) -> RevalidateResult:
+    out = Path(out)
+    generations = tables.read_all(out, "generations")
+    pages = tables.read_all(out, "pages")
+    texts = {
+        (r.doc_id, r.run_id, int(r.budget), int(r.page_no)): r.text_layer
+        for r in pages.itertuples() if isinstance(r.text_layer, str) and r.text_layer
+    }
+    run_id = "revalidate-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    now = dt.datetime.now(dt.UTC)
+    written, valid = {}, {}
+    for schema_name, of_schema in generations.groupby("schema", sort=True):
+        schema = resolve_schema(schema_name, schema_dir)
+        rows = []
+        for (doc_id, source_run, work_key, budget), group in of_schema.groupby(
+            ["doc_id", "run_id", "work_key", "budget"], sort=True
+        ):
+            ordered = sorted(group.itertuples(), key=lambda r: tuple(r.page_nos))
+            parts = []
+            for row in ordered:
+                generation = _generation(row)
+                page_texts = {
+                    p: texts[(doc_id, source_run, int(budget), p)]
+                    for p in generation.page_nos if (doc_id, source_run, int(budget), p) in texts
+                }
+                parts.append(validate_generation(schema, generation, page_texts))
+            record = merge_records(schema, parts)
+            rows.append(record_row(schema, record, work_key, run_id, ordered[0].model, int(budget), now))
+        tables.write_rows(out, schema.name, rows, tables.records_schema(schema), run_id)
+        written[schema.name] = len(rows)
+        valid[schema.name] = sum(1 for r in rows if r["valid"])
+    return RevalidateResult(run_id, written, valid)

@@ -1,0 +1,52 @@
+"""The prompt that asks Gemma 4 for a schema's fields, and its version.
+
+PROMPT_VERSION is part of every work key: bump it when the prompt changes in a way that should
+make reruns read documents again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from docpipe.schema.spec import FieldSpec, Schema
+
+PROMPT_VERSION = "2"  # 2: typed values transcribed as printed
+
+_KIND_WORDS = {
+    "text": "text",
+    "integer": "whole number as printed",
+    "number": "number as printed",
+    "money": "amount exactly as printed, with its currency sign or code if any",
+    "date": "date exactly as printed",
+}
+
+
+def skeleton(schema: Schema) -> str:
+    """An example of the answer's shape, with null in every value."""
+    def shape(fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
+        return {f.name: [shape(f.fields)] if f.kind == "list" else None for f in fields}
+    return json.dumps(shape(schema.fields))
+
+
+def field_line(spec: FieldSpec, indent: str = "") -> str:
+    if spec.kind == "enum":
+        kind = "one of " + ", ".join(spec.values)
+    elif spec.kind == "list":
+        kind = "list of objects, each with: " + ", ".join(f.name for f in spec.fields)
+    else:
+        kind = _KIND_WORDS[spec.kind]
+    line = f"{indent}- {spec.name} ({kind}): {spec.description}".rstrip(": ")
+    children = [field_line(f, indent + "  ") for f in spec.fields]
+    return "\n".join([line, *children])
+
+
+def build_prompt(schema: Schema) -> str:
+    lines = "\n".join(field_line(f) for f in schema.fields)
+    return (
+        f"Read this {schema.title} ({schema.description}) and extract the fields below.\n"
+        f"{lines}\n"
+        "Answer with one JSON object and nothing else, with exactly these keys. "
+        "Use null for a value that is not on the document; never guess.\n"
+        f"Shape: {skeleton(schema)}"
+    )

@@ -1,0 +1,76 @@
+"""Whatever the constrained grammar lets the model write for a typed field, normalization types."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from docpipe.normalize import parse_date, parse_integer, parse_money, parse_number
+from docpipe.normalize.patterns import DATE, INTEGER, MONEY, NUMBER
+
+
+@settings(max_examples=400)
+@given(st.from_regex(MONEY, fullmatch=True))
+def test_every_money_string_the_grammar_allows_is_an_amount(text):
+    assert isinstance(parse_money(text), float)
+
+
+@settings(max_examples=300)
+@given(st.from_regex(NUMBER, fullmatch=True))
+def test_every_number_string_is_a_number(text):
+    assert isinstance(parse_number(text), float)
+
+
+@settings(max_examples=300)
+@given(st.from_regex(INTEGER, fullmatch=True))
+def test_every_integer_string_is_an_integer(text):
+    assert isinstance(parse_integer(text), int)
+
+
+@settings(max_examples=600)
+@given(st.from_regex(DATE, fullmatch=True))
+def test_every_date_string_is_a_date_except_29_february_of_a_common_year(text):
+    try:
+        assert isinstance(parse_date(text), dt.date)
+    except ValueError:
+        # the grammar allows 29 February in every year (it cannot tell leap years)
+        assert re.search(r"29|feb", text, re.IGNORECASE), text
+
+
+def test_kie_ground_truth_dates_and_totals():
+    # date and total strings as printed on SROIE receipts (../shared/corpus/kie/sroie/*.json)
+    assert parse_date("25/12/2018") == dt.date(2018, 12, 25)
+    assert parse_date("11/02/18") == dt.date(2018, 2, 11)
+    assert parse_date("28-04-18") == dt.date(2018, 4, 28)
+    assert parse_money("159.00") == 159.0 and parse_money("7.42") == 7.42
+    for text in ["25/12/2018", "11/02/18", "28-04-18", "02/12/2017"]:
+        assert re.fullmatch(DATE, text)
+
+
+def test_every_date_and_amount_in_the_kie_ground_truth_normalizes():
+    import json
+
+    import pytest
+
+    from tests.conftest import CORPUS
+
+    sroie = sorted((CORPUS / "kie" / "sroie").glob("sroie_[0-9][0-9][0-9].json"))
+    invoices = sorted((CORPUS / "kie" / "invoices").glob("*.json"))
+    if not sroie or not invoices:
+        pytest.skip("../shared/corpus/kie is not here")
+    for path in sroie:  # receipts: dates and totals as printed
+        truth = json.loads(path.read_text())
+        if truth.get("date"):
+            assert re.fullmatch(DATE, truth["date"]), (path.name, truth["date"])
+            assert isinstance(parse_date(truth["date"]), dt.date)
+        if truth.get("total"):
+            assert re.fullmatch(MONEY, truth["total"]), (path.name, truth["total"])
+            assert parse_money(truth["total"]) == float(truth["total"].replace(",", ""))
+    for path in invoices:  # invoice2data: ISO dates and numeric amounts
+        for truth in json.loads(path.read_text()):
+            assert parse_date(truth["date"]).isoformat() == truth["date"]
+            assert parse_money(truth["amount"]) == float(truth["amount"])
+            assert re.fullmatch(MONEY, str(truth["amount"]))

@@ -1,0 +1,47 @@
+"""Appends never overwrite, readers keep every column, and read_table gives the latest record."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from docpipe import read_table
+from docpipe.output.tables import ERRORS, read_all, write_rows
+
+
+def _ts(second):
+    return dt.datetime(2026, 1, 1, 0, 0, second, tzinfo=dt.UTC)
+
+
+def test_appends_make_new_files_and_leave_no_temporary_ones(tmp_path):
+    row = {"run_id": "r", "doc_id": "d", "source_path": "p", "page_no": None, "stage": "render",
+           "category": "corrupt", "message": "m", "created_at": _ts(0)}
+    first = write_rows(tmp_path, "errors", [row], ERRORS, "run1")
+    second = write_rows(tmp_path, "errors", [row], ERRORS, "run1")
+    assert first != second and first.exists() and second.exists()
+    assert not [p for p in (tmp_path / "errors").iterdir() if p.name.startswith(".")]
+    assert len(read_all(tmp_path, "errors")) == 2
+    assert pq.read_schema(first) == ERRORS
+
+
+def test_a_column_added_by_a_later_run_is_kept(tmp_path):
+    old = pa.schema([("doc_id", pa.string()), ("extracted_at", pa.timestamp("us", tz="UTC")), ("total", pa.float64())])
+    new = old.append(pa.field("currency", pa.string()))
+    write_rows(tmp_path, "invoice", [{"doc_id": "a", "extracted_at": _ts(1), "total": 1.0}], old, "r1")
+    write_rows(tmp_path, "invoice", [{"doc_id": "b", "extracted_at": _ts(2), "total": 2.0, "currency": "EUR"}], new, "r2")
+    frame = read_all(tmp_path, "invoice")
+    assert list(frame.columns) == ["doc_id", "extracted_at", "total", "currency"]
+    assert frame.set_index("doc_id")["currency"].to_dict() == {"a": None, "b": "EUR"} or (
+        frame.set_index("doc_id")["currency"].isna().to_dict() == {"a": True, "b": False}
+    )
+
+
+def test_read_table_returns_the_latest_record_per_document(tmp_path):
+    schema = pa.schema([("doc_id", pa.string()), ("extracted_at", pa.timestamp("us", tz="UTC")), ("total", pa.float64())])
+    write_rows(tmp_path, "invoice", [{"doc_id": "a", "extracted_at": _ts(5), "total": 2.0}], schema, "r2")
+    write_rows(tmp_path, "invoice", [{"doc_id": "a", "extracted_at": _ts(1), "total": 1.0},
+                                     {"doc_id": "b", "extracted_at": _ts(1), "total": 3.0}], schema, "r1")
+    latest = read_table(tmp_path, "invoice").set_index("doc_id")["total"].to_dict()
+    assert latest == {"a": 2.0, "b": 3.0}
