@@ -16,7 +16,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from docpipe.cli.app import read_passwords  # noqa: E402
+from docpipe.ingest.passwords import read_passwords  # noqa: E402
 from docpipe.run.config import RunConfig  # noqa: E402
 from docpipe.run.environment import quiet_defaults  # noqa: E402
 from tests.fakes import ConstantEngine  # noqa: E402

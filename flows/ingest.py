@@ -6,15 +6,14 @@ Run it from the CLI (`docpipe run`), from Python (`ingest(RunConfig(...))`), or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from docpipe.engines.checkpoints import resolve_model
-from docpipe.engines.transformers_engine import TransformersEngine
+from docpipe.core.vocab import RunStatus
+from docpipe.engines.factory import build_engine
 from docpipe.ingest.discover import discover
 from docpipe.ingest.render_pool import make_renderer
 from docpipe.output.lock import OutputLock
@@ -23,13 +22,6 @@ from docpipe.run import pipeline
 from docpipe.run.config import RunConfig
 from docpipe.run.progress import NoProgress, Progress
 from docpipe.schema.load import resolve_schema
-
-
-@dataclass(frozen=True)
-class RunResult:
-    run_id: str
-    out: Path
-    stats: pipeline.RunStats
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -58,8 +50,12 @@ def write_task(run, state, stats):
 
 
 @flow(name="docpipe-ingest", log_prints=False)
-def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> RunResult:
+def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> pipeline.RunResult:
     """Process every new document under `config.input` into the tables under `config.out`.
+
+    `engine` (an engines.base.Engine; built from the settings when None) and `progress` (a
+    run.progress.Progress) are typed Any here because Prefect validates flow parameters with
+    pydantic, which cannot check a Protocol.
 
     The GPU is kept fed: while chunk k is being answered, chunk k+1 is rendered (in the render
     worker processes) and chunk k-1 is written, each by a Prefect task submitted to the flow's
@@ -70,7 +66,7 @@ def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> RunRe
     reporter: Progress = progress or NoProgress()
     schema = resolve_schema(config.schema_name, config.schema_dir)
     if engine is None:
-        engine = TransformersEngine(resolve_model(config.model), config.engine_batch_size)
+        engine = build_engine(config.model, config.batch_size)
     run = pipeline.start_run(config, schema, engine.name)
     with OutputLock(config.out, run.run_id, on_wait=reporter.note):
         moved = recover_orphans(config.out)
@@ -107,9 +103,9 @@ def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> RunRe
             if writing is not None:
                 writing.result()
         except BaseException:
-            pipeline.finish_run(run, stats, "failed")
+            pipeline.finish_run(run, stats, RunStatus.FAILED)
             raise
         finally:
             renderer.close()
-        pipeline.finish_run(run, stats, "completed")
-    return RunResult(run.run_id, config.out, stats)
+        pipeline.finish_run(run, stats, RunStatus.COMPLETED)
+    return pipeline.RunResult(run.run_id, config.out, stats)

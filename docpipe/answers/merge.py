@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docpipe.core.errors import Category
+from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import ExtractedRecord
 from docpipe.schema.spec import Schema
 
@@ -48,17 +48,18 @@ def merge_records(schema: Schema, parts: list[ExtractedRecord]) -> ExtractedReco
         values[name] = best.values[name]
         _copy_under(best, (name,), (name,), raw, confidence, pages)
     errors = {f"page {_pages(p)}: {k}": v for p in parts for k, v in p.field_errors.items()}
-    failed = [p for p in parts if p.error_category is not None and not p.field_errors]
-    failed_notes = {f"page {_pages(p)}": f"{p.error_category}: {p.error_message}" for p in failed}
+    failed = [p for p in parts if p.failure is not None and not p.field_errors]
+    failed_notes = {f"page {_pages(p)}": str(p.failure) for p in failed}
     errors |= failed_notes
     valid = all(p.valid for p in parts)
-    category = None if valid else (
-        failed[0].error_category if len(failed) == len(parts) else Category.INVALID_OUTPUT
-    )
+    failure = None
+    if not valid:
+        category = failed[0].failure.category if len(failed) == len(parts) else Category.INVALID_OUTPUT
+        stage = Stage.INFER if category == Category.MODEL_ERROR else Stage.VALIDATE
+        failure = Failure(stage, category, "; ".join(f"{k}: {v}" for k, v in errors.items()))
     return ExtractedRecord(
         parts[0].doc_id, values, valid, {} if len(failed) == len(parts) else errors,
-        error_category=category,
-        error_message=None if valid else "; ".join(f"{k}: {v}" for k, v in errors.items()),
+        failure=failure,
         raw=raw, confidence=confidence, pages=pages,
         page_nos=tuple(n for p in parts for n in p.page_nos),
     )

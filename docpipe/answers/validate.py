@@ -15,8 +15,9 @@ from typing import Any
 from docpipe.answers.confidence import value_confidences
 from docpipe.answers.json_spans import Path, find_json_object, leaf_spans
 from docpipe.answers.source_page import assign_pages
-from docpipe.core.errors import Category
+from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import ExtractedRecord, RawGeneration
+from docpipe.core.vocab import FinishReason
 from docpipe.schema.spec import RAW_KINDS, FieldSpec, Schema
 
 
@@ -26,20 +27,18 @@ def validate_generation(schema: Schema, generation: RawGeneration,
     pages = tuple(generation.page_nos)
     if generation.error is not None:
         return ExtractedRecord(
-            generation.doc_id, empty, False, error_category=Category.MODEL_ERROR,
-            error_message=generation.error, page_nos=pages,
+            generation.doc_id, empty, False,
+            failure=Failure(Stage.INFER, Category.MODEL_ERROR, generation.error), page_nos=pages,
         )
     found = find_json_object(generation.text, frozenset(f.name for f in schema.fields))
     if found is None:
-        truncated = generation.finish_reason == "length"
-        return ExtractedRecord(
-            generation.doc_id, empty, False, page_nos=pages,
-            error_category=Category.TRUNCATED if truncated else Category.INVALID_OUTPUT,
-            error_message=(
-                f"the answer hit the limit of {generation.output_tokens} tokens before its JSON ended"
-                if truncated else "the answer contains no JSON object"
-            ),
+        truncated = generation.finish_reason == FinishReason.LENGTH
+        failure = (
+            Failure(Stage.VALIDATE, Category.TRUNCATED,
+                    f"the answer hit the limit of {generation.output_tokens} tokens before its JSON ended")
+            if truncated else Failure(Stage.VALIDATE, Category.INVALID_OUTPUT, "the answer contains no JSON object")
         )
+        return ExtractedRecord(generation.doc_id, empty, False, page_nos=pages, failure=failure)
     answer, start = found
     typer = _Typer()
     values = {f.name: typer.typed(f, answer.get(f.name), (f.name,)) for f in schema.fields}
@@ -48,10 +47,10 @@ def validate_generation(schema: Schema, generation: RawGeneration,
     confidence = typer.remap(value_confidences(spans, generation.token_ends, generation.token_logprobs))
     where = assign_pages(schema, values, typer.raw, pages, page_texts or {})
     errors = typer.errors
-    summary = "; ".join(f"{k}: {v}" for k, v in errors.items()) or None
+    summary = "; ".join(f"{k}: {v}" for k, v in errors.items())
     return ExtractedRecord(
         generation.doc_id, values, not errors, errors,
-        error_category=Category.INVALID_OUTPUT if errors else None, error_message=summary,
+        failure=Failure(Stage.VALIDATE, Category.INVALID_OUTPUT, summary) if errors else None,
         raw=typer.raw, confidence=confidence, pages=where, page_nos=pages,
     )
 

@@ -8,8 +8,11 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from docpipe.core.vocab import DocumentStatus
+from docpipe.run.pipeline import RunResult
 
-def print_summary(console: Console, result: Any) -> None:
+
+def print_summary(console: Console, result: RunResult) -> None:
     stats = result.stats
     table = Table(title=f"run {result.run_id}", show_header=False, title_justify="left")
     table.add_column(style="bold")
@@ -17,7 +20,7 @@ def print_summary(console: Console, result: Any) -> None:
     table.add_row("documents found", str(stats.found))
     table.add_row("already done (skipped)", str(stats.already_done))
     table.add_row("processed now", str(stats.processed))
-    for status in ("ok", "partial", "failed", "skipped"):
+    for status in DocumentStatus:
         table.add_row(f"  {status}", str(stats.statuses.get(status, 0)))
     table.add_row("pages", str(stats.pages))
     table.add_row("records (valid / all)", f"{stats.records_valid} / {stats.records}")

@@ -1,4 +1,5 @@
-"""Failure categories and the exception that carries one.
+"""What can go wrong: failure categories, the stage a failure happened in, the Failure value that
+carries both to the tables, and the exceptions that carry one between functions.
 
 Every failure that reaches a table has a category from `Category`, so users can group and filter
 failures. A category is terminal when retrying the same work cannot help (a corrupt file stays
@@ -7,6 +8,7 @@ corrupt); transient failures (a model crash, running out of memory) are retried 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -26,6 +28,28 @@ class Category(StrEnum):
 
 
 TRANSIENT = frozenset({Category.MODEL_ERROR})
+
+
+class Stage(StrEnum):
+    """Where in the pipeline a failure happened (the `stage` column of `errors`)."""
+
+    DISCOVER = "discover"
+    RENDER = "render"
+    INFER = "infer"
+    VALIDATE = "validate"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failure: where, what kind, what happened (for people), and on which page if any."""
+
+    stage: Stage
+    category: Category
+    message: str
+    page_no: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.message}"
 
 
 class DocpipeError(Exception):

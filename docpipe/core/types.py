@@ -1,4 +1,8 @@
-"""The frozen values that travel from one stage to the next (see docs/architecture.md)."""
+"""The frozen values that travel from one stage to the next (see docs/architecture.md).
+
+    SourceDocument -> RenderedDocument(RenderedPage...) -> ModelRequest -> RawGeneration
+    -> ExtractedRecord; an Attempt is one reading of a document at one budget (all of the above).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,10 @@ from typing import Any
 
 from PIL.Image import Image
 
+from docpipe.core.budget import soft_tokens
+from docpipe.core.errors import Failure
+from docpipe.core.vocab import DocumentKind, FinishReason, PageStatus
+
 
 @dataclass(frozen=True)
 class SourceDocument:
@@ -15,9 +23,9 @@ class SourceDocument:
 
     path: Path
     doc_id: str  # for an unreadable file: the sha256 of its path
-    kind: str  # pdf | png | jpeg | tiff | unknown | empty | unreadable
+    kind: DocumentKind
     size_bytes: int
-    error: str | None = None  # why an unreadable file could not be read
+    failure: Failure | None = None  # why an unreadable file could not be read
 
 
 @dataclass(frozen=True)
@@ -26,32 +34,30 @@ class RenderedPage:
 
     doc_id: str
     page_no: int  # 1-based
-    width_pt: float  # page size as the file states it (points for PDF, pixels for images)
-    height_pt: float
+    # the page's size as the file states it: points for a PDF page, pixels for an image
+    source_width: float
+    source_height: float
     rotation: int
     budget: int
     image: Image | None  # None when the page was not rendered (skipped or failed)
     text_layer: str | None
-    status: str = "ok"  # ok | skipped | failed
-    error: str | None = None
+    status: PageStatus = PageStatus.OK
+    failure: Failure | None = None
 
     @property
     def soft_tokens(self) -> int:
-        """Visual tokens the processor will produce: one per 3x3 block of 16-pixel patches."""
-        if self.image is None:
-            return 0
-        return (self.image.width // 48) * (self.image.height // 48)
+        """Visual tokens the processor will produce for the rendered image (0 when none)."""
+        return 0 if self.image is None else soft_tokens(self.image.height, self.image.width)
 
 
 @dataclass(frozen=True)
 class RenderedDocument:
-    """A document's pages, or the reason it has none."""
+    """A document's pages, or the failure that left it without any."""
 
     source: SourceDocument
     pages: tuple[RenderedPage, ...] = ()
     page_count: int = 0  # pages in the file, including any beyond the page limit
-    error_category: str | None = None
-    error_message: str | None = None
+    failure: Failure | None = None
     render_seconds: float = 0.0
 
     @property
@@ -83,9 +89,9 @@ class RawGeneration:
     text: str
     prompt_tokens: int
     output_tokens: int
-    finish_reason: str  # stop | length | error
+    finish_reason: FinishReason
     seconds: float
-    error: str | None = None
+    error: str | None = None  # the engine's message when finish_reason is ERROR
     # log-probability of each output token under the distribution it was chosen from, and the
     # character offset in `text` where each token ends (empty when the engine cannot tell)
     token_logprobs: tuple[float, ...] = ()
@@ -102,11 +108,10 @@ class ExtractedRecord:
     values: dict[str, Any]
     valid: bool
     field_errors: dict[str, str] = field(default_factory=dict)
-    error_category: str | None = None
-    error_message: str | None = None
-    # by path, e.g. ("total",) or ("line_items", 0, "amount"): see validate.py
+    failure: Failure | None = None  # the record's failure: what documents.error_* will say
+    # by path, e.g. ("total",) or ("line_items", 0, "amount"): see answers/validate.py
     raw: dict[tuple, str] = field(default_factory=dict)  # printed text of typed values
-    confidence: dict[tuple, float] = field(default_factory=dict)  # see confidence.py
+    confidence: dict[tuple, float] = field(default_factory=dict)  # see answers/confidence.py
     pages: dict[tuple, int] = field(default_factory=dict)  # source page of fields and list items
     page_nos: tuple[int, ...] = ()  # the pages the model saw
 
@@ -115,3 +120,14 @@ class ExtractedRecord:
         """The least certain top-level field (None when the engine gave no probabilities)."""
         tops = [v for path, v in self.confidence.items() if len(path) == 1]
         return min(tops) if tops else None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One reading of a document at one budget: what was rendered, asked, answered and typed."""
+
+    budget: int
+    rendered: RenderedDocument
+    requests: tuple[ModelRequest, ...] = ()
+    generations: tuple[RawGeneration, ...] = ()
+    record: ExtractedRecord | None = None

@@ -121,10 +121,6 @@ class ConstrainedJsonProcessor(LogitsProcessor):
             self._record(new_tokens[:, -1])
         self._last_scores = self._last_lse = None
 
-    def accepting(self, row: int) -> bool | None:
-        matcher = self.matchers[row]
-        return None if matcher is None else bool(matcher.is_accepting())
-
 
 def decode_with_offsets(ll_tokenizer: Any, tokens: Sequence[int]) -> tuple[str, tuple[int, ...]]:
     """The text of `tokens` (special tokens left out) and the character offset where each token

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from docpipe.core.types import ModelRequest, RawGeneration
+from docpipe.core.vocab import FinishReason
 from docpipe.engines.batching import plan_batches
 from docpipe.engines.checkpoints import ModelChoice
 
@@ -130,7 +131,7 @@ class TransformersEngine:
             if len(batch) == 1:
                 return [
                     RawGeneration(
-                        batch[0].doc_id, "", 0, 0, "error", 0.0, error=f"{type(exc).__name__}: {exc}",
+                        batch[0].doc_id, "", 0, 0, FinishReason.ERROR, 0.0, error=f"{type(exc).__name__}: {exc}",
                         page_nos=batch[0].page_nos,
                     )
                 ]
@@ -191,7 +192,7 @@ class TransformersEngine:
                 RawGeneration(
                     request.doc_id, text, int(prompt_tokens[row]),
                     len(kept) + (1 if stop is not None else 0),
-                    "stop" if stop is not None else "length", seconds,
+                    FinishReason.STOP if stop is not None else FinishReason.LENGTH, seconds,
                     error=constraint.grammar_errors[row] and f"grammar: {constraint.grammar_errors[row]}",
                     token_logprobs=tuple(constraint.logprobs[row][: len(kept)]),
                     token_ends=ends, constrained=request.json_schema is not None,

@@ -6,26 +6,28 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import SourceDocument
+from docpipe.core.vocab import DocumentKind
 
 _MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"II*\x00", "tiff"),
-    (b"MM\x00*", "tiff"),
+    (b"\x89PNG\r\n\x1a\n", DocumentKind.PNG),
+    (b"\xff\xd8\xff", DocumentKind.JPEG),
+    (b"II*\x00", DocumentKind.TIFF),
+    (b"MM\x00*", DocumentKind.TIFF),
 )
 
 
-def sniff(head: bytes) -> str:
+def sniff(head: bytes) -> DocumentKind:
     """The kind of a file from its first KiB: pdf, png, jpeg, tiff, empty or unknown."""
     if not head:
-        return "empty"
+        return DocumentKind.EMPTY
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return kind
     if b"%PDF-" in head[:1024]:  # PDF allows junk before the header
-        return "pdf"
-    return "unknown"
+        return DocumentKind.PDF
+    return DocumentKind.UNKNOWN
 
 
 def sha256_file(path: Path) -> str:
@@ -59,5 +61,6 @@ def discover(root: Path) -> list[SourceDocument]:
             documents.append(SourceDocument(path.resolve(), sha256_file(path), sniff(head), path.stat().st_size))
         except OSError as exc:  # unreadable or gone: still one row, never dropped
             key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()
-            documents.append(SourceDocument(path.resolve(), key, "unreadable", 0, f"{type(exc).__name__}: {exc}"))
+            failure = Failure(Stage.DISCOVER, Category.UNREADABLE, f"the file cannot be read: {type(exc).__name__}: {exc}")
+            documents.append(SourceDocument(path.resolve(), key, DocumentKind.UNREADABLE, 0, failure))
     return documents

@@ -14,8 +14,9 @@ import pymupdf
 from PIL import Image, ImageOps, ImageSequence
 
 from docpipe.core.budget import render_size
-from docpipe.core.errors import Category, DocpipeError
+from docpipe.core.errors import Category, DocpipeError, Failure, Stage
 from docpipe.core.types import RenderedDocument, RenderedPage, SourceDocument
+from docpipe.core.vocab import DocumentKind, PageStatus
 
 
 @dataclass(frozen=True)
@@ -31,31 +32,31 @@ def render_document(source: SourceDocument, budget: int, options: RenderOptions)
     """Render every page up to the page limit; a failure becomes the document's error, never a raise."""
     started = time.perf_counter()
     try:
-        if source.kind == "pdf":
+        if source.failure is not None:  # found unreadable by discovery
+            return RenderedDocument(source, failure=source.failure)
+        if source.kind == DocumentKind.PDF:
             pages, count = _render_pdf(source, budget, options)
-        elif source.kind in ("png", "jpeg", "tiff"):
+        elif source.kind.is_raster:
             pages, count = _render_raster(source, budget, options)
-        elif source.kind == "empty":
+        elif source.kind == DocumentKind.EMPTY:
             raise DocpipeError(Category.EMPTY, "the file is empty (0 bytes)")
-        elif source.kind == "unreadable":
-            raise DocpipeError(Category.UNREADABLE, f"the file cannot be read: {source.error}")
         else:
             raise DocpipeError(
                 Category.UNSUPPORTED, "not a PDF, PNG, JPEG or TIFF file (recognised by content)"
             )
     except DocpipeError as exc:
         return RenderedDocument(
-            source, error_category=exc.category, error_message=exc.message,
+            source, failure=Failure(Stage.RENDER, exc.category, exc.message),
             render_seconds=time.perf_counter() - started,
         )
     except Exception as exc:  # noqa: BLE001 - a file that vanished, a library bug: this file fails alone
         return RenderedDocument(
-            source, error_category=Category.RENDER_ERROR, error_message=f"{type(exc).__name__}: {exc}",
+            source, failure=Failure(Stage.RENDER, Category.RENDER_ERROR, f"{type(exc).__name__}: {exc}"),
             render_seconds=time.perf_counter() - started,
         )
     if count == 0:
         return RenderedDocument(
-            source, error_category=Category.EMPTY, error_message="the document has no pages",
+            source, failure=Failure(Stage.RENDER, Category.EMPTY, "the document has no pages"),
             render_seconds=time.perf_counter() - started,
         )
     return RenderedDocument(
@@ -123,8 +124,8 @@ def _render_pdf_page(doc: pymupdf.Document, index: int, source: SourceDocument, 
         )
     except Exception as exc:  # noqa: BLE001 - a bad page must not stop the document
         return RenderedPage(
-            source.doc_id, page_no, 0.0, 0.0, 0, budget, None, None, status="failed",
-            error=f"{Category.RENDER_ERROR}: {type(exc).__name__}: {exc}",
+            source.doc_id, page_no, 0.0, 0.0, 0, budget, None, None, status=PageStatus.FAILED,
+            failure=Failure(Stage.RENDER, Category.RENDER_ERROR, f"{type(exc).__name__}: {exc}", page_no),
         )
 
 
@@ -170,6 +171,8 @@ def _render_raster(source: SourceDocument, budget: int, options: RenderOptions):
 
 def _skipped(source: SourceDocument, page_no: int, budget: int, max_pages: int) -> RenderedPage:
     return RenderedPage(
-        source.doc_id, page_no, 0.0, 0.0, 0, budget, None, None, status="skipped",
-        error=f"{Category.TOO_LARGE}: beyond the page limit of {max_pages} pages per document",
+        source.doc_id, page_no, 0.0, 0.0, 0, budget, None, None, status=PageStatus.SKIPPED,
+        failure=Failure(
+            Stage.RENDER, Category.TOO_LARGE, f"beyond the page limit of {max_pages} pages per document", page_no
+        ),
     )

@@ -16,7 +16,7 @@ import resource
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from docpipe.core.errors import Category
+from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import RenderedDocument, SourceDocument
 from docpipe.ingest.render import RenderOptions, render_document
 
@@ -42,8 +42,14 @@ class InlineRenderer:
         pass
 
 
+DEFAULT_WORKERS = 2
+DEFAULT_TIMEOUT = 120.0  # seconds per document
+DEFAULT_MEMORY_MB = 4096  # address space of one worker
+
+
 class RenderPool:
-    def __init__(self, workers: int | None = None, timeout: float = 120.0, memory_mb: int | None = 4096,
+    def __init__(self, workers: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 memory_mb: int | None = DEFAULT_MEMORY_MB,
                  render_fn: Callable[..., RenderedDocument] = render_document):
         import pebble
 
@@ -91,4 +97,4 @@ def make_renderer(workers: int, timeout: float, memory_mb: int | None) -> Render
 
 
 def _failed(source: SourceDocument, category: Category, message: str) -> RenderedDocument:
-    return RenderedDocument(source, error_category=category, error_message=message)
+    return RenderedDocument(source, failure=Failure(Stage.RENDER, category, message))

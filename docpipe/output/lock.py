@@ -1,14 +1,14 @@
 """One writing run at a time per output folder.
 
-A run holds an exclusive lock on OUT/.lock (fcntl.flock) from planning to its last write. A second
-run into the same folder waits for it (saying so), then plans against what the first one wrote,
-so the two never process the same document twice. The lock dies with its process: a run killed
-with SIGKILL leaves no stale lock behind.
+A run holds OUT/.lock (the `filelock` library: flock on Unix) from planning to its last write. A
+second run into the same folder waits for it (saying who holds it), then plans against what the
+first one wrote, so the two never process the same document twice. The lock dies with its
+process: a run killed with SIGKILL leaves no stale lock behind. Who holds it is written beside it,
+in OUT/.lock.holder, for the waiting run's message.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
@@ -16,50 +16,36 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-
-class OutputBusy(Exception):
-    """Another run is writing to the output folder and we were told not to wait."""
+from filelock import FileLock, Timeout
 
 
 class OutputLock:
-    def __init__(self, out: Path, run_id: str, wait: bool = True,
-                 on_wait: Callable[[str], None] | None = None):
-        self.path = Path(out) / ".lock"
+    def __init__(self, out: Path, run_id: str, on_wait: Callable[[str], None] | None = None):
+        self.out = Path(out)
         self.run_id = run_id
-        self.wait = wait
         self.on_wait = on_wait
-        self._handle = None
+        self._lock = FileLock(self.out / ".lock")
+        self._holder = self.out / ".lock.holder"
 
     def holder(self) -> str:
         try:
-            info = json.loads(self.path.read_text() or "{}")
+            info = json.loads(self._holder.read_text() or "{}")
         except (OSError, ValueError):
             return "another run"
         return f"run {info.get('run_id', '?')} (pid {info.get('pid', '?')} on {info.get('host', '?')})"
 
     def __enter__(self) -> OutputLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")  # noqa: SIM115 - held for the lock's lifetime
+        self.out.mkdir(parents=True, exist_ok=True)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            message = f"{self.path.parent} is being written by {self.holder()}"
-            if not self.wait:
-                handle.close()
-                raise OutputBusy(message + "; wait for it or use another --out") from None
+            self._lock.acquire(timeout=0)
+        except Timeout:
             if self.on_wait:
-                self.on_wait(message + "; waiting for it to finish")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({"run_id": self.run_id, "pid": os.getpid(),
-                                 "host": socket.gethostname(), "since": time.time()}))
-        handle.flush()
-        self._handle = handle
+                self.on_wait(f"{self.out} is being written by {self.holder()}; waiting for it to finish")
+            self._lock.acquire()
+        self._holder.write_text(json.dumps({
+            "run_id": self.run_id, "pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
+        }))
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
+        self._lock.release()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,101 +22,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from docpipe.output.record_columns import record_fields
+from docpipe.output.rows import ROW_CLASSES, UTC_TS, arrow_schema, as_dict
 from docpipe.schema.spec import Schema
 
-UTC_TS = pa.timestamp("us", tz="UTC")
-
-DOCUMENTS = pa.schema([
-    ("doc_id", pa.string()),  # sha256 of the file's bytes
-    ("work_key", pa.string()),  # hash of doc_id + schema + model + budget + prompt version
-    ("run_id", pa.string()),
-    ("source_path", pa.string()),
-    ("size_bytes", pa.int64()),
-    ("kind", pa.string()),  # pdf | png | jpeg | tiff | empty | unknown
-    ("pages", pa.int32()),  # pages in the file
-    ("schema", pa.string()),
-    ("status", pa.string()),  # ok | partial | failed | skipped
-    ("budget", pa.int32()),  # the visual budget of the final reading
-    ("error_category", pa.string()),
-    ("error_message", pa.string()),
-    ("render_seconds", pa.float64()),
-    ("infer_seconds", pa.float64()),
-    ("finished_at", UTC_TS),
-])
-
-PAGES = pa.schema([
-    ("doc_id", pa.string()),
-    ("run_id", pa.string()),
-    ("page_no", pa.int32()),  # 1-based
-    ("width_pt", pa.float64()),  # page size as the file states it (points; pixels for images)
-    ("height_pt", pa.float64()),
-    ("rotation", pa.int32()),
-    ("render_width", pa.int32()),  # pixels sent to the model
-    ("render_height", pa.int32()),
-    ("budget", pa.int32()),
-    ("soft_tokens", pa.int32()),
-    ("text_layer", pa.string()),
-    ("status", pa.string()),  # ok | skipped | failed
-    ("error_message", pa.string()),
-])
-
-GENERATIONS = pa.schema([
-    ("doc_id", pa.string()),
-    ("work_key", pa.string()),
-    ("run_id", pa.string()),
-    ("schema", pa.string()),
-    ("model", pa.string()),
-    ("budget", pa.int32()),
-    ("prompt_version", pa.string()),
-    ("prompt", pa.string()),
-    ("page_nos", pa.list_(pa.int32())),  # the pages in this request
-    ("constrained", pa.bool_()),  # the answer was constrained to the schema's JSON schema
-    ("text", pa.string()),  # the raw answer, so records can be rebuilt without a model
-    ("prompt_tokens", pa.int32()),
-    ("output_tokens", pa.int32()),
-    ("finish_reason", pa.string()),  # stop | length | error
-    ("error", pa.string()),
-    # per output token: log-probability, and the offset in `text` where it ends (confidence)
-    ("token_logprobs", pa.list_(pa.float32())),
-    ("token_ends", pa.list_(pa.int32())),
-    ("seconds", pa.float64()),
-    ("created_at", UTC_TS),
-])
-
-ERRORS = pa.schema([
-    ("run_id", pa.string()),
-    ("doc_id", pa.string()),
-    ("source_path", pa.string()),
-    ("page_no", pa.int32()),  # null for document-level errors
-    ("stage", pa.string()),  # discover | render | infer | validate
-    ("category", pa.string()),
-    ("message", pa.string()),
-    ("created_at", UTC_TS),
-])
-
-RUNS = pa.schema([
-    ("run_id", pa.string()),
-    ("started_at", UTC_TS),
-    ("finished_at", UTC_TS),
-    ("status", pa.string()),  # completed | failed
-    ("input_path", pa.string()),
-    ("schema", pa.string()),
-    ("model", pa.string()),
-    ("budget_policy", pa.string()),  # a budget, or auto:<start>-<ceiling>@<threshold>
-    ("config_json", pa.string()),
-    ("documents_found", pa.int64()),
-    ("documents_already_done", pa.int64()),
-    ("documents_processed", pa.int64()),
-    ("documents_ok", pa.int64()),
-    ("documents_failed", pa.int64()),
-    ("pages", pa.int64()),
-    ("records", pa.int64()),
-    ("records_valid", pa.int64()),
-    ("escalations", pa.int64()),  # auto budget: documents read again at a higher budget
-    ("seconds", pa.float64()),
-    ("pages_per_second", pa.float64()),
-    ("docpipe_version", pa.string()),
-])
+FIXED = {name: arrow_schema(row_class) for name, row_class in ROW_CLASSES.items()}
+DOCUMENTS, PAGES, GENERATIONS, ERRORS, RUNS = (
+    FIXED[name] for name in ("documents", "pages", "generations", "errors", "runs")
+)
 
 RECORD_META = [
     ("doc_id", pa.string()),
@@ -129,14 +42,6 @@ RECORD_META = [
     ("extracted_at", UTC_TS),
 ]
 
-FIXED = {
-    "documents": DOCUMENTS,
-    "pages": PAGES,
-    "generations": GENERATIONS,
-    "errors": ERRORS,
-    "runs": RUNS,
-}
-
 
 def records_schema(schema: Schema) -> pa.Schema:
     return pa.schema([pa.field(n, t) for n, t in RECORD_META] + record_fields(schema))
@@ -147,18 +52,30 @@ def table_dir(out: Path, table: str) -> Path:
     return out / table if table in FIXED else out / "records" / table
 
 
-def write_rows(out: Path, table: str, rows: list[dict[str, Any]], schema: pa.Schema, tag: str) -> Path | None:
-    """Append `rows` as one new Parquet file; atomic (temp file + rename), never overwrites."""
+def write_rows(out: Path, table: str, rows: Sequence[Any], schema: pa.Schema, tag: str) -> Path | None:
+    """Append `rows` (row objects of output/rows.py, or dicts for a records table) as one new
+    Parquet file; atomic (temp file + rename), never overwrites. A dict whose keys are not
+    exactly the schema's columns is refused: a misspelt key must not become a null column."""
     if not rows:
         return None
+    dicts = [row if isinstance(row, dict) else as_dict(row) for row in rows]
+    check_columns(table, dicts, schema)
     folder = table_dir(out, table)
     folder.mkdir(parents=True, exist_ok=True)
-    arrow = pa.Table.from_pylist(rows, schema=schema)
+    arrow = pa.Table.from_pylist(dicts, schema=schema)
     name = f"part-{tag}-{uuid.uuid4().hex[:8]}.parquet"
     tmp = folder / f".{name}.tmp"
     pq.write_table(arrow, tmp)
     os.replace(tmp, folder / name)
     return folder / name
+
+
+def check_columns(table: str, rows: Sequence[dict[str, Any]], schema: pa.Schema) -> None:
+    names = set(schema.names)
+    for row in rows:
+        if row.keys() != names:
+            unknown, missing = sorted(row.keys() - names), sorted(names - row.keys())
+            raise ValueError(f"a row for {table!r} does not fit its schema: unknown {unknown}, missing {missing}")
 
 
 def read_arrow(out: Path, table: str) -> pa.Table | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from docpipe.core.budget import BUDGETS, check_budget
+from docpipe.core.errors import Category
 from docpipe.core.types import ExtractedRecord
 
 
@@ -41,7 +42,7 @@ class BudgetPolicy:
         """Whether a document's record calls for the next budget up."""
         if self.threshold is None or record is None:
             return False
-        if record.error_category == "model_error":
+        if record.failure is not None and record.failure.category == Category.MODEL_ERROR:
             return False  # a crash is not a reading problem; the next run retries it
         if not record.valid:
             return True

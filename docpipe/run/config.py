@@ -1,65 +1,107 @@
-"""A run's settings, and the key that makes reruns skip finished work."""
+"""A run's settings, each defined once, and the key that makes reruns skip finished work.
+
+Every setting is a field of RunConfig with its default, its range and its help text; `docpipe
+run` generates its options from these fields (cli/options.py), and Python callers build the same
+object. Range and value checks live here and nowhere else.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from docpipe.core.budget import BUDGETS, DEFAULT_BUDGET
+from docpipe.core.budget import BUDGETS, DEFAULT_BUDGET, check_budget
 from docpipe.ingest.render import RenderOptions
+from docpipe.ingest.render_pool import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, DEFAULT_WORKERS
 from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.schema.prompt import PROMPT_VERSION
+
+
+def option(default: Any, help: str, flag: str | None = None, **constraints: Any) -> Any:
+    """A setting that `docpipe run` offers as `--<name>` (or `flag`), with this help text."""
+    return Field(default, description=help, json_schema_extra={"cli": flag or True}, **constraints)
 
 
 class RunConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    input: Path
-    out: Path
-    schema_name: str = "invoice"
-    schema_dir: Path | None = None
-    model: str | None = None  # hub id, local folder or "tiny-random"; None: chosen by hardware
-    budget: int | Literal["auto"] | None = None  # None: the schema's default budget
-    auto_start: int = 140  # auto: the first budget
-    auto_ceiling: int = 1120  # auto: the highest budget
-    confidence_threshold: float = Field(default=0.5, ge=0.0, le=1.0)  # auto: escalate below this
-    max_pages: int = Field(default=16, ge=1)  # pages per document read; later pages are skipped
-    max_pixels: int = Field(default=100_000_000, ge=1)  # raster pages above this are refused
-    passwords: tuple[str, ...] = ()  # for encrypted PDFs; never written to any table
-    render_workers: int = Field(default=2, ge=0)  # 0: render in the run's own process (no isolation)
-    render_timeout: float = Field(default=120.0, gt=0)  # seconds per document
-    render_memory_mb: int | None = Field(default=4096, ge=64)  # address space of a render worker
-    pages_per_request: int = Field(default=4, ge=1)  # more pages: one request per page, merged
-    max_new_tokens: int = Field(default=1024, ge=1)
-    batch_size: int | Literal["auto"] = 8  # requests per generate call; auto: from GPU memory
-    chunk_size: int | None = Field(default=None, ge=1)  # documents read and written together
-    constrained: bool = True  # constrain answers to the schema's JSON schema
-    max_text_length: int | None = Field(default=None, ge=1)  # caps every text field's length
-    prompt_version: str = PROMPT_VERSION
+    input: Path = Field(description="Folder (or file) of PDFs and images")
+    out: Path = option(Path("out"), "Folder for the Parquet tables")
+    schema_name: str = option("invoice", "Schema name in schemas/, or a path to a schema YAML", flag="schema")
+    schema_dir: Path | None = Field(None, description="Folder to look schema names up in (default: the built-in schemas)")
+    model: str | None = option(
+        None, "Hub id, local checkpoint folder, or 'tiny-random' (offline smoke test; answers are noise). "
+        "Default: chosen by hardware",
+    )
+    budget: int | Literal["auto"] | None = option(
+        None, f"Visual tokens per page: one of {BUDGETS}, or 'auto' (read at a low budget, read again higher "
+        "when unsure). Default: the schema's",
+    )
+    auto_start: int = Field(140, description="auto budget: the first budget")
+    auto_ceiling: int = Field(1120, description="auto budget: the highest budget")
+    confidence_threshold: float = option(
+        0.5, "auto budget: read again when the least certain field is below this", ge=0.0, le=1.0,
+    )
+    pages_per_request: int = option(4, "Documents with more pages are read page by page and merged", ge=1)
+    constrained: bool = option(True, "Constrain answers to the schema's JSON shape")
+    max_text_length: int | None = option(
+        None, "Cap on every text value's length (the schemas set their own)", ge=1,
+    )
+    passwords: tuple[str, ...] = Field((), description="For encrypted PDFs; never written to any table")
+    max_pixels: int = option(
+        RenderOptions.max_pixels, "Raster pages with more pixels are refused unread (decompression bombs)", ge=1,
+    )
+    render_timeout: float = option(
+        DEFAULT_TIMEOUT, "Seconds to render one document before its renderer is stopped", gt=0,
+    )
+    render_workers: int = option(
+        DEFAULT_WORKERS, "Render processes (0: render in this process, no isolation)", ge=0,
+    )
+    render_memory_mb: int | None = option(DEFAULT_MEMORY_MB, "Memory limit of one render process", ge=64)
+    batch_size: int | Literal["auto"] = option(
+        8, "Requests per generate call, or 'auto' (from the GPU's free memory and Gemma 4's memory model)",
+    )
+    max_pages: int = option(
+        RenderOptions.max_pages, "Pages per document sent to the model; later pages are recorded as skipped", ge=1,
+    )
+    max_new_tokens: int = option(1024, "Token limit of one answer", ge=1)
+    chunk_size: int | None = Field(None, ge=1, description="Documents read and written together (a crash loses at most one chunk)")
+    prompt_version: str = Field(PROMPT_VERSION, description="Part of the work key: a new prompt reads documents again")
 
-    @field_validator("budget", "auto_start", "auto_ceiling")
+    @field_validator("budget", mode="before")
     @classmethod
-    def _known_budget(cls, value: int | str | None) -> int | str | None:
-        if value not in (None, "auto") and value not in BUDGETS:
-            raise ValueError(f"budget must be one of {BUDGETS} or 'auto'")
-        return value
+    def _budget(cls, value: Any) -> Any:
+        if value is None or value == "auto":
+            return value
+        try:
+            return check_budget(int(value))
+        except (TypeError, ValueError):
+            raise ValueError(f"budget must be one of {BUDGETS} or 'auto', got {value!r}") from None
 
-    @field_validator("batch_size")
+    @field_validator("auto_start", "auto_ceiling")
     @classmethod
-    def _positive(cls, value: int | str) -> int | str:
-        if value != "auto" and int(value) < 1:
-            raise ValueError("batch_size must be >= 1 or 'auto'")
+    def _known_budget(cls, value: int) -> int:
+        return check_budget(value)
+
+    @field_validator("batch_size", mode="before")
+    @classmethod
+    def _batch_size(cls, value: Any) -> Any:
+        if value == "auto":
+            return value
+        if isinstance(value, int | str) and str(value).isdigit() and int(value) >= 1:
+            return int(value)
+        raise ValueError(f"batch size must be a positive number or 'auto', got {value!r}")
+
+    @field_validator("out")
+    @classmethod
+    def _out_is_a_folder(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file; the tables go into a folder: name a new or existing folder")
         return value
-
-    @property
-    def engine_batch_size(self) -> int:
-        from docpipe.engines.transformers_engine import AUTO
-
-        return AUTO if self.batch_size == "auto" else int(self.batch_size)
 
     @property
     def documents_per_chunk(self) -> int:

@@ -21,16 +21,13 @@ from pathlib import Path
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
 from docpipe.core.errors import TRANSIENT
-from docpipe.core.types import (
-    ModelRequest,
-    RawGeneration,
-    RenderedDocument,
-    SourceDocument,
-)
+from docpipe.core.types import Attempt, ModelRequest, RawGeneration, RenderedDocument, SourceDocument
+from docpipe.core.vocab import DocumentStatus, RunStatus
 from docpipe.engines.base import Engine
 from docpipe.ingest.render_pool import InlineRenderer, Renderer
 from docpipe.output import tables
-from docpipe.output.outcome import Attempt, DocContext, Rows, add_duplicate, add_outcome
+from docpipe.output.outcome import DocContext, Rows, add_duplicate, add_outcome
+from docpipe.output.rows import RunRow
 from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.run.config import RunConfig, work_key
 from docpipe.schema.prompt import build_prompt
@@ -60,6 +57,15 @@ class RunStats:
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a finished run reports: its id, where its tables are, and its counts."""
+
+    run_id: str
+    out: Path
+    stats: RunStats
 
 
 @dataclass(frozen=True)
@@ -191,8 +197,9 @@ def answer_chunk(run: Run, state: ChunkState, render_fn: Callable[..., list[Rend
     return pages
 
 
-def read_chunk(run: Run, engine: Engine, items: Sequence[WorkItem], renderer: Renderer | None = None) -> ChunkState:
-    """One chunk in plain Python, without Prefect (the flow runs answer_chunk with tasks)."""
+def process_chunk(run: Run, engine: Engine, items: Sequence[WorkItem], renderer: Renderer | None = None) -> ChunkState:
+    """Render, ask the model and type one chunk in plain Python, without Prefect (the flow runs
+    answer_chunk with its own tasks); nothing is written."""
     state = ChunkState(list(items))
     chosen = renderer or InlineRenderer()
     answer_chunk(run, state, lambda r, t, b: render(r, t, b, chosen), lambda q: infer(engine, q))
@@ -217,7 +224,7 @@ def write_chunk(run: Run, state: ChunkState, stats: RunStats) -> None:
                 stats.records_valid += int(final.valid)
         stats.processed += 1
         stats.statuses[status] += 1
-        category = rows.documents[-1]["error_category"]
+        category = rows.documents[-1].error_category
         if category:
             stats.categories[category] += 1
     tag, out = f"{run.run_id}-{state.tag}", run.config.out
@@ -229,22 +236,22 @@ def write_chunk(run: Run, state: ChunkState, stats: RunStats) -> None:
     tables.write_rows(out, "documents", rows.documents, tables.DOCUMENTS, tag)
 
 
-def finish_run(run: Run, stats: RunStats, status: str) -> None:
+def finish_run(run: Run, stats: RunStats, status: RunStatus) -> None:
     from docpipe import __version__
 
     stats.seconds = time.perf_counter() - run.started_clock
-    row = {
-        "run_id": run.run_id, "started_at": run.started_at, "finished_at": _now(),
-        "status": status, "input_path": str(run.config.input), "schema": run.schema.key,
-        "model": run.model, "budget_policy": run.policy.key,
-        "config_json": run.config.public_json(),
-        "documents_found": stats.found, "documents_already_done": stats.already_done,
-        "documents_processed": stats.processed,
-        "documents_ok": stats.statuses["ok"] + stats.statuses["partial"],
-        "documents_failed": stats.statuses["failed"], "pages": stats.pages,
-        "records": stats.records, "records_valid": stats.records_valid,
-        "escalations": stats.escalations,
-        "seconds": stats.seconds, "pages_per_second": stats.pages_per_second,
-        "docpipe_version": __version__,
-    }
+    row = RunRow(
+        run_id=run.run_id, started_at=run.started_at, finished_at=_now(),
+        status=status, input_path=str(run.config.input), schema=run.schema.key,
+        model=run.model, budget_policy=run.policy.key,
+        config_json=run.config.public_json(),
+        documents_found=stats.found, documents_already_done=stats.already_done,
+        documents_processed=stats.processed,
+        documents_ok=stats.statuses[DocumentStatus.OK] + stats.statuses[DocumentStatus.PARTIAL],
+        documents_failed=stats.statuses[DocumentStatus.FAILED], pages=stats.pages,
+        records=stats.records, records_valid=stats.records_valid,
+        escalations=stats.escalations,
+        seconds=stats.seconds, pages_per_second=stats.pages_per_second,
+        docpipe_version=__version__,
+    )
     tables.write_rows(run.config.out, "runs", [row], tables.RUNS, run.run_id)

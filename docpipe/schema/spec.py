@@ -170,6 +170,3 @@ class Schema:
     def model(self) -> type[BaseModel]:
         """The pydantic validator: strings become typed values, anything that does not fit fails."""
         return _model(self.name, self.fields)
-
-    def arrow_fields(self) -> list[pa.Field]:
-        return [pa.field(f.name, f.arrow_type()) for f in self.fields]

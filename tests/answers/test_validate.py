@@ -30,7 +30,7 @@ def test_a_cut_answer_does_not_pass_off_an_inner_object_as_the_answer():
     assert find_json_object(cut) == ({"description": "a", "amount": "1"}, 39)
     assert find_json_object(cut, frozenset({"invoice_number", "total"})) is None
     record = validate_generation(resolve_schema("invoice"), _gen(cut, finish="length"))
-    assert record.error_category == Category.TRUNCATED
+    assert record.failure.category == Category.TRUNCATED
 
 
 def test_a_good_answer_is_typed():
@@ -39,7 +39,7 @@ def test_a_good_answer_is_typed():
         '{"invoice_number": "INV-1", "invoice_date": "March 3, 2026", "total": "$1,234.50",'
         ' "line_items": [{"description": "Bolts", "quantity": "2", "unit_price": 3, "amount": "6.00"}]}'
     ))
-    assert record.valid and record.error_category is None
+    assert record.valid and record.failure is None
     assert record.values["invoice_date"] == dt.date(2026, 3, 3)
     assert record.values["total"] == 1234.5
     assert record.values["line_items"] == [
@@ -55,7 +55,7 @@ def test_a_bad_value_is_nulled_and_named_while_the_rest_is_kept():
         ' "items": [{"description": "Tea", "amount": "2.5"}, 42]}'
     ))
     assert not record.valid
-    assert record.error_category == Category.INVALID_OUTPUT
+    assert record.failure.category == Category.INVALID_OUTPUT
     assert record.values["merchant_name"] == "Cafe"
     assert record.values["total"] is None and record.values["payment_method"] is None
     assert record.values["items"] == [{"description": "Tea", "quantity": None, "amount": 2.5}]
@@ -64,14 +64,15 @@ def test_a_bad_value_is_nulled_and_named_while_the_rest_is_kept():
 
 def test_no_json_is_invalid_output_and_a_cut_answer_is_truncated():
     schema = resolve_schema("form")
-    assert validate_generation(schema, _gen("I cannot read this.")).error_category == Category.INVALID_OUTPUT
+    assert validate_generation(schema, _gen("I cannot read this.")).failure.category == Category.INVALID_OUTPUT
     cut = validate_generation(schema, _gen('{"title": "Appl', finish="length"))
-    assert cut.error_category == Category.TRUNCATED and not cut.valid
+    assert cut.failure.category == Category.TRUNCATED and not cut.valid
 
 
 def test_an_engine_error_is_a_model_error():
     record = validate_generation(resolve_schema("form"), _gen("", finish="error", error="CUDA OOM"))
-    assert record.error_category == Category.MODEL_ERROR and "OOM" in record.error_message
+    assert record.failure.category == Category.MODEL_ERROR and "OOM" in record.failure.message
+    assert record.failure.stage == "infer"
 
 
 @pytest.mark.parametrize("text, amount", [

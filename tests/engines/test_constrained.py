@@ -45,7 +45,7 @@ def test_every_constrained_answer_parses_and_validates(tiny_model, name):
     for generation in generations:
         record = validate_generation(schema, generation)
         if generation.finish_reason != "stop":
-            assert record.error_category == Category.TRUNCATED
+            assert record.failure.category == Category.TRUNCATED
             continue
         assert generation.constrained and generation.error is None
         jsonschema.Draft202012Validator(json_schema).validate(json.loads(generation.text))

@@ -47,7 +47,7 @@ def test_pdf_render_is_what_the_processor_keeps(tmp_path, shape, budget):
     width, height = PAGE_SHAPES[shape]
     (source,) = discover(_pdf(tmp_path, width, height))
     rendered = render_document(source, budget, RenderOptions(max_pages=4))
-    assert rendered.error_category is None
+    assert rendered.failure is None
     (page,) = rendered.pages
     image = page.image
     # the processor would leave this size as it is: no second resize
@@ -109,4 +109,4 @@ def test_pages_beyond_the_limit_are_recorded_as_skipped(tmp_path):
     rendered = render_document(source, 70, RenderOptions(max_pages=2))
     assert rendered.page_count == 3
     assert [p.status for p in rendered.pages] == ["ok", "ok", "skipped"]
-    assert "page limit" in rendered.pages[2].error
+    assert "page limit" in rendered.pages[2].failure.message

@@ -50,6 +50,6 @@ def test_an_unreadable_file_is_kept_with_its_reason(tmp_path):
             (doc,) = discover(tmp_path)
     else:
         (doc,) = discover(tmp_path)
-    assert doc.kind == "unreadable" and "denied" in doc.error.lower()
+    assert doc.kind == "unreadable" and "denied" in doc.failure.message.lower()
     rendered = render_document(doc, 70, RenderOptions())
-    assert rendered.error_category == "unreadable"
+    assert rendered.failure.category == "unreadable" and rendered.failure.stage == "discover"

@@ -27,7 +27,7 @@ def test_hang_is_stopped_at_the_time_limit(tmp_path):
         assert time.monotonic() - started < 30
     finally:
         pool.close()
-    assert result.error_category == "timeout" and "longer than 2 s" in result.error_message
+    assert result.failure.category == "timeout" and "longer than 2 s" in result.failure.message
 
 
 def test_crash_and_memory_exhaustion_fail_alone_and_the_next_document_renders(tmp_path):
@@ -38,14 +38,14 @@ def test_crash_and_memory_exhaustion_fail_alone_and_the_next_document_renders(tm
             (result,) = pool.render([source], 70, RenderOptions())
         finally:
             pool.close()
-        assert result.error_category == category, result.error_message
+        assert result.failure.category == category, result.failure.message
     healthy = RenderPool(workers=1, timeout=30)
     try:
         (good,) = healthy.render([source], 70, RenderOptions())
     finally:
         healthy.close()
     height, width = render_size(600, 400, 70)
-    assert good.error_category is None and good.pages[0].image.size == (width, height)
+    assert good.failure is None and good.pages[0].image.size == (width, height)
 
 
 def test_decompression_bomb_is_refused_unread(tmp_path):
@@ -56,4 +56,4 @@ def test_decompression_bomb_is_refused_unread(tmp_path):
         (result,) = pool.render([source], 70, RenderOptions(max_pixels=50_000_000))
     finally:
         pool.close()
-    assert result.error_category == "too_large" and "decompression bomb" in result.error_message
+    assert result.failure.category == "too_large" and "decompression bomb" in result.failure.message

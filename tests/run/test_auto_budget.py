@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import ExtractedRecord
 from docpipe.engines.transformers_engine import TransformersEngine
 from docpipe.flows.ingest import ingest
@@ -20,8 +21,8 @@ def test_policy_rules():
     assert policy.budgets == (140, 280, 560) and policy.key == "auto:140-560@0.6"
     sure = ExtractedRecord("d", {}, True, confidence={("a",): 0.9, ("b",): 0.7})
     unsure = ExtractedRecord("d", {}, True, confidence={("a",): 0.9, ("b",): 0.5})
-    invalid = ExtractedRecord("d", {}, False, error_category="invalid_output")
-    crashed = ExtractedRecord("d", {}, False, error_category="model_error")
+    invalid = ExtractedRecord("d", {}, False, failure=Failure(Stage.VALIDATE, Category.INVALID_OUTPUT, "bad"))
+    crashed = ExtractedRecord("d", {}, False, failure=Failure(Stage.INFER, Category.MODEL_ERROR, "oom"))
     assert [policy.needs_more(r) for r in (sure, unsure, invalid, crashed, None)] == [False, True, True, False, False]
     assert not BudgetPolicy.fixed(280).needs_more(invalid)
     with pytest.raises(ValueError):
@@ -35,7 +36,7 @@ def test_auto_escalates_exactly_the_unsure_documents(tiny_model, samples_copy, t
     first = RunConfig(out=tmp_path / "probe", budget=140, **settings)
     run = pipeline.start_run(first, resolve_schema("receipt"), engine.name)
     items, _ = pipeline.plan(run, discover(samples_copy))
-    state = pipeline.read_chunk(run, engine, items)
+    state = pipeline.process_chunk(run, engine, items)
     lowest = {k: a[0].record.lowest_confidence for k, a in state.attempts.items() if a[0].record}
     invalid = {k for k, a in state.attempts.items() if a[0].record and not a[0].record.valid}
     threshold = sorted(lowest.values())[len(lowest) // 2]  # half of the documents fall below

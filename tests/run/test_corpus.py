@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from docpipe.cli.app import read_passwords
 from docpipe.core.errors import Category
 from docpipe.flows.ingest import ingest
 from docpipe.ingest.discover import iter_files
+from docpipe.ingest.passwords import read_passwords
 from docpipe.run.config import RunConfig
 from tests.conftest import CORPUS
 from tests.fakes import ConstantEngine

@@ -1,0 +1,51 @@
+"""The closed vocabularies that travel between stages and land in table columns.
+
+They are string enums: a value compares equal to its string and is written to Parquet as that
+string, so the tables keep plain string columns.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DocumentKind(StrEnum):
+    """What a file is, recognised by its first bytes (never by its name)."""
+
+    PDF = "pdf"
+    PNG = "png"
+    JPEG = "jpeg"
+    TIFF = "tiff"
+    UNKNOWN = "unknown"  # none of the above: recorded as unsupported
+    EMPTY = "empty"  # zero bytes
+    UNREADABLE = "unreadable"  # could not be read at all
+
+    @property
+    def is_raster(self) -> bool:
+        return self in (DocumentKind.PNG, DocumentKind.JPEG, DocumentKind.TIFF)
+
+
+class PageStatus(StrEnum):
+    OK = "ok"
+    SKIPPED = "skipped"  # beyond the page limit
+    FAILED = "failed"  # could not be rendered
+
+
+class DocumentStatus(StrEnum):
+    OK = "ok"
+    PARTIAL = "partial"  # a record, with some fields or pages failed
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not read: unsupported, or a duplicate of another file
+
+
+class FinishReason(StrEnum):
+    """Why an answer ended."""
+
+    STOP = "stop"  # the model ended it
+    LENGTH = "length"  # the token limit cut it
+    ERROR = "error"  # the engine failed on this request
+
+
+class RunStatus(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"

@@ -1,0 +1,137 @@
+"""One typed row class per fixed table; each table's Arrow schema is derived from its class.
+
+A column is named once, as a field of its row class: `DocumentRow(doc_id=..., stauts=...)` fails
+where it is written (a misspelt key in a dict would have become a null column without error), and
+the Arrow schema cannot drift from what the code writes. Records tables have one column set per
+schema (output/record_columns.py); `tables.write_rows` checks their keys against their schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+
+def column(arrow_type: pa.DataType, doc: str = "") -> Any:
+    """A row field that is a table column of `arrow_type` (`doc` says what it holds)."""
+    return dataclasses.field(metadata={"arrow": arrow_type, "doc": doc})
+
+
+def arrow_schema(row_class: type) -> pa.Schema:
+    return pa.schema([pa.field(f.name, f.metadata["arrow"]) for f in dataclasses.fields(row_class)])
+
+
+def as_dict(row: Any) -> dict[str, Any]:
+    """A row as {column: value}, shallow (no copies of long lists)."""
+    return {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    doc_id: str = column(pa.string(), "sha256 of the file's bytes")
+    work_key: str = column(pa.string(), "hash of doc_id + schema + model + budget + prompt version")
+    run_id: str = column(pa.string())
+    source_path: str = column(pa.string())
+    size_bytes: int = column(pa.int64())
+    kind: str = column(pa.string(), "DocumentKind: pdf | png | jpeg | tiff | empty | unknown | unreadable")
+    pages: int = column(pa.int32(), "pages in the file")
+    schema: str = column(pa.string())
+    status: str = column(pa.string(), "DocumentStatus: ok | partial | failed | skipped")
+    budget: int | None = column(pa.int32(), "the visual budget of the final reading")
+    error_category: str | None = column(pa.string(), "Category")
+    error_message: str | None = column(pa.string())
+    render_seconds: float = column(pa.float64())
+    infer_seconds: float = column(pa.float64())
+    finished_at: dt.datetime = column(UTC_TS)
+
+
+@dataclass(frozen=True)
+class PageRow:
+    doc_id: str = column(pa.string())
+    run_id: str = column(pa.string())
+    page_no: int = column(pa.int32(), "1-based")
+    width_pt: float = column(pa.float64(), "page size as the file states it (points; pixels for images)")
+    height_pt: float = column(pa.float64())
+    rotation: int = column(pa.int32())
+    render_width: int | None = column(pa.int32(), "pixels sent to the model")
+    render_height: int | None = column(pa.int32())
+    budget: int = column(pa.int32())
+    soft_tokens: int = column(pa.int32())
+    text_layer: str | None = column(pa.string())
+    status: str = column(pa.string(), "PageStatus: ok | skipped | failed")
+    error_message: str | None = column(pa.string(), "'<category>: <message>' of a skipped or failed page")
+
+
+@dataclass(frozen=True)
+class GenerationRow:
+    doc_id: str = column(pa.string())
+    work_key: str = column(pa.string())
+    run_id: str = column(pa.string())
+    schema: str = column(pa.string())
+    model: str = column(pa.string())
+    budget: int = column(pa.int32())
+    prompt_version: str = column(pa.string())
+    prompt: str = column(pa.string())
+    page_nos: list[int] = column(pa.list_(pa.int32()), "the pages in this request")
+    constrained: bool = column(pa.bool_(), "the answer was constrained to the schema's JSON schema")
+    text: str = column(pa.string(), "the raw answer, so records can be rebuilt without a model")
+    prompt_tokens: int = column(pa.int32())
+    output_tokens: int = column(pa.int32())
+    finish_reason: str = column(pa.string(), "FinishReason: stop | length | error")
+    error: str | None = column(pa.string())
+    token_logprobs: list[float] = column(pa.list_(pa.float32()), "per output token (confidence)")
+    token_ends: list[int] = column(pa.list_(pa.int32()), "offset in `text` where each token ends")
+    seconds: float = column(pa.float64())
+    created_at: dt.datetime = column(UTC_TS)
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    run_id: str = column(pa.string())
+    doc_id: str = column(pa.string())
+    source_path: str = column(pa.string())
+    page_no: int | None = column(pa.int32(), "null for document-level errors")
+    stage: str = column(pa.string(), "Stage: discover | render | infer | validate")
+    category: str = column(pa.string(), "Category")
+    message: str = column(pa.string())
+    created_at: dt.datetime = column(UTC_TS)
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run_id: str = column(pa.string())
+    started_at: dt.datetime = column(UTC_TS)
+    finished_at: dt.datetime = column(UTC_TS)
+    status: str = column(pa.string(), "RunStatus: completed | failed")
+    input_path: str = column(pa.string())
+    schema: str = column(pa.string())
+    model: str = column(pa.string())
+    budget_policy: str = column(pa.string(), "a budget, or auto:<start>-<ceiling>@<threshold>")
+    config_json: str = column(pa.string())
+    documents_found: int = column(pa.int64())
+    documents_already_done: int = column(pa.int64())
+    documents_processed: int = column(pa.int64())
+    documents_ok: int = column(pa.int64())
+    documents_failed: int = column(pa.int64())
+    pages: int = column(pa.int64())
+    records: int = column(pa.int64())
+    records_valid: int = column(pa.int64())
+    escalations: int = column(pa.int64(), "auto budget: documents read again at a higher budget")
+    seconds: float = column(pa.float64())
+    pages_per_second: float = column(pa.float64())
+    docpipe_version: str = column(pa.string())
+
+
+ROW_CLASSES = {
+    "documents": DocumentRow,
+    "pages": PageRow,
+    "generations": GenerationRow,
+    "errors": ErrorRow,
+    "runs": RunRow,
+}

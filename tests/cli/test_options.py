@@ -1,0 +1,54 @@
+"""`docpipe run`'s options come from RunConfig: each setting's default, range and help are written
+once, and a bad value gets one clear message and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from docpipe.cli.app import app
+from docpipe.cli.options import flag_of
+from docpipe.run.config import RunConfig
+from tests.conftest import SAMPLES
+
+
+def _run(*args: str):
+    return CliRunner().invoke(app, ["run", str(SAMPLES), *args])
+
+
+def test_every_offered_setting_is_an_option_with_its_help_and_default():
+    result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    offered = {name: flag_of(name, field) for name, field in RunConfig.model_fields.items()}
+    assert offered["schema_name"] == "--schema" and offered["passwords"] is None
+    for name, flag in offered.items():
+        if flag is not None:
+            assert flag in result.output, flag
+            assert RunConfig.model_fields[name].description.split(" (")[0][:30] in " ".join(result.output.split())
+
+
+def test_an_out_that_is_a_file_gets_one_clear_message(tmp_path):
+    target = tmp_path / "tables.parquet"
+    target.write_bytes(b"not a folder")
+    result = _run("--out", str(target), "--model", "tiny-random")
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())  # rich wraps long lines
+    assert "--out:" in text and "is a file" in text
+    assert "Traceback" not in text
+
+
+def test_bad_values_are_named_by_their_option():
+    result = _run("--budget", "300", "--batch-size", "0", "--max-pages", "0", "--model", "tiny-random")
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "--budget: budget must be one of" in text
+    assert "--batch-size: batch size must be a positive number" in text
+    assert "--max-pages: Input should be greater than or equal to 1" in text
+
+
+def test_the_same_checks_hold_for_python_callers(tmp_path):
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="budget must be one of"):
+        RunConfig(input=SAMPLES, out=tmp_path, budget=300)
+    assert RunConfig(input=SAMPLES, out=tmp_path, budget="560", batch_size="auto").budget == 560
