@@ -35,13 +35,19 @@ def _fresh_env(tmp_path: Path, wheel: Path) -> Path:
     through a .pth line (a path entry, so this environment's editable docpipe is not seen)."""
     venv = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    # the wheel first: with the borrowed path already there, pip would find this environment's
+    # docpipe and uninstall it from here
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                    str(wheel)], check=True, timeout=300)
     purelib = Path(subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, capture_output=True, text=True).stdout.strip())
     (purelib / "borrowed_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-                    str(wheel)], check=True, timeout=300)
     return venv
+
+
+def _installed_docpipe() -> list[str]:
+    return sorted(p.name for p in Path(sysconfig.get_paths()["purelib"]).glob("*docpipe*"))
 
 
 def test_the_wheel_holds_only_docpipe_with_its_flows_and_schemas(tmp_path):
@@ -55,7 +61,9 @@ def test_the_wheel_holds_only_docpipe_with_its_flows_and_schemas(tmp_path):
 
 
 def test_the_installed_wheel_runs_the_smoke_job(tiny_model, tmp_path):
+    before = _installed_docpipe()
     venv = _fresh_env(tmp_path, _build_wheel(tmp_path))
+    assert _installed_docpipe() == before  # this environment's own install is left alone
     work = tmp_path / "elsewhere"  # not the checkout: nothing can be imported from the source tree
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
