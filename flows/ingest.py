@@ -12,7 +12,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from docpipe.core.vocab import RunStatus
+from docpipe.core.vocab import RunStatus, Task
 from docpipe.engines.factory import build_engine
 from docpipe.ingest.discover import discover
 from docpipe.ingest.render_pool import make_renderer
@@ -64,7 +64,8 @@ def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> pipel
     by moving aside what a killed run left half-written (recovery.py).
     """
     reporter: Progress = progress or NoProgress()
-    schema = resolve_schema(config.schema_name, config.schema_dir)
+    extracting = config.task == Task.EXTRACT
+    schema = resolve_schema(config.schema_name, config.schema_dir) if extracting else None
     if engine is None:
         engine = build_engine(config.model, config.batch_size)
     run = pipeline.start_run(config, schema, engine.name)
@@ -75,7 +76,7 @@ def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> pipel
         documents = discover_task(config.input)
         pending, already_done = plan_task(run, documents)
         stats = pipeline.RunStats(found=len(documents), already_done=already_done)
-        reporter.begin(len(pending))
+        reporter.begin(len(pending), "extracting" if extracting else "transcribing")
         size = config.documents_per_chunk
         chunks = [pipeline.ChunkState(pending[i : i + size], seq) for seq, i in enumerate(range(0, len(pending), size))]
         renderer = make_renderer(config.render_workers, config.render_timeout, config.render_memory_mb)

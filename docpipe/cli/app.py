@@ -24,13 +24,15 @@ def run(
     verbose: Annotated[bool, typer.Option(help="Show Prefect and transformers logs")] = False,
     **settings: Any,
 ) -> None:
-    """Extract SCHEMA records from every document under INPUT into Parquet tables under OUT."""
+    """Extract SCHEMA records (or, with --task transcribe, the text of every page) from every document
+    under INPUT into Parquet tables under OUT."""
     quiet_defaults(verbose)
     from pydantic import ValidationError
 
     from docpipe.cli.progress_bar import BarProgress
     from docpipe.cli.summary import print_summary
     from docpipe.core.errors import ModelNotAvailable
+    from docpipe.core.vocab import Task
     from docpipe.engines.factory import build_engine
     from docpipe.flows.ingest import ingest
     from docpipe.ingest.passwords import read_passwords
@@ -40,7 +42,8 @@ def run(
     err = Console(stderr=True)
     try:
         config = RunConfig(input=input, passwords=tuple(password or ()) + read_passwords(password_file), **settings)
-        resolve_schema(config.schema_name, config.schema_dir)
+        if config.task == Task.EXTRACT:
+            resolve_schema(config.schema_name, config.schema_dir)
         with console.status("resolving the model"):
             engine = build_engine(config.model, config.batch_size)
     except ValidationError as exc:
@@ -64,7 +67,7 @@ def run(
 @app.command()
 def show(
     out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run")],
-    table: Annotated[str, typer.Argument(help="A schema name (latest record per document) or documents, pages, generations, errors, runs")],
+    table: Annotated[str, typer.Argument(help="A schema name (latest record per document), transcripts (latest per page), or documents, pages, generations, errors, runs")],
     limit: Annotated[int, typer.Option(help="Rows to show")] = 20,
     all_columns: Annotated[bool, typer.Option(help="Show every column, not the main ones")] = False,
 ) -> None:

@@ -21,9 +21,9 @@ class BarProgress:
     def note(self, message: str) -> None:
         self._bar.console.print(f"[yellow]{message}[/yellow]")
 
-    def begin(self, documents: int) -> None:
+    def begin(self, documents: int, task: str = "extracting") -> None:
         self._bar.start()
-        self._task = self._bar.add_task("extracting", total=documents, pages=0)
+        self._task = self._bar.add_task(task, total=documents, pages=0)
 
     def advance(self, documents: int, pages: int) -> None:
         self._pages += pages

@@ -23,7 +23,10 @@ def print_summary(console: Console, result: RunResult) -> None:
     for status in DocumentStatus:
         table.add_row(f"  {status}", str(stats.statuses.get(status, 0)))
     table.add_row("pages", str(stats.pages))
-    table.add_row("records (valid / all)", f"{stats.records_valid} / {stats.records}")
+    if stats.transcripts:
+        table.add_row("pages transcribed", str(stats.transcripts))
+    else:
+        table.add_row("records (valid / all)", f"{stats.records_valid} / {stats.records}")
     if stats.escalations:
         table.add_row("read again at a higher budget", str(stats.escalations))
     if stats.categories:
@@ -42,6 +45,7 @@ _BRIEF = {
     "pages": ["doc_id", "page_no", "width_pt", "height_pt", "rotation", "render_width", "render_height", "soft_tokens", "status"],
     "generations": ["doc_id", "model", "budget", "output_tokens", "finish_reason", "text"],
     "errors": ["source_path", "page_no", "stage", "category", "message"],
+    "transcripts": ["doc_id", "page_no", "finish_reason", "mean_token_prob", "text_layer_cer", "text"],
     "runs": ["run_id", "status", "schema", "model", "budget_policy", "documents_found", "documents_processed", "documents_failed", "pages", "pages_per_second"],
 }
 _RECORD_HIDDEN = {"work_key", "run_id", "schema_version", "model", "extracted_at"}
@@ -68,6 +72,8 @@ def print_frame(console: Console, frame: pd.DataFrame, title: str, limit: int = 
 def _cell(column: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
+    if isinstance(value, float) and column.endswith("_no") and value.is_integer():
+        return str(int(value))  # a page number in a column with nulls is read back as float
     if column == "doc_id":
         return str(value)[:12]
     if column == "source_path":

@@ -24,6 +24,7 @@ class Category(StrEnum):
     MODEL_ERROR = "model_error"  # the engine failed on this request (transient)
     INVALID_OUTPUT = "invalid_output"  # the model answered, but not in the schema's shape
     TRUNCATED = "truncated"  # the answer hit the token limit before it ended
+    REPETITION = "repetition"  # the answer looped; the loop was cut and the rest kept
     DUPLICATE = "duplicate"  # same bytes as another file of the run, processed once there
 
 

@@ -123,6 +123,23 @@ class ExtractedRecord:
 
 
 @dataclass(frozen=True)
+class Transcript:
+    """One page's text as the model read it, with its quality signals."""
+
+    doc_id: str
+    page_no: int
+    text: str
+    finish_reason: FinishReason
+    prompt_tokens: int
+    output_tokens: int
+    lowest_token_prob: float | None = None
+    mean_token_prob: float | None = None
+    text_layer_cer: float | None = None  # character error rate against the page's text layer
+    seconds: float = 0.0
+    error: str | None = None  # the engine's message when the page could not be read
+
+
+@dataclass(frozen=True)
 class Attempt:
     """One reading of a document at one budget: what was rendered, asked, answered and typed."""
 
@@ -130,4 +147,5 @@ class Attempt:
     rendered: RenderedDocument
     requests: tuple[ModelRequest, ...] = ()
     generations: tuple[RawGeneration, ...] = ()
-    record: ExtractedRecord | None = None
+    record: ExtractedRecord | None = None  # extraction
+    transcripts: tuple[Transcript, ...] = ()  # transcription: one per page read

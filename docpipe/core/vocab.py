@@ -43,7 +43,15 @@ class FinishReason(StrEnum):
 
     STOP = "stop"  # the model ended it
     LENGTH = "length"  # the token limit cut it
+    REPETITION = "repetition"  # it looped (the same text over and over): the loop was cut
     ERROR = "error"  # the engine failed on this request
+
+
+class Task(StrEnum):
+    """What a run asks of each document."""
+
+    EXTRACT = "extract"  # the fields of a schema, as records/<schema>
+    TRANSCRIBE = "transcribe"  # the text of every page, as transcripts
 
 
 class RunStatus(StrEnum):

@@ -168,7 +168,16 @@ class TransformersEngine:
 
         constraint = ConstrainedJsonProcessor(self._grammars, [r.json_schema for r in batch], sorted(self._stop_ids))
         started = time.perf_counter()
-        extra = {}
+        prompt_length = inputs["input_ids"].shape[1]
+        extra: dict[str, Any] = {}
+        looping = None
+        if any(r.json_schema is None for r in batch) and not self.options.min_new_tokens:
+            from transformers import StoppingCriteriaList
+
+            from docpipe.engines.repetition_stop import RepetitionStop
+
+            looping = RepetitionStop([r.json_schema is None for r in batch], prompt_length)
+            extra["stopping_criteria"] = StoppingCriteriaList([looping])
         if self.options.min_new_tokens:
             extra["min_new_tokens"] = self.options.min_new_tokens
         if self.options.static_cache:
@@ -179,7 +188,6 @@ class TransformersEngine:
                 logits_processor=LogitsProcessorList([constraint]), **extra,
             )
         seconds = (time.perf_counter() - started) / len(batch)
-        prompt_length = inputs["input_ids"].shape[1]
         constraint.finish(output[:, prompt_length:])
         prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
         generations = []
@@ -187,12 +195,16 @@ class TransformersEngine:
             new = output[row, prompt_length:].tolist()
             stop = next((i for i, token in enumerate(new) if token in self._stop_ids), None)
             kept = new[:stop] if stop is not None else new[: request.max_new_tokens]
+            finish = FinishReason.STOP if stop is not None else FinishReason.LENGTH
+            loop_end = looping.stopped_at[row] if looping is not None else None
+            if loop_end is not None and stop is None:  # stopped for looping: padding follows
+                kept, finish = new[:loop_end], FinishReason.REPETITION
             text, ends = decode_with_offsets(self._grammars.tokenizer, kept)
             generations.append(
                 RawGeneration(
                     request.doc_id, text, int(prompt_tokens[row]),
                     len(kept) + (1 if stop is not None else 0),
-                    FinishReason.STOP if stop is not None else FinishReason.LENGTH, seconds,
+                    finish, seconds,
                     error=constraint.grammar_errors[row] and f"grammar: {constraint.grammar_errors[row]}",
                     token_logprobs=tuple(constraint.logprobs[row][: len(kept)]),
                     token_ends=ends, constrained=request.json_schema is not None,

@@ -7,10 +7,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docpipe.core.errors import Category, Failure, Stage
-from docpipe.core.types import Attempt, ExtractedRecord, RawGeneration, RenderedPage, SourceDocument
-from docpipe.core.vocab import DocumentStatus, PageStatus
+from docpipe.core.types import (
+    Attempt,
+    ExtractedRecord,
+    RawGeneration,
+    RenderedDocument,
+    RenderedPage,
+    SourceDocument,
+    Transcript,
+)
+from docpipe.core.vocab import DocumentStatus, FinishReason, PageStatus
 from docpipe.output.record_columns import record_columns
-from docpipe.output.rows import DocumentRow, ErrorRow, GenerationRow, PageRow
+from docpipe.output.rows import DocumentRow, ErrorRow, GenerationRow, PageRow, TranscriptRow
 from docpipe.schema.spec import Schema
 
 
@@ -23,13 +31,15 @@ class Rows:
     generations: list[GenerationRow] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)  # columns differ per schema
     errors: list[ErrorRow] = field(default_factory=list)
+    transcripts: list[TranscriptRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class DocContext:
     run_id: str
     work_key: str
-    schema: Schema
+    table: str  # what the document is read into: a schema's records, or transcripts
+    schema: Schema | None  # None for transcription
     model: str
     prompt_version: str
     now: dt.datetime
@@ -41,7 +51,7 @@ def document_row(ctx: DocContext, source: SourceDocument, pages: int, status: Do
     return DocumentRow(
         doc_id=source.doc_id, work_key=ctx.work_key, run_id=ctx.run_id,
         source_path=str(source.path), size_bytes=source.size_bytes, kind=source.kind,
-        pages=pages, schema=ctx.schema.name, status=status, budget=budget,
+        pages=pages, schema=ctx.table, status=status, budget=budget,
         error_category=None if failure is None else failure.category,
         error_message=None if failure is None else failure.message,
         render_seconds=render_s, infer_seconds=infer_s, finished_at=ctx.now,
@@ -77,17 +87,33 @@ def add_outcome(rows: Rows, ctx: DocContext, attempts: list[Attempt]) -> Documen
 
     for attempt in attempts:
         rows.pages += [page_row(ctx, page) for page in attempt.rendered.pages]
+        if ctx.schema is None:
+            rows.transcripts += [transcript_row(ctx, attempt.budget, t) for t in attempt.transcripts if t.error is None]
+            continue
         for request, generation in zip(attempt.requests, attempt.generations):
             rows.generations.append(generation_row(ctx, attempt.budget, request.prompt, generation))
         if attempt.record is not None:
             rows.records.append(record_row(ctx.schema, attempt.record, ctx.work_key, ctx.run_id,
                                            ctx.model, attempt.budget, ctx.now))
 
-    page_problem: Failure | None = None
+    page_problem = _page_problems(rows, ctx, rendered)
+    if ctx.schema is None:
+        status, failure = _transcription_status(rows, ctx, source, final.transcripts, page_problem)
+    else:
+        status, failure = _extraction_status(rows, ctx, source, final.record, page_problem)
+    rows.documents.append(document_row(
+        ctx, source, rendered.page_count, status, failure, final.budget, render_s, infer_s,
+    ))
+    return status
+
+
+def _page_problems(rows: Rows, ctx: DocContext, rendered: RenderedDocument) -> Failure | None:
+    """Error rows for pages that failed or were skipped; the first problem, for the document."""
+    source, problem = rendered.source, None
     for page in rendered.pages:
         if page.status == PageStatus.FAILED and page.failure is not None:
             rows.errors.append(error_row(ctx, source, page.failure))
-            page_problem = page_problem or Failure(
+            problem = problem or Failure(
                 Stage.RENDER, page.failure.category, f"page {page.page_no}: {page.failure.message}"
             )
     skipped = [p.page_no for p in rendered.pages if p.status == PageStatus.SKIPPED]
@@ -97,31 +123,58 @@ def add_outcome(rows: Rows, ctx: DocContext, attempts: list[Attempt]) -> Documen
             f"over the limit of {skipped[0] - 1} pages per document (--max-pages)"
         ), skipped[0])
         rows.errors.append(error_row(ctx, source, too_many))
-        page_problem = page_problem or Failure(Stage.RENDER, too_many.category, too_many.message)
+        problem = problem or Failure(Stage.RENDER, too_many.category, too_many.message)
+    return problem
 
-    record = final.record
+
+def _nothing_rendered(problem: Failure | None) -> Failure:
+    return problem or Failure(Stage.RENDER, Category.RENDER_ERROR, "no page could be rendered")
+
+
+def _extraction_status(rows: Rows, ctx: DocContext, source: SourceDocument, record: ExtractedRecord | None,
+                       page_problem: Failure | None) -> tuple[DocumentStatus, Failure | None]:
     if record is None:  # no page could be rendered
-        failure = page_problem or Failure(Stage.RENDER, Category.RENDER_ERROR, "no page could be rendered")
-        rows.documents.append(document_row(
-            ctx, source, rendered.page_count, DocumentStatus.FAILED, failure, final.budget, render_s,
-        ))
-        return DocumentStatus.FAILED
-
+        return DocumentStatus.FAILED, _nothing_rendered(page_problem)
     for where, why in record.field_errors.items():
         rows.errors.append(error_row(ctx, source, Failure(Stage.VALIDATE, Category.INVALID_OUTPUT, f"{where}: {why}")))
     if record.field_errors:
-        status, failure = DocumentStatus.PARTIAL, record.failure
-    elif record.failure is not None:
-        status, failure = DocumentStatus.FAILED, record.failure
-        rows.errors.append(error_row(ctx, source, failure))
-    elif page_problem is not None:
-        status, failure = DocumentStatus.PARTIAL, page_problem
-    else:
-        status, failure = DocumentStatus.OK, None
-    rows.documents.append(document_row(
-        ctx, source, rendered.page_count, status, failure, final.budget, render_s, infer_s,
-    ))
-    return status
+        return DocumentStatus.PARTIAL, record.failure
+    if record.failure is not None:
+        rows.errors.append(error_row(ctx, source, record.failure))
+        return DocumentStatus.FAILED, record.failure
+    if page_problem is not None:
+        return DocumentStatus.PARTIAL, page_problem
+    return DocumentStatus.OK, None
+
+
+def _transcription_status(rows: Rows, ctx: DocContext, source: SourceDocument,
+                          transcripts: tuple[Transcript, ...],
+                          page_problem: Failure | None) -> tuple[DocumentStatus, Failure | None]:
+    """ok when every page was read to its end; a page cut at the token limit or for looping is
+    kept and flagged (partial); a page the engine failed on is retried by the next run."""
+    if not transcripts:
+        return DocumentStatus.FAILED, _nothing_rendered(page_problem)
+    problems = []
+    for t in transcripts:
+        if t.error is not None:
+            problems.append(Failure(Stage.INFER, Category.MODEL_ERROR, f"page {t.page_no}: {t.error}", t.page_no))
+        elif t.finish_reason == FinishReason.LENGTH:
+            problems.append(Failure(Stage.INFER, Category.TRUNCATED, (
+                f"page {t.page_no}: the transcript hit the limit of {t.output_tokens} tokens "
+                "(--max-new-tokens); what was written is kept"), t.page_no))
+        elif t.finish_reason == FinishReason.REPETITION:
+            problems.append(Failure(Stage.INFER, Category.REPETITION, (
+                f"page {t.page_no}: the model repeated itself; the loop was cut after its first occurrence"),
+                t.page_no))
+    rows.errors += [error_row(ctx, source, p) for p in problems]
+    if problems and all(t.error is not None for t in transcripts):
+        return DocumentStatus.FAILED, Failure(Stage.INFER, Category.MODEL_ERROR, problems[0].message)
+    first = next((p for p in problems if p.category == Category.MODEL_ERROR), None) or (problems or [None])[0]
+    if first is not None:
+        return DocumentStatus.PARTIAL, Failure(first.stage, first.category, first.message)
+    if page_problem is not None:
+        return DocumentStatus.PARTIAL, page_problem
+    return DocumentStatus.OK, None
 
 
 def page_row(ctx: DocContext, page: RenderedPage) -> PageRow:
@@ -146,6 +199,17 @@ def generation_row(ctx: DocContext, budget: int, prompt: str, generation: RawGen
         error=generation.error, token_logprobs=list(generation.token_logprobs),
         token_ends=list(generation.token_ends), seconds=generation.seconds,
         created_at=ctx.now,
+    )
+
+
+def transcript_row(ctx: DocContext, budget: int, transcript: Transcript) -> TranscriptRow:
+    return TranscriptRow(
+        doc_id=transcript.doc_id, work_key=ctx.work_key, run_id=ctx.run_id, page_no=transcript.page_no,
+        text=transcript.text, model=ctx.model, budget=budget, prompt_version=ctx.prompt_version,
+        prompt_tokens=transcript.prompt_tokens, output_tokens=transcript.output_tokens,
+        finish_reason=transcript.finish_reason, truncated=transcript.finish_reason == FinishReason.LENGTH,
+        lowest_token_prob=transcript.lowest_token_prob, mean_token_prob=transcript.mean_token_prob,
+        text_layer_cer=transcript.text_layer_cer, seconds=transcript.seconds, created_at=ctx.now,
     )
 
 

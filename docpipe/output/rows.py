@@ -128,10 +128,32 @@ class RunRow:
     docpipe_version: str = column(pa.string())
 
 
+@dataclass(frozen=True)
+class TranscriptRow:
+    doc_id: str = column(pa.string())
+    work_key: str = column(pa.string())
+    run_id: str = column(pa.string())
+    page_no: int = column(pa.int32(), "1-based")
+    text: str = column(pa.string(), "the page as Markdown, in reading order")
+    model: str = column(pa.string())
+    budget: int = column(pa.int32())
+    prompt_version: str = column(pa.string())
+    prompt_tokens: int = column(pa.int32())
+    output_tokens: int = column(pa.int32())
+    finish_reason: str = column(pa.string(), "FinishReason: stop | length (cut at --max-new-tokens) | repetition (a loop, cut)")
+    truncated: bool = column(pa.bool_(), "the page hit the token limit: its text may be incomplete")
+    lowest_token_prob: float | None = column(pa.float64(), "the least certain token of the text")
+    mean_token_prob: float | None = column(pa.float64())
+    text_layer_cer: float | None = column(pa.float64(), "character error rate against the page's text layer (born-digital pages)")
+    seconds: float = column(pa.float64())
+    created_at: dt.datetime = column(UTC_TS)
+
+
 ROW_CLASSES = {
     "documents": DocumentRow,
     "pages": PageRow,
     "generations": GenerationRow,
     "errors": ErrorRow,
     "runs": RunRow,
+    "transcripts": TranscriptRow,
 }

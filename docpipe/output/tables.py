@@ -26,8 +26,8 @@ from docpipe.output.rows import ROW_CLASSES, UTC_TS, arrow_schema, as_dict
 from docpipe.schema.spec import Schema
 
 FIXED = {name: arrow_schema(row_class) for name, row_class in ROW_CLASSES.items()}
-DOCUMENTS, PAGES, GENERATIONS, ERRORS, RUNS = (
-    FIXED[name] for name in ("documents", "pages", "generations", "errors", "runs")
+DOCUMENTS, PAGES, GENERATIONS, ERRORS, RUNS, TRANSCRIPTS = (
+    FIXED[name] for name in ("documents", "pages", "generations", "errors", "runs", "transcripts")
 )
 
 RECORD_META = [
@@ -101,8 +101,9 @@ def read_table(out: str | Path, table: str) -> pd.DataFrame:
     """A table as users want it: for a schema name, the latest record per document.
 
     `read_table("out", "invoice")` gives one row per document (the most recent extraction);
-    `documents` gives one row per document and piece of work (the latest attempt); other
-    fixed tables are returned whole.
+    `documents` gives one row per document and piece of work (the latest attempt);
+    `transcripts` the latest transcript of each page, in page order; other fixed tables are
+    returned whole.
     """
     frame = read_all(Path(out), table)
     if frame.empty:
@@ -111,6 +112,9 @@ def read_table(out: str | Path, table: str) -> pd.DataFrame:
         return _latest(frame, ["doc_id"], "extracted_at")
     if table == "documents":
         return _latest(frame, ["work_key", "source_path"], "finished_at")
+    if table == "transcripts":  # the latest reading of each page, pages in document order
+        latest = _latest(frame, ["doc_id", "page_no"], "created_at")
+        return latest.sort_values(["doc_id", "page_no"], kind="stable").reset_index(drop=True)
     return frame.reset_index(drop=True)
 
 

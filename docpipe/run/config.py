@@ -12,13 +12,15 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from docpipe.core.budget import BUDGETS, DEFAULT_BUDGET, check_budget
+from docpipe.core.vocab import Task
 from docpipe.ingest.render import RenderOptions
 from docpipe.ingest.render_pool import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, DEFAULT_WORKERS
 from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.schema.prompt import PROMPT_VERSION
+from docpipe.transcribe.prompt import DEFAULT_TRANSCRIBE_BUDGET
 
 
 def option(default: Any, help: str, flag: str | None = None, **constraints: Any) -> Any:
@@ -31,6 +33,10 @@ class RunConfig(BaseModel):
 
     input: Path = Field(description="Folder (or file) of PDFs and images")
     out: Path = option(Path("out"), "Folder for the Parquet tables")
+    task: Task = option(
+        Task.EXTRACT, "extract: the schema's fields into records/<schema>; transcribe: every page's text as "
+        "Markdown into transcripts (default budget 1120). Both may run on one folder",
+    )
     schema_name: str = option("invoice", "Schema name in schemas/, or a path to a schema YAML", flag="schema")
     schema_dir: Path | None = Field(None, description="Folder to look schema names up in (default: the built-in schemas)")
     model: str | None = option(
@@ -103,6 +109,13 @@ class RunConfig(BaseModel):
             raise ValueError(f"{value} is a file; the tables go into a folder: name a new or existing folder")
         return value
 
+    @model_validator(mode="after")
+    def _auto_is_for_extraction(self) -> RunConfig:
+        if self.task == Task.TRANSCRIBE and self.budget == "auto":
+            raise ValueError("budget 'auto' escalates on a schema's validation and confidence: it is for "
+                             "--task extract; give transcription a fixed budget (default 1120)")
+        return self
+
     @property
     def documents_per_chunk(self) -> int:
         """A chunk is read, written and committed as a unit: a crash loses at most one."""
@@ -122,6 +135,8 @@ class RunConfig(BaseModel):
     def policy(self, schema_budget: int | None) -> BudgetPolicy:
         if self.budget == "auto":
             return BudgetPolicy.auto(self.auto_start, self.auto_ceiling, self.confidence_threshold)
+        if self.task == Task.TRANSCRIBE:
+            return BudgetPolicy.fixed(self.budget or DEFAULT_TRANSCRIBE_BUDGET)
         return BudgetPolicy.fixed(self.budget or schema_budget or DEFAULT_BUDGET)
 
 

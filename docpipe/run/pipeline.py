@@ -22,7 +22,7 @@ from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
 from docpipe.core.errors import TRANSIENT
 from docpipe.core.types import Attempt, ModelRequest, RawGeneration, RenderedDocument, SourceDocument
-from docpipe.core.vocab import DocumentStatus, RunStatus
+from docpipe.core.vocab import DocumentStatus, RunStatus, Task
 from docpipe.engines.base import Engine
 from docpipe.ingest.render_pool import InlineRenderer, Renderer
 from docpipe.output import tables
@@ -32,6 +32,8 @@ from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.run.config import RunConfig, work_key
 from docpipe.schema.prompt import build_prompt
 from docpipe.schema.spec import Schema
+from docpipe.transcribe.prompt import TRANSCRIBE_PROMPT, TRANSCRIBE_PROMPT_VERSION, TRANSCRIBE_TASK, transcribe_key
+from docpipe.transcribe.transcript import to_transcript
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class RunStats:
     pages: int = 0
     records: int = 0
     records_valid: int = 0
+    transcripts: int = 0  # pages transcribed (task transcribe)
     escalations: int = 0
     statuses: Counter = field(default_factory=Counter)
     categories: Counter = field(default_factory=Counter)
@@ -72,23 +75,43 @@ class RunResult:
 class Run:
     run_id: str
     config: RunConfig
-    schema: Schema
+    schema: Schema | None  # None when the task is transcription
     model: str
     policy: BudgetPolicy
     started_at: dt.datetime
     started_clock: float
 
+    @property
+    def transcribing(self) -> bool:
+        return self.config.task == Task.TRANSCRIBE
+
+    @property
+    def task_key(self) -> str:
+        """What the documents are read for, in the work key: schema@version, or transcripts@prompt."""
+        return transcribe_key() if self.schema is None else self.schema.key
+
+    @property
+    def table(self) -> str:
+        """The table the task fills: records/<schema>, or transcripts."""
+        return TRANSCRIBE_TASK if self.schema is None else self.schema.name
+
+    @property
+    def prompt_version(self) -> str:
+        return TRANSCRIBE_PROMPT_VERSION if self.schema is None else self.config.prompt_version
+
     def context(self, key: str) -> DocContext:
-        return DocContext(self.run_id, key, self.schema, self.model, self.config.prompt_version, _now())
+        return DocContext(self.run_id, key, self.table, self.schema, self.model, self.prompt_version, _now())
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def start_run(config: RunConfig, schema: Schema, model: str) -> Run:
+def start_run(config: RunConfig, schema: Schema | None, model: str) -> Run:
+    """A run of `config`'s task: `schema` for extraction, None for transcription."""
     run_id = _now().strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    return Run(run_id, config, schema, model, config.policy(schema.budget), _now(), time.perf_counter())
+    policy = config.policy(schema.budget if schema is not None else None)
+    return Run(run_id, config, schema, model, policy, _now(), time.perf_counter())
 
 
 def finished_keys(out: Path) -> set[str]:
@@ -107,8 +130,8 @@ def plan(run: Run, documents: Sequence[SourceDocument]) -> tuple[list[WorkItem],
     pending, already = [], 0
     for source in documents:
         key = work_key(
-            source.doc_id, run.schema.key, run.model, run.policy.key, run.config.prompt_version,
-            run.config.constrained,
+            source.doc_id, run.task_key, run.model, run.policy.key, run.prompt_version,
+            run.config.constrained and not run.transcribing,
         )
         if key in done:
             already += 1
@@ -123,7 +146,14 @@ def render(run: Run, items: Sequence[WorkItem], budget: int, renderer: Renderer)
 
 
 def build_requests(run: Run, rendered: Sequence[RenderedDocument], budget: int) -> list[ModelRequest]:
-    """One request per document with all its pages, or one per page beyond `pages_per_request`."""
+    """One request per document with all its pages, or one per page beyond `pages_per_request`;
+    transcription asks one request per page, unconstrained."""
+    if run.schema is None:
+        return [
+            ModelRequest(doc.source.doc_id, (page.image,), TRANSCRIBE_PROMPT, budget,
+                         run.config.max_new_tokens, None, (page.page_no,))
+            for doc in rendered for page in doc.usable_pages
+        ]
     prompt = build_prompt(run.schema)
     schema_json = (
         json.dumps(run.schema.json_schema(run.config.max_text_length)) if run.config.constrained else None
@@ -173,6 +203,12 @@ class ChunkState:
         for item, doc in zip(items, rendered):
             pairs = by_doc.get(doc.source.doc_id, [])
             texts = {p.page_no: p.text_layer for p in doc.pages if p.text_layer}
+            if run.schema is None:
+                transcripts = tuple(to_transcript(g, r.page_nos[0], texts.get(r.page_nos[0])) for r, g in pairs)
+                self.attempts.setdefault(item.key, []).append(Attempt(
+                    budget, doc, tuple(r for r, _ in pairs), tuple(g for _, g in pairs), transcripts=transcripts,
+                ))
+                continue
             parts = [validate_generation(run.schema, g, texts) for _, g in pairs]
             record = merge_records(run.schema, parts) if parts else None
             self.attempts.setdefault(item.key, []).append(Attempt(
@@ -227,10 +263,13 @@ def write_chunk(run: Run, state: ChunkState, stats: RunStats) -> None:
         category = rows.documents[-1].error_category
         if category:
             stats.categories[category] += 1
+    stats.transcripts += len(rows.transcripts)
     tag, out = f"{run.run_id}-{state.tag}", run.config.out
     tables.write_rows(out, "pages", rows.pages, tables.PAGES, tag)
     tables.write_rows(out, "generations", rows.generations, tables.GENERATIONS, tag)
-    tables.write_rows(out, run.schema.name, rows.records, tables.records_schema(run.schema), tag)
+    if run.schema is not None:
+        tables.write_rows(out, run.schema.name, rows.records, tables.records_schema(run.schema), tag)
+    tables.write_rows(out, TRANSCRIBE_TASK, rows.transcripts, tables.TRANSCRIPTS, tag)
     tables.write_rows(out, "errors", rows.errors, tables.ERRORS, tag)
     # documents last: a document counts as done only once everything else about it is on disk
     tables.write_rows(out, "documents", rows.documents, tables.DOCUMENTS, tag)
@@ -242,7 +281,7 @@ def finish_run(run: Run, stats: RunStats, status: RunStatus) -> None:
     stats.seconds = time.perf_counter() - run.started_clock
     row = RunRow(
         run_id=run.run_id, started_at=run.started_at, finished_at=_now(),
-        status=status, input_path=str(run.config.input), schema=run.schema.key,
+        status=status, input_path=str(run.config.input), schema=run.task_key,
         model=run.model, budget_policy=run.policy.key,
         config_json=run.config.public_json(),
         documents_found=stats.found, documents_already_done=stats.already_done,

@@ -9,7 +9,7 @@ from typing import Protocol
 class Progress(Protocol):
     def note(self, message: str) -> None: ...
 
-    def begin(self, documents: int) -> None: ...
+    def begin(self, documents: int, task: str = "extracting") -> None: ...
 
     def advance(self, documents: int, pages: int) -> None: ...
 
@@ -20,7 +20,7 @@ class NoProgress:
     def note(self, message: str) -> None:
         logging.getLogger("docpipe").warning(message)
 
-    def begin(self, documents: int) -> None:
+    def begin(self, documents: int, task: str = "extracting") -> None:
         pass
 
     def advance(self, documents: int, pages: int) -> None:
