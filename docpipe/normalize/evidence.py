@@ -66,8 +66,8 @@ class DocumentEvidence:
     currency_rule: str = "none"
 
 
-def _currency(money: list[str]) -> tuple[frozenset[str], str]:
-    signs = []
+def _currency(money: list[str], currencies: list[str]) -> tuple[frozenset[str], str]:
+    signs = [c.strip() for c in currencies if codes_of(c.strip())]
     for text in money:
         parts = split_amount(text, money=True)
         if parts and parts[3] and codes_of(parts[3]):
@@ -142,14 +142,15 @@ def _date_order(dates: list[str], currency: frozenset[str], currency_rule: str) 
 
 
 def gather_evidence(money: Iterable[object] = (), numbers: Iterable[object] = (), dates: Iterable[object] = (),
-                    date_order: str = "auto") -> DocumentEvidence:
-    """The evidence of one document's printed money, number and date strings (others ignored)."""
+                    date_order: str = "auto", currencies: Iterable[object] = ()) -> DocumentEvidence:
+    """The evidence of one document's printed money, number and date strings (others ignored);
+    `currencies` are currency codes or signs printed on their own (a 'currency' field: "USD")."""
     if date_order not in ORDERS:
         raise ValueError(f"date order must be one of {ORDERS}, got {date_order!r}")
     money_texts = [v for v in money if isinstance(v, str)]
     number_texts = [v for v in numbers if isinstance(v, str)]
     date_texts = [v for v in dates if isinstance(v, str)]
-    currency, currency_rule = _currency(money_texts)
+    currency, currency_rule = _currency(money_texts, [v for v in currencies if isinstance(v, str)])
     mark, mark_rule = _decimal_mark(money_texts, number_texts, currency)
     if date_order != "auto":
         order, order_rule = date_order, "setting"

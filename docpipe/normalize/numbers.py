@@ -21,7 +21,9 @@ separator or a decimal mark with three decimals. It is decided by evidence, in t
 3. the document: the decimal mark the other amounts and numbers of the same answer show
    ("1.234,50" elsewhere: '.' groups);
 4. the currency's minor units: two (EUR, USD...) make the mark a separator (three decimals are
-   finer than the currency's unit); three (KWD, BHD, OMR, JOD, TND, LYD, IQD) make it decimal;
+   finer than the currency's unit); three (KWD, BHD, OMR, JOD, TND, LYD, IQD) make a dot decimal
+   ("12.500 KWD" = 12.5), while a comma stays ambiguous ("KWD 1,500": 1500 in English style,
+   1.5 in Tunisian style);
 5. with no currency and no document evidence: a comma groups thousands ("1,234" = 1234: the
    locales with a decimal comma print money with two decimals), and for amounts a dot before
    three digits ending in "00" groups thousands ("129.900" = 129900, "25.000" = 25000: round
@@ -124,11 +126,11 @@ def _decimal_index(plain: str, dash: str | None, codes: frozenset[str], evidence
         return -1  # a currency without minor units
     if evidence is not None and evidence.decimal_mark is not None:
         return plain.index(mark) if evidence.decimal_mark == mark else -1
-    if codes and None not in digits and max(d for d in digits if d is not None) <= 2:
+    if codes and max(d or 0 for d in digits) <= 2:
         return -1  # three decimals are finer than the currency's unit
-    if units == 3:
-        return plain.index(mark)
-    if mark == "," or (money and tail.endswith("00")):
+    if units == 3 and mark == ".":
+        return plain.index(mark)  # KWD 1.727; 'KWD 1,500' may be 1500 or 1.5: ambiguous below
+    if units != 3 and (mark == "," or (money and tail.endswith("00"))):
         return -1
     whole, decimal_value = float(head + tail), float(head + "." + tail)
     raise AmbiguousValue(

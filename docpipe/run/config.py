@@ -40,6 +40,10 @@ class RunConfig(BaseModel):
     constrained: bool = True  # constrain answers to the schema's JSON schema
     max_text_length: int | None = Field(default=None, ge=1)  # caps every text field's length
     prompt_version: str = PROMPT_VERSION
+    date_order: Literal["auto", "DMY", "MDY", "YMD"] = Field("auto", description=(
+        "Day/month order of numeric dates such as 04/05/2026: DMY, MDY, YMD, or auto (decided per "
+        "document from its other dates, month names and currency; day first when nothing says)"
+    ))
 
     @field_validator("budget", "auto_start", "auto_ceiling")
     @classmethod

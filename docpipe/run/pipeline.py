@@ -167,7 +167,7 @@ class ChunkState:
         for item, doc in zip(items, rendered):
             pairs = by_doc.get(doc.source.doc_id, [])
             texts = {p.page_no: p.text_layer for p in doc.pages if p.text_layer}
-            parts = [validate_generation(run.schema, g, texts) for _, g in pairs]
+            parts = [validate_generation(run.schema, g, texts, run.config.date_order) for _, g in pairs]
             record = merge_records(run.schema, parts) if parts else None
             self.attempts.setdefault(item.key, []).append(Attempt(
                 budget, doc, tuple(r for r, _ in pairs), tuple(g for _, g in pairs), record,
