@@ -19,7 +19,7 @@ Day/month order, in this order of rules (the first that decides wins):
    two-digit years; "$" alone or CAD (printed by month-first and day-first countries) leaves the
    order undecided: an ambiguous date is then an `AmbiguousValue` error (dots still read day
    first); any other currency says day first;
-5. "default": day first.
+5. "default": day first, unless rule 2 or 3 saw conflicting dates: then undecided.
 
 Decimal mark: the amounts and numbers whose digits settle it on their own ('1.234,50', '12.50',
 '1.234.567', '50,-', '0.125'), or an amount whose currency has no minor units ('Rp 221.000': '.'
