@@ -46,6 +46,7 @@ ORDERS = ("auto", "DMY", "MDY", "YMD")
 
 _NUMERIC = re.compile(r"([0-9]{1,4})([./ -])([0-9]{1,2})([./ -])([0-9]{1,4})")
 _COMPACT = re.compile(r"[0-9]{8}")
+_CJK = re.compile(r"([0-9]{4})[年년] ?([0-9]{1,2})[月월] ?([0-9]{1,2})[日일]")
 
 
 @cache
@@ -171,6 +172,8 @@ def _typed(text: str, order: str, evidence: DocumentEvidence | None) -> dt.date 
             return _choose(text, readings, order, evidence, s1 == s2 == ".")
     if _COMPACT.fullmatch(text):
         return _choose(text, _compact_readings(text), order, evidence, False)
+    if match := _CJK.fullmatch(text):
+        return _choose(text, {"YMD": _date(*map(int, match.groups()))}, order, evidence, False)
     return _named(text)
 
 

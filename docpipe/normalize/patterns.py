@@ -41,6 +41,11 @@ NUMERIC_DATE = (
     rf"{_DAY_MONTH}{_SEP}{_YEAR}|{_MONTH_DAY}{_SEP}{_YEAR}|{_YEAR4}{_SEP}{_MONTH_DAY}"
     rf"|{_YEAR4}{_MM_DD}|{_DD_MM}{_YEAR4}|{_MM_DD}{_YEAR4}"
 )
+# Chinese/Japanese 2018年2月11日 and Korean 2018년 2월 11일
+_CJK = (
+    rf"{_YEAR4}年(?:{_M31}月{_D31}|{_M30}月{_D30}|{_M2}月{_D29})日"
+    rf"|{_YEAR4}년 ?(?:{_M31}월 ?{_D31}|{_M30}월 ?{_D30}|{_M2}월 ?{_D29})일"
+)
 _ORDINAL = r"(?:st|nd|rd|th|er|º|\.)?"  # 3rd, 1er (French), 1º (Spanish), 3. (German)
 _DAY_TO_MONTH = r"(?: de | |/|-|\.|)"  # 3 March, 3 de marzo, 02/JAN, 25.Sep, 03-Mar, 13NOV
 _MONTH_TO_YEAR = r"(?:,? | de |/|-|\.|)"  # March 2026, marzo de 2026, JAN/2017, Sep.2003, NOV2017
@@ -85,7 +90,7 @@ def date_pattern() -> str:
     from docpipe.normalize.months import weekday_alternation
 
     weekday = rf"(?:{weekday_alternation()},? )?"  # Mon, 3 March 2026; Montag, 3. März 2026
-    return rf"^{weekday}(?:{NUMERIC_DATE}|{named_date_pattern()})$"
+    return rf"^{weekday}(?:{NUMERIC_DATE}|{_CJK}|{named_date_pattern()})$"
 
 
 def __getattr__(name: str) -> str:
