@@ -23,7 +23,9 @@ Day/month order, in this order of rules (the first that decides wins):
 
 Decimal mark: the amounts and numbers whose digits settle it on their own ('1.234,50', '12.50',
 '1.234.567', '50,-', '0.125'), or an amount whose currency has no minor units ('Rp 221.000': '.'
-groups); when they disagree, nothing is decided ("conflicting").
+groups); when they disagree, nothing is decided ("conflicting"). When none of them says anything,
+two or more round amounts with a dot ('129.900', '25.000', as receipts in rupiah print them without
+a sign) say that '.' groups, unless the document's currency has three minor units.
 """
 
 from __future__ import annotations
@@ -83,11 +85,14 @@ def _currency(money: list[str], currencies: list[str]) -> tuple[frozenset[str], 
 
 def _decimal_mark(money: list[str], numbers: list[str], currency: frozenset[str]) -> tuple[str | None, str]:
     found: dict[str, str] = {}  # decimal mark -> the text that shows it
+    round_amounts = []  # '129.900', '25.000': whole amounts by the rule for a value alone
     for text, is_money in [(t, True) for t in money] + [(t, False) for t in numbers]:
         parts = split_amount(text, money=is_money)
         if parts is None:
             continue
         _, body, dash, sign = parts
+        if is_money and not dash and re.fullmatch(r"[0-9]{1,3}\.[0-9]00", body):
+            round_amounts.append(text)
         decimal, grouping, why = self_evident_mark(body, dash)
         if decimal is None and grouping is None and is_money and any(c in body for c in ".,"):
             codes = codes_of(sign) if sign else currency
@@ -103,6 +108,8 @@ def _decimal_mark(money: list[str], numbers: list[str], currency: frozenset[str]
         return mark, why
     if len(found) > 1:
         return None, "conflicting: " + "; ".join(found.values())
+    if len(round_amounts) >= 2 and minor_units(currency) != 3:
+        return ",", f"round amounts {round_amounts[0]!r}, {round_amounts[1]!r}: '.' groups thousands"
     return None, "none"
 
 

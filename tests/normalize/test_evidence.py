@@ -20,6 +20,10 @@ def test_decimal_mark_from_the_other_amounts():
     conflicting = gather_evidence(money=["12.50", "3,75"])
     assert conflicting.decimal_mark is None and conflicting.decimal_rule.startswith("conflicting")
     assert gather_evidence(money=["1.727"]).decimal_mark is None
+    rupiah = gather_evidence(money=["129.900", "25.000", "22.727"])  # a receipt without 'Rp'
+    assert rupiah.decimal_mark == "," and parse_money("22.727", rupiah) == 22727.0
+    assert gather_evidence(money=["1.500", "2.000"], currencies=["OMR"]).decimal_mark is None
+    assert gather_evidence(money=["1.500", "2.000", "0.750"]).decimal_mark == "."
 
 
 def test_currency_from_signs_and_a_currency_field():
