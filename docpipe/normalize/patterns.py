@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from functools import cache
 
-_DIGITS = r"[0-9]{1,3}(?:[,. ']?[0-9]{3}){0,5}"
+# groups of three ('1,234,567', '1.234.567', '1 234 567', "1'234'567"), or Indian lakh/crore
+# grouping ('1,23,456', '12,34,56,789')
+_DIGITS = r"(?:[0-9]{1,3}(?:[,. ']?[0-9]{3}){0,5}|[0-9]{1,2}(?:,[0-9]{2}){1,4},[0-9]{3})"
 _DECIMALS = r"(?:[.,][0-9]{1,4})?"
 
 NUMBER = rf"^-?{_DIGITS}{_DECIMALS}$"

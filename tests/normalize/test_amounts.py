@@ -113,6 +113,7 @@ def test_a_dash_for_the_cents_is_a_whole_amount_not_a_minus(text, amount):
 @pytest.mark.parametrize("text, amount", [
     ("$1,234.56", 1234.56), ("1.234,56 €", 1234.56), ("159.00", 159.0), ("7.42", 7.42),
     ("RM 12.50", 12.5), ("1'234.50", 1234.5), ("12,5", 12.5), ("1,234,567.89", 1234567.89),
+    ("₹1,23,456.00", 123456.0), ("Rs. 12,34,567", 1234567.0),
 ])
 def test_common_forms(text, amount):
     _ok(text, amount)
