@@ -130,7 +130,7 @@ def _date_order(dates: list[str], currency: frozenset[str], currency_rule: str) 
         if re.search(rf"(?<![^\W\d_])({month})\.? [0-9]{{1,2}}(?:st|nd|rd|th)?(?: ?,)? [0-9]{{4}}", text):
             names.setdefault("MDY", text)
         elif re.search(rf"(?<![^\W\d_])({month})(?![^\W\d_])", text) and not re.match(r"\s*[0-9]{4}", text):
-            names.setdefault("DMY", text)  # 3 March 2026, 3. März 2026, März 3 2026 (German)
+            names.setdefault("DMY", text)  # 3 March 2026, 3. März 2026, 02/JAN/2017
     if len(names) == 1:
         (order, text), = names.items()
         return order, f"month names: {text!r}"
