@@ -136,9 +136,12 @@ def _decimal_index(plain: str, dash: str | None, codes: frozenset[str], evidence
     raise AmbiguousValue(
         original, (_plain(whole), _plain(decimal_value)),
         f"{mark!r} before three digits is a thousands separator or a decimal mark, and "
-        + ("neither the currency nor the document's other amounts say which" if money
+        + (f"{'/'.join(sorted(codes))} has three decimals but groups thousands with ',' where '.' is "
+           "its decimal mark" if units == 3
+           else "neither the currency nor the document's other amounts say which" if money
            else "the document's other numbers do not say which"),
-        "a currency sign, another amount with decimals ('1.234,50' or '12.50'), or reading it again settles it",
+        "another amount of the document that shows its decimal mark ('1.234,50', '12.50') or a currency "
+        "sign settles it",
     )
 
 
