@@ -38,6 +38,25 @@ def tiny_model():
 
 
 @pytest.fixture
+def bounded_schemas(tmp_path: Path) -> Path:
+    """The built-in schemas with every list capped at one item: the tiny random model, which never
+    chooses to end a list, then finishes its answers within a test's token limit."""
+    import yaml
+
+    from docpipe.schema.load import default_schema_dir
+
+    folder = tmp_path / "bounded-schemas"
+    folder.mkdir()
+    for path in default_schema_dir().glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for spec in data["fields"].values():
+            if spec.get("kind") == "list":
+                spec["max_items"] = 1
+        (folder / path.name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
 def samples_copy(tmp_path: Path) -> Path:
     """A writable copy of samples/ (tests add files to it)."""
     target = tmp_path / "input"

@@ -62,6 +62,8 @@ def merge_records(schema: Schema, parts: list[ExtractedRecord]) -> ExtractedReco
         failure=failure,
         raw=raw, confidence=confidence, pages=pages,
         page_nos=tuple(n for p in parts for n in p.page_nos),
+        typing=next((p.typing for p in parts if p.typing.get("date_order_rule") not in (None, "default")),
+                    parts[0].typing),
     )
 
 

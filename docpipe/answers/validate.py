@@ -18,11 +18,12 @@ from docpipe.answers.source_page import assign_pages
 from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import ExtractedRecord, RawGeneration
 from docpipe.core.vocab import FinishReason
+from docpipe.normalize.evidence import EVIDENCE_KINDS, DocumentEvidence, describe, gather_evidence, parse_with
 from docpipe.schema.spec import RAW_KINDS, FieldSpec, Schema
 
 
 def validate_generation(schema: Schema, generation: RawGeneration,
-                        page_texts: dict[int, str] | None = None) -> ExtractedRecord:
+                        page_texts: dict[int, str] | None = None, date_order: str = "auto") -> ExtractedRecord:
     empty = {f.name: None for f in schema.fields}
     pages = tuple(generation.page_nos)
     if generation.error is not None:
@@ -40,7 +41,7 @@ def validate_generation(schema: Schema, generation: RawGeneration,
         )
         return ExtractedRecord(generation.doc_id, empty, False, page_nos=pages, failure=failure)
     answer, start = found
-    typer = _Typer()
+    typer = _Typer(answer_evidence(schema, answer, date_order))  # settles '1.727', '04/05/2026'
     values = {f.name: typer.typed(f, answer.get(f.name), (f.name,)) for f in schema.fields}
     values = schema.model.model_validate(values).model_dump()  # typed values always pass: a bug if not
     spans = leaf_spans(generation.text, start)
@@ -52,14 +53,36 @@ def validate_generation(schema: Schema, generation: RawGeneration,
         generation.doc_id, values, not errors, errors,
         failure=Failure(Stage.VALIDATE, Category.INVALID_OUTPUT, summary) if errors else None,
         raw=typer.raw, confidence=confidence, pages=where, page_nos=pages,
+        typing=describe(typer.evidence) if typer.evidence is not None else {},
     )
+
+
+def answer_evidence(schema: Schema, answer: dict[str, Any], date_order: str = "auto") -> DocumentEvidence:
+    """What the answer's printed amounts, numbers and dates say about how the document prints
+    values (decimal mark, currency, day/month order), and which rule decided each."""
+    printed: dict[str, list[Any]] = {"money": [], "number": [], "date": [], "currency": []}
+
+    def walk(fields: tuple[FieldSpec, ...], values: dict[str, Any]) -> None:
+        for f in fields:
+            value = values.get(f.name)
+            if f.kind == "list" and isinstance(value, list):
+                for item in (v for v in value if isinstance(v, dict)):
+                    walk(f.fields, item)
+            elif f.kind in printed:
+                printed[f.kind].append(value)
+            elif f.kind == "text" and f.name == "currency":  # a field for the ISO code, as in invoice
+                printed["currency"].append(value)
+
+    walk(schema.fields, answer)
+    return gather_evidence(printed["money"], printed["number"], printed["date"], date_order, printed["currency"])
 
 
 class _Typer:
     """Types values and remembers what it saw: raw text, errors, and which JSON list index
     each kept list item came from (items that are not objects are dropped)."""
 
-    def __init__(self) -> None:
+    def __init__(self, evidence: DocumentEvidence | None = None) -> None:
+        self.evidence = evidence
         self.errors: dict[str, str] = {}
         self.raw: dict[Path, str] = {}
         self.sources: dict[Path, list[int]] = {}  # list path -> JSON index of each kept item
@@ -70,6 +93,8 @@ class _Typer:
             if spec.kind in RAW_KINDS and value is not None:
                 self.raw[path] = str(value)
             try:
+                if spec.kind in EVIDENCE_KINDS:
+                    return parse_with(spec.kind, value, self.evidence)
                 return spec.parse(value)
             except ValueError as exc:
                 self.errors[where] = str(exc)

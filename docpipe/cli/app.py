@@ -88,14 +88,22 @@ def show(
 @app.command()
 def revalidate(
     out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of earlier runs")],
+    date_order: Annotated[str, typer.Option(help=RunConfig.model_fields["date_order"].description)] = "auto",
 ) -> None:
-    """Rebuild the records of OUT from its stored answers, with the current schemas (no model)."""
+    """Rebuild the records of OUT from its stored answers, with the current schemas and typing
+    rules (no model)."""
+    from pydantic import TypeAdapter, ValidationError
     from rich.table import Table
 
     from docpipe.run.revalidate import revalidate as rebuild
 
     try:
-        result = rebuild(out)
+        order = TypeAdapter(RunConfig.model_fields["date_order"].annotation).validate_python(date_order)
+    except ValidationError:
+        Console(stderr=True).print(f"[red]error:[/red] --date-order: one of auto, DMY, MDY, YMD, got {date_order!r}")
+        raise typer.Exit(2) from None
+    try:
+        result = rebuild(out, date_order=order)
     except ValueError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

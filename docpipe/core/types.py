@@ -114,6 +114,9 @@ class ExtractedRecord:
     confidence: dict[tuple, float] = field(default_factory=dict)  # see answers/confidence.py
     pages: dict[tuple, int] = field(default_factory=dict)  # source page of fields and list items
     page_nos: tuple[int, ...] = ()  # the pages the model saw
+    # how printed values were typed: the date order and decimal mark decided for the document,
+    # each with the rule that decided it (normalize/evidence.py), and the currency it prints
+    typing: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def lowest_confidence(self) -> float | None:

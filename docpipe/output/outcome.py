@@ -220,5 +220,8 @@ def record_row(schema: Schema, record: ExtractedRecord, work_key: str, run_id: s
         "doc_id": record.doc_id, "work_key": work_key, "run_id": run_id,
         "schema_version": schema.version, "model": model, "budget": budget,
         "valid": record.valid, "lowest_confidence": record.lowest_confidence, "extracted_at": now,
+        "date_order": record.typing.get("date_order"), "date_order_rule": record.typing.get("date_order_rule"),
+        "decimal_mark": record.typing.get("decimal_mark"), "decimal_rule": record.typing.get("decimal_rule"),
+        "printed_currency": record.typing.get("currency"),
         **record_columns(schema, record),
     }

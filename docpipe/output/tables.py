@@ -40,6 +40,12 @@ RECORD_META = [
     ("valid", pa.bool_()),  # every value the model gave fitted its field
     ("lowest_confidence", pa.float64()),  # the least certain field
     ("extracted_at", UTC_TS),
+    # how the printed amounts and dates were typed (README: Typed values)
+    ("date_order", pa.string()),  # DMY | MDY | YMD, or null when the evidence conflicted
+    ("date_order_rule", pa.string()),  # setting | dates: ... | month names: ... | currency: ... | default
+    ("decimal_mark", pa.string()),  # "." or ",", or null when nothing settled it
+    ("decimal_rule", pa.string()),
+    ("printed_currency", pa.string()),  # ISO codes of the currency the amounts print, "/"-joined
 ]
 
 

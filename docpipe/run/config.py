@@ -77,6 +77,10 @@ class RunConfig(BaseModel):
     max_new_tokens: int = option(1024, "Token limit of one answer", ge=1)
     chunk_size: int | None = Field(None, ge=1, description="Documents read and written together (a crash loses at most one chunk)")
     prompt_version: str = Field(PROMPT_VERSION, description="Part of the work key: a new prompt reads documents again")
+    date_order: Literal["auto", "DMY", "MDY", "YMD"] = option(
+        "auto", "Day/month order of numeric dates such as 04/05/2026: DMY, MDY, YMD, or auto (decided per "
+        "document from its other dates, month names and currency; day first when nothing says)",
+    )
 
     @field_validator("budget", mode="before")
     @classmethod

@@ -209,7 +209,7 @@ class ChunkState:
                     budget, doc, tuple(r for r, _ in pairs), tuple(g for _, g in pairs), transcripts=transcripts,
                 ))
                 continue
-            parts = [validate_generation(run.schema, g, texts) for _, g in pairs]
+            parts = [validate_generation(run.schema, g, texts, run.config.date_order) for _, g in pairs]
             record = merge_records(run.schema, parts) if parts else None
             self.attempts.setdefault(item.key, []).append(Attempt(
                 budget, doc, tuple(r for r, _ in pairs), tuple(g for _, g in pairs), record,

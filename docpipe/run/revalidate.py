@@ -40,7 +40,9 @@ def _generation(row) -> RawGeneration:
     )
 
 
-def revalidate(out: Path, schema_dir: Path | None = None) -> RevalidateResult:
+def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "auto") -> RevalidateResult:
+    """Type every stored answer again; `date_order` is as the run's --date-order ("auto": per
+    document, from its evidence)."""
     out = Path(out)
     generations = tables.read_all(out, "generations")
     pages = tables.read_all(out, "pages")
@@ -65,7 +67,7 @@ def revalidate(out: Path, schema_dir: Path | None = None) -> RevalidateResult:
                     p: texts[(doc_id, source_run, int(budget), p)]
                     for p in generation.page_nos if (doc_id, source_run, int(budget), p) in texts
                 }
-                parts.append(validate_generation(schema, generation, page_texts))
+                parts.append(validate_generation(schema, generation, page_texts, date_order))
             record = merge_records(schema, parts)
             rows.append(record_row(schema, record, work_key, run_id, ordered[0].model, int(budget), now))
         tables.write_rows(out, schema.name, rows, tables.records_schema(schema), run_id)

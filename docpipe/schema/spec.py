@@ -60,13 +60,14 @@ _ARROW = {
 }
 
 # Typed kinds are strings as printed, with a pattern that normalize.py always types (patterns.py)
-_JSON = {
-    "text": {"type": ["string", "null"]},
-    "integer": {"type": ["string", "null"], "pattern": patterns.INTEGER},
-    "number": {"type": ["string", "null"], "pattern": patterns.NUMBER},
-    "money": {"type": ["string", "null"], "pattern": patterns.MONEY},
-    "date": {"type": ["string", "null"], "pattern": patterns.DATE},
-}
+def _json_of(kind: str) -> dict[str, Any]:
+    """A scalar kind's JSON schema; the money and date patterns are built from CLDR tables on
+    first use, not when this module is imported."""
+    if kind == "text":
+        return {"type": ["string", "null"]}
+    pattern = {"integer": patterns.INTEGER, "number": patterns.NUMBER, "money": patterns.MONEY,
+               "date": patterns.DATE}[kind]
+    return {"type": ["string", "null"], "pattern": pattern}
 DEFAULT_MAX_LENGTH = 200  # characters of a text value, unless the schema says otherwise
 
 _PYTHON = {
@@ -121,7 +122,7 @@ class FieldSpec:
             if self.max_items is not None:
                 schema["maxItems"] = self.max_items
         else:
-            schema = dict(_JSON[self.kind])
+            schema = _json_of(self.kind)
             if self.kind == "text":
                 schema["maxLength"] = min(self.max_length, text_cap or self.max_length)
         if self.description:

@@ -8,20 +8,34 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docpipe.normalize import parse_date, parse_integer, parse_money, parse_number
+from docpipe.normalize import AmbiguousValue, parse_date, parse_integer, parse_money, parse_number
+from docpipe.normalize.numbers import split_amount
 from docpipe.normalize.patterns import DATE, INTEGER, MONEY, NUMBER
 
 
-@settings(max_examples=400)
+def _ambiguous_shape(text: str) -> bool:
+    """The one shape the parsers may refuse as ambiguous: digits with one '.' or ',' before
+    exactly three digits, and no other separator ('1.727', 'KWD 1,500')."""
+    parts = split_amount(text)
+    return parts is not None and parts[2] is None and re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", parts[1]) is not None
+
+
+@settings(max_examples=400, deadline=None)
 @given(st.from_regex(MONEY, fullmatch=True))
 def test_every_money_string_the_grammar_allows_is_an_amount(text):
-    assert isinstance(parse_money(text), float)
+    try:
+        assert isinstance(parse_money(text), float)
+    except AmbiguousValue:  # explicit: '1.727' with nothing to settle it
+        assert _ambiguous_shape(text), text
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.from_regex(NUMBER, fullmatch=True))
 def test_every_number_string_is_a_number(text):
-    assert isinstance(parse_number(text), float)
+    try:
+        assert isinstance(parse_number(text), float)
+    except AmbiguousValue:
+        assert _ambiguous_shape(text), text
 
 
 @settings(max_examples=300)
@@ -30,11 +44,13 @@ def test_every_integer_string_is_an_integer(text):
     assert isinstance(parse_integer(text), int)
 
 
-@settings(max_examples=600)
+@settings(max_examples=600, deadline=None)
 @given(st.from_regex(DATE, fullmatch=True))
 def test_every_date_string_is_a_date_except_29_february_of_a_common_year(text):
     try:
         assert isinstance(parse_date(text), dt.date)
+    except AmbiguousValue:
+        raise AssertionError(f"{text!r}: a value alone is read day first, never ambiguous") from None
     except ValueError:
         # the grammar allows 29 February in every year (it cannot tell leap years)
         assert re.search(r"29|feb", text, re.IGNORECASE), text
