@@ -118,7 +118,9 @@ def eval_(
 ) -> None:
     """Score the latest SCHEMA records of OUT against labelled documents: per field and overall."""
     from docpipe.cli.summary import print_frame
-    from docpipe.eval.compare import COMPARISON, compare as compare_outs, plot as plot_comparison
+    from docpipe.eval.compare import COMPARISON
+    from docpipe.eval.compare import compare as compare_outs
+    from docpipe.eval.compare import plot as plot_comparison
     from docpipe.eval.report import default_report_dir, evaluate, write_frame, write_report
 
     console, err = Console(), Console(stderr=True)

@@ -27,7 +27,6 @@ from typing import Any
 
 from anls_star import anls_score
 
-from docpipe import normalize
 from docpipe.eval.match import ListMatch, match_items, ratio
 from docpipe.schema.spec import FieldSpec, Schema
 

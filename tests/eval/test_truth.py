@@ -26,6 +26,7 @@ def test_the_one_file_format_and_a_folder_of_one_file_per_document_agree(tmp_pat
     invoice = resolve_schema("invoice")
     kept, other = for_schema(list(folder.values()), "invoice", {f.name for f in invoice.fields})
     assert sorted(t.key for t in kept) == ["invoice_acme", "invoice_globex_2p", "invoice_initech_scan", "invoice_umbrella_scan"]
+    assert sorted(t.key for t in other) == ["receipt_cafe", "receipt_grocery_scan"]  # fields not in invoice
 
 
 def _kie(folder: str):
