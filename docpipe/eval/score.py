@@ -27,12 +27,20 @@ from typing import Any
 
 from anls_star import anls_score
 
+from docpipe import normalize
 from docpipe.eval.match import ListMatch, match_items, ratio
 from docpipe.schema.spec import FieldSpec, Schema
 
 AMOUNT_TOLERANCE = 0.005
 _TEXT_KINDS = {"text", "enum"}
 _NUMERIC_KINDS = {"money", "number"}
+# the parsers that type a model's answer (docpipe.normalize), applied to labels and predictions alike
+_PARSERS = {
+    "money": normalize.parse_money,
+    "number": normalize.parse_number,
+    "integer": normalize.parse_integer,
+    "date": normalize.parse_date,
+}
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,7 @@ def typed(spec: FieldSpec, value: Any) -> Any:
         text = " ".join(str(value).split())
         return text or None
     try:
-        return spec.parse(value)
+        return _PARSERS[spec.kind](value)
     except ValueError as exc:
         raise ValueError(f"{spec.name}: {value!r} is not a {spec.kind} ({exc})") from None
 
