@@ -136,6 +136,7 @@ def plot(table: pd.DataFrame, path: str | Path, title: str = "accuracy for cost"
                 axis.plot([x, x], [y, anls], color="lightgray", linewidth=1, zorder=0)
             axis.annotate(label, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
         axis.set_xlabel(name)
+        axis.margins(x=0.2)  # room for the labels of the outermost points
         axis.grid(True, alpha=0.3)
     axes[0].set_ylabel("accuracy (o exact match, x ANLS*)")
     axes[0].set_ylim(-0.05, 1.05)
