@@ -118,6 +118,55 @@ def revalidate(
     console.print(f"appended as run {result.run_id}; readers now see these records as the latest")
 
 
+@app.command("eval")
+def eval_(
+    out: Annotated[list[Path], typer.Argument(exists=True, file_okay=False, help="Output folder of a run (several with --compare)")],
+    truth: Annotated[Path, typer.Option(exists=True, help="Labels: a JSON file (samples/ground_truth.json) or a folder of one JSON per document (docpipe, SROIE, FUNSD .kv.json, invoice2data)")],
+    schema: Annotated[str, typer.Option(help="The schema whose records are scored")],
+    compare: Annotated[bool, typer.Option(help="Put the output folders side by side with their cost, and plot accuracy against it")] = False,
+    report: Annotated[Path | None, typer.Option(help="Folder for the Parquet report (default OUT/eval/SCHEMA, or OUT/eval/SCHEMA/compare with --compare)")] = None,
+    plot: Annotated[Path | None, typer.Option(help="--compare: where to save the PNG (default REPORT/accuracy_for_cost.png)")] = None,
+) -> None:
+    """Score the latest SCHEMA records of OUT against labelled documents: per field and overall."""
+    from docpipe.cli.summary import print_frame
+    from docpipe.eval.compare import COMPARISON
+    from docpipe.eval.compare import compare as compare_outs
+    from docpipe.eval.compare import plot as plot_comparison
+    from docpipe.eval.report import default_report_dir, evaluate, write_frame, write_report
+
+    console, err = Console(), Console(stderr=True)
+    if len(out) > 1 and not compare:
+        err.print("[red]error:[/red] several output folders need --compare")
+        raise typer.Exit(2)
+    try:
+        if compare:
+            result = compare_outs(out, truth, schema)
+        else:
+            result = evaluate(out[0], truth, schema)
+    except (ValueError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if compare:
+        folder = report or default_report_dir(out[0], schema) / "compare"
+        shown = result.table.drop(columns=["out"]).round(3)
+        print_frame(console, shown, title=f"{schema}: the same labelled documents, side by side", limit=len(shown))
+        table_path = write_frame(result.table, COMPARISON, folder / "comparison.parquet")
+        png = plot_comparison(result.table, plot or folder / "accuracy_for_cost.png", title=f"{schema}: accuracy for cost")
+        console.print(f"comparison in {table_path}; plot in {png}")
+        return
+    if result.details.empty:
+        err.print(f"[yellow]no labelled {schema} document found in {out[0]}[/yellow]"
+                  f" ({len(result.unmatched)} labels without a document, {result.other_schema} for other schemas)")
+        raise typer.Exit(1)
+    shown = result.summary.drop(columns=["schema", "evaluated_at"]).round(3)
+    print_frame(console, shown, title=f"{schema}: {result.documents} labelled documents", limit=len(shown))
+    if result.unmatched:
+        console.print(f"{len(result.unmatched)} labels have no document in {out[0]}: "
+                      + ", ".join(t.key for t in result.unmatched[:5]) + (" ..." if len(result.unmatched) > 5 else ""))
+    summary_path, details_path = write_report(result, report or default_report_dir(out[0], schema))
+    console.print(f"report in {summary_path} and {details_path}")
+
+
 @app.command()
 def schemas() -> None:
     """List the schemas in schemas/ with their fields."""

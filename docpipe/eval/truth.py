@@ -1,0 +1,144 @@
+"""Ground truth: labelled values per document, read from docpipe's own format or a public one.
+
+A `Truth` is one document's labelled fields under a schema's field names. Only the fields a
+source labels are scored (SROIE labels four receipt fields; the others are not "empty", they are
+unknown), and a labelled field whose value is null means "this document has no such value".
+
+Formats, recognised by content (`load_truth(path)` takes a JSON file or a folder of them):
+
+    docpipe, one file      {"<file name>": {"schema": "invoice", "fields": {...}}, ...}
+                           (samples/ground_truth.json: keyed by the document's file name)
+    docpipe, per document  <stem>.json holding {"schema": ..., "fields": {...}} or just the fields
+    SROIE (task 3 keys)    <stem>.json holding {"company", "date", "address", "total"} -> receipt
+    FUNSD question/answer  <stem>.kv.json holding {"pairs": [{"question", "answer"}, ...]} -> form
+    invoice2data expected  <stem>.json holding [{"issuer", "amount", "date", ...}] -> invoice
+
+A per-document file is matched to documents by its stem (`sroie_000.json` -> `sroie_000.jpg`);
+a key of the one-file format is matched by file name first, then by stem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SROIE_KEYS = {"company": "merchant_name", "address": "merchant_address", "date": "date", "total": "total"}
+# invoice2data's expected-output keys -> the invoice schema (the template's issuer is the seller)
+INVOICE2DATA_KEYS = {
+    "issuer": "seller_name",
+    "amount": "total",
+    "amount_untaxed": "subtotal",
+    "amount_tax": "tax",
+    "date": "invoice_date",
+    "date_due": "due_date",
+    "invoice_number": "invoice_number",
+    "currency": "currency",
+}
+
+
+@dataclass(frozen=True)
+class Truth:
+    key: str  # a file name ("invoice_acme.pdf") or a stem ("sroie_000"), matched to documents
+    schema: str
+    fields: dict[str, Any]  # schema field name -> labelled value (as labelled: strings, numbers, lists)
+    source: str  # the file it came from
+    format: str  # docpipe | sroie | funsd | invoice2data
+    original: dict[str, Any] = field(default_factory=dict)  # the source's own values (SROIE scoring)
+
+
+def load_truth(path: str | Path) -> list[Truth]:
+    """Every labelled document in a JSON file or in the JSON files of a folder (not recursive)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.json") if not p.name.startswith("."))
+        kv_stems = {p.name[: -len(".kv.json")] for p in files if p.name.endswith(".kv.json")}
+        out: list[Truth] = []
+        for file in files:
+            if file.stem in kv_stems:  # FUNSD's entity JSON beside its question/answer pairs
+                continue
+            out.extend(read_truth_file(file))
+        return out
+    if path.is_file():
+        return list(read_truth_file(path))
+    raise FileNotFoundError(f"no ground truth at {path}")
+
+
+def document_stem(file: Path) -> str:
+    name = file.name
+    for suffix in (".kv.json", ".json"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return file.stem
+
+
+def read_truth_file(file: Path) -> Iterator[Truth]:
+    data = json.loads(file.read_text(encoding="utf-8"))
+    stem, source = document_stem(file), str(file)
+    if isinstance(data, list) and data and all(isinstance(x, dict) for x in data) and _is_invoice2data(data[0]):
+        yield from_invoice2data(stem, data[0], source)
+    elif isinstance(data, dict) and isinstance(data.get("pairs"), list):
+        yield from_funsd_pairs(stem, data["pairs"], source)
+    elif isinstance(data, dict) and "form" in data and "fields" not in data:
+        return  # FUNSD entities without derived pairs: nothing under a schema's field names
+    elif isinstance(data, dict) and _is_invoice2data(data):
+        yield from_invoice2data(stem, data, source)
+    elif isinstance(data, dict) and data and set(data) <= set(SROIE_KEYS):
+        yield from_sroie(stem, data, source)
+    elif isinstance(data, dict) and isinstance(data.get("fields"), dict):
+        yield Truth(stem, str(data.get("schema", "")), dict(data["fields"]), source, "docpipe")
+    elif isinstance(data, dict) and data and all(isinstance(v, dict) and "fields" in v for v in data.values()):
+        for name, entry in data.items():
+            yield Truth(name, str(entry.get("schema", "")), dict(entry["fields"]), source, "docpipe")
+    elif isinstance(data, dict):
+        yield Truth(stem, "", dict(data), source, "docpipe")  # bare fields: any schema that has them
+    else:
+        raise ValueError(f"{file}: not a ground-truth format docpipe knows (see docpipe/eval/truth.py)")
+
+
+def _is_invoice2data(entry: dict[str, Any]) -> bool:
+    return "issuer" in entry and ("amount" in entry or "invoice_number" in entry)
+
+
+def from_sroie(key: str, data: dict[str, Any], source: str) -> Truth:
+    """SROIE task 3 keys -> receipt: company, address, date, total (values as printed)."""
+    fields = {SROIE_KEYS[k]: _blank_to_none(v) for k, v in data.items()}
+    return Truth(key, "receipt", fields, source, "sroie", original=dict(data))
+
+
+def from_funsd_pairs(key: str, pairs: list[dict[str, Any]], source: str) -> Truth:
+    """FUNSD question -> answer links -> form.fields [{key, value}] (title and date unlabelled)."""
+    items = [{"key": _blank_to_none(p.get("question")), "value": _blank_to_none(p.get("answer"))} for p in pairs]
+    return Truth(key, "form", {"fields": items}, source, "funsd")
+
+
+def from_invoice2data(key: str, entry: dict[str, Any], source: str) -> Truth:
+    """invoice2data's expected output -> invoice (its `lines` vary by template: not mapped)."""
+    fields = {target: entry[k] for k, target in INVOICE2DATA_KEYS.items() if k in entry}
+    return Truth(key, "invoice", fields, source, "invoice2data", original=dict(entry))
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def for_schema(truths: list[Truth], schema_name: str, field_names: set[str]) -> tuple[list[Truth], list[Truth]]:
+    """(the truths for this schema, the others). A truth that names no schema belongs to any
+    schema its fields fit; labelled fields the schema lacks are an error, not silently dropped."""
+    kept, other = [], []
+    for truth in truths:
+        if truth.schema and truth.schema != schema_name:
+            other.append(truth)
+            continue
+        unknown = set(truth.fields) - field_names
+        if unknown and truth.schema:
+            raise ValueError(f"{truth.source} ({truth.key}): fields {sorted(unknown)} are not in schema {schema_name!r}")
+        if unknown:
+            other.append(truth)
+            continue
+        kept.append(truth)
+    return kept, other
