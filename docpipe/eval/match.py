@@ -23,10 +23,11 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 
-@dataclass(frozen=True)
-class ListMatch:
-    pairs: tuple[tuple[int, int], ...]  # (labelled index, predicted index) of the optimal pairing
-    found: int  # pairs that match exactly
+class Counted:
+    """Precision, recall and F1 of anything that counts `found`, `labelled` and `predicted`
+    values (None where a denominator is 0)."""
+
+    found: int
     labelled: int
     predicted: int
 
@@ -41,6 +42,14 @@ class ListMatch:
     @property
     def f1(self) -> float | None:
         return ratio(2 * self.found, self.labelled + self.predicted)
+
+
+@dataclass(frozen=True)
+class ListMatch(Counted):
+    pairs: tuple[tuple[int, int], ...]  # (labelled index, predicted index) of the optimal pairing
+    found: int  # pairs that match exactly
+    labelled: int
+    predicted: int
 
 
 def ratio(numerator: float, denominator: float) -> float | None:

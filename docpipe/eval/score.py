@@ -28,7 +28,7 @@ from typing import Any
 from anls_star import anls_score
 
 from docpipe import normalize
-from docpipe.eval.match import ListMatch, match_items, ratio
+from docpipe.eval.match import Counted, ListMatch, match_items
 from docpipe.schema.spec import FieldSpec, Schema
 
 AMOUNT_TOLERANCE = 0.005
@@ -44,7 +44,7 @@ _PARSERS = {
 
 
 @dataclass(frozen=True)
-class FieldScore:
+class FieldScore(Counted):
     field: str
     kind: str
     outcome: str  # match | mismatch | missing | extra | empty
@@ -55,18 +55,6 @@ class FieldScore:
     found: int  # of those, matched exactly
     truth_text: str | None
     predicted_text: str | None
-
-    @property
-    def precision(self) -> float | None:
-        return ratio(self.found, self.predicted)
-
-    @property
-    def recall(self) -> float | None:
-        return ratio(self.found, self.labelled)
-
-    @property
-    def f1(self) -> float | None:
-        return ratio(2 * self.found, self.labelled + self.predicted)
 
 
 @dataclass(frozen=True)
