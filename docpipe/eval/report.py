@@ -36,6 +36,16 @@ from docpipe.schema.load import resolve_schema
 ALL_FIELDS = "(all fields)"
 SROIE_ROW = "(SROIE task 3)"
 
+# values the label gives, the model gives, and that match; and the ratios of those
+COUNT_COLUMNS = [
+    ("labelled", pa.int64()),
+    ("predicted", pa.int64()),
+    ("found", pa.int64()),
+    ("precision", pa.float64()),
+    ("recall", pa.float64()),
+    ("f1", pa.float64()),
+]
+
 DETAILS = pa.schema([
     ("schema", pa.string()),
     ("truth_key", pa.string()),
@@ -48,12 +58,7 @@ DETAILS = pa.schema([
     ("outcome", pa.string()),
     ("exact", pa.bool_()),
     ("anls", pa.float64()),
-    ("labelled", pa.int64()),
-    ("predicted", pa.int64()),
-    ("found", pa.int64()),
-    ("precision", pa.float64()),
-    ("recall", pa.float64()),
-    ("f1", pa.float64()),
+    *COUNT_COLUMNS,
     ("truth", pa.string()),
     ("prediction", pa.string()),
     ("document_anls", pa.float64()),
@@ -71,12 +76,7 @@ SUMMARY = pa.schema([
     ("exact", pa.float64()),
     ("anls", pa.float64()),
     *[(name if name != "match" else "matched", pa.int64()) for name in OUTCOMES],
-    ("labelled", pa.int64()),
-    ("predicted", pa.int64()),
-    ("found", pa.int64()),
-    ("precision", pa.float64()),
-    ("recall", pa.float64()),
-    ("f1", pa.float64()),
+    *COUNT_COLUMNS,
     ("evaluated_at", pa.timestamp("us", tz="UTC")),
 ])
 _COUNT_COLUMN = {"match": "matched", "mismatch": "mismatch", "missing": "missing", "extra": "extra", "empty": "empty"}
