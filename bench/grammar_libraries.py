@@ -26,7 +26,7 @@ hangs is reported as such and the others still run. Stop tokens: `<eos>` and `<t
 schema here, so by default it runs on the form schema only (`--outlines-all` for all three), once as
 shipped and once as "outlines+fix", with its `convert_token_to_string` patched (see the doc).
 
-The three schemas come from docpipe (`docpipe.schemas.resolve_schema(name).json_schema()`); run the
+The three schemas come from docpipe (`docpipe.schema.load.resolve_schema(name).json_schema()`); run the
 script with a Python that has the libraries installed (see docs/constrained_decoding.md).
 """
 
