@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from docpipe.engines.tiny_checkpoint import build_processor
     from docpipe.ingest.discover import discover
-    from docpipe.ingest.render import RenderOptions
+    from docpipe.ingest.limits import RenderOptions
     from docpipe.ingest.render_pool import RenderPool
 
     torch.set_num_threads(1)

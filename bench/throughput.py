@@ -159,7 +159,8 @@ def build(args):
 
 def pages(budget: int, count: int):
     from docpipe.ingest.discover import discover
-    from docpipe.ingest.render import RenderOptions, render_document
+    from docpipe.ingest.limits import RenderOptions
+    from docpipe.ingest.render import render_document
 
     images = []
     for source in discover(ROOT / "samples"):

@@ -8,7 +8,6 @@ JPEG, TIFF frames) are EXIF-transposed and resized once with Pillow.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import pymupdf
 from PIL import Image, ImageOps, ImageSequence
@@ -17,15 +16,7 @@ from docpipe.core.budget import render_size
 from docpipe.core.errors import Category, DocpipeError, Failure, Stage
 from docpipe.core.types import RenderedDocument, RenderedPage, SourceDocument
 from docpipe.core.vocab import DocumentKind, PageStatus
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """Limits and secrets for rendering."""
-
-    max_pages: int = 16  # pages beyond are recorded as skipped
-    max_pixels: int = 100_000_000  # a raster page larger than this is refused before decoding
-    passwords: tuple[str, ...] = ()  # tried in order on encrypted PDFs (after the empty one)
+from docpipe.ingest.limits import RenderOptions
 
 
 def render_document(source: SourceDocument, budget: int, options: RenderOptions) -> RenderedDocument:

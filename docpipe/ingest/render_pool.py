@@ -18,7 +18,8 @@ from typing import Protocol
 
 from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import RenderedDocument, SourceDocument
-from docpipe.ingest.render import RenderOptions, render_document
+from docpipe.ingest.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, RenderOptions
+from docpipe.ingest.render import render_document
 
 
 class Renderer(Protocol):
@@ -40,11 +41,6 @@ class InlineRenderer:
 
     def close(self) -> None:
         pass
-
-
-DEFAULT_WORKERS = 2
-DEFAULT_TIMEOUT = 120.0  # seconds per document
-DEFAULT_MEMORY_MB = 4096  # address space of one worker
 
 
 class RenderPool:

@@ -91,6 +91,11 @@ def _digits(code: str) -> int:
     return get_currency_precision(code)
 
 
+def without_minor_units(codes: frozenset[str]) -> bool:
+    """Whether these currencies (at least one) are all printed without decimals (IDR, JPY...)."""
+    return bool(codes) and all(_digits(code) == 0 for code in codes)
+
+
 def minor_units(codes: frozenset[str]) -> int | None:
     """Decimals these currencies are printed with; None when unknown or when they disagree."""
     found = {_digits(code) for code in codes}

@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from docpipe.normalize.currencies import MONTH_FIRST, codes_of, minor_units
+from docpipe.normalize.currencies import MONTH_FIRST, codes_of, minor_units, without_minor_units
 from docpipe.normalize.dates import ORDERS, _numeric_readings, parse_date
 from docpipe.normalize.months import any_month_alternation
 from docpipe.normalize.numbers import (
@@ -96,7 +96,7 @@ def _decimal_mark(money: list[str], numbers: list[str], currency: frozenset[str]
         decimal, grouping, why = self_evident_mark(body, dash)
         if decimal is None and grouping is None and is_money and any(c in body for c in ".,"):
             codes = codes_of(sign) if sign else currency
-            if codes and {minor_units(frozenset({c})) for c in codes} == {0}:
+            if without_minor_units(codes):
                 mark = "." if "." in body else ","
                 grouping, why = mark, f"{'/'.join(sorted(codes))} has no minor units"
         if grouping is not None and decimal is None:

@@ -38,7 +38,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from docpipe.normalize.ambiguity import AmbiguousValue
-from docpipe.normalize.currencies import codes_of, currency_alternation, minor_units
+from docpipe.normalize.currencies import codes_of, currency_alternation, minor_units, without_minor_units
 from docpipe.normalize.patterns import INTEGER
 
 if TYPE_CHECKING:
@@ -121,12 +121,11 @@ def _decimal_index(plain: str, dash: str | None, codes: frozenset[str], evidence
     mark = "." if "." in plain else ","
     head, tail = plain.split(mark)
     units = minor_units(codes) if codes else None
-    digits = {minor_units(frozenset({c})) for c in codes}
-    if codes and digits == {0}:
+    if without_minor_units(codes):
         return -1  # a currency without minor units
     if evidence is not None and evidence.decimal_mark is not None:
         return plain.index(mark) if evidence.decimal_mark == mark else -1
-    if codes and max(d or 0 for d in digits) <= 2:
+    if codes and max(minor_units(frozenset({c})) or 0 for c in codes) <= 2:
         return -1  # three decimals are finer than the currency's unit
     if units == 3 and mark == ".":
         return plain.index(mark)  # KWD 1.727; 'KWD 1,500' may be 1500 or 1.5: ambiguous below

@@ -16,8 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from docpipe.core.budget import BUDGETS, DEFAULT_BUDGET, check_budget
 from docpipe.core.vocab import Task
-from docpipe.ingest.render import RenderOptions
-from docpipe.ingest.render_pool import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, DEFAULT_WORKERS
+from docpipe.ingest.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, DEFAULT_WORKERS, RenderOptions
 from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.schema.prompt import PROMPT_VERSION
 from docpipe.transcribe.prompt import DEFAULT_TRANSCRIBE_BUDGET

@@ -7,9 +7,10 @@ make reruns read documents again.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from docpipe.schema.spec import FieldSpec, Schema
+if TYPE_CHECKING:  # annotations only: the prompt version is read without loading the field specs
+    from docpipe.schema.spec import FieldSpec, Schema
 
 PROMPT_VERSION = "2"  # 2: typed values transcribed as printed
 

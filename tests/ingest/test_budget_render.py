@@ -13,7 +13,8 @@ from transformers.models.gemma4.image_processing_gemma4 import (
 
 from docpipe.core.budget import BUDGETS, processor_size, render_size
 from docpipe.ingest.discover import discover
-from docpipe.ingest.render import RenderOptions, render_document
+from docpipe.ingest.limits import RenderOptions
+from docpipe.ingest.render import render_document
 
 # (width, height) in points: US Letter portrait, A4 landscape, an 80 mm receipt, a long strip
 PAGE_SHAPES = {"portrait": (612, 792), "landscape": (842, 595), "receipt": (227, 1134), "strip": (100, 2000)}

@@ -37,7 +37,8 @@ def test_doc_id_is_the_sha256_of_the_bytes(tmp_path):
 def test_an_unreadable_file_is_kept_with_its_reason(tmp_path):
     import os
 
-    from docpipe.ingest.render import RenderOptions, render_document
+    from docpipe.ingest.limits import RenderOptions
+    from docpipe.ingest.render import render_document
 
     locked = tmp_path / "locked.pdf"
     locked.write_bytes(b"%PDF-1.4")

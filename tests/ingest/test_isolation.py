@@ -8,7 +8,7 @@ from PIL import Image
 
 from docpipe.core.budget import render_size
 from docpipe.ingest.discover import discover
-from docpipe.ingest.render import RenderOptions
+from docpipe.ingest.limits import RenderOptions
 from docpipe.ingest.render_pool import RenderPool
 from tests.ingest import render_faults
 
