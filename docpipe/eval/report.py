@@ -18,19 +18,18 @@ each file replaced atomically: the report describes the records as they are now.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from docpipe.eval.join import join
 from docpipe.eval.match import ratio
 from docpipe.eval.score import score_record
 from docpipe.eval.sroie import score_sroie
 from docpipe.eval.truth import Truth, for_schema, load_truth
+from docpipe.output.tables import write_parquet
 from docpipe.schema.load import resolve_schema
 
 ALL_FIELDS = "(all fields)"
@@ -170,13 +169,9 @@ def _row(schema_name: str, name: str, kind: str, part: pd.DataFrame, anls: float
 
 
 def write_frame(frame: pd.DataFrame, schema: pa.Schema, path: Path) -> Path:
-    """One Parquet file, written to a temporary name and renamed into place."""
+    """One Parquet file, replaced atomically (tables.write_parquet)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
-    return path
+    return write_parquet(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), path)
 
 
 def default_report_dir(out: str | Path, schema_name: str) -> Path:

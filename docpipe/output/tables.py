@@ -70,10 +70,16 @@ def write_rows(out: Path, table: str, rows: Sequence[Any], schema: pa.Schema, ta
     folder.mkdir(parents=True, exist_ok=True)
     arrow = pa.Table.from_pylist(dicts, schema=schema)
     name = f"part-{tag}-{uuid.uuid4().hex[:8]}.parquet"
-    tmp = folder / f".{name}.tmp"
+    return write_parquet(arrow, folder / name)
+
+
+def write_parquet(arrow: pa.Table, path: Path) -> Path:
+    """One Parquet file, written under a dot-prefixed temporary name (readers skip it) and renamed
+    into place, so nobody ever reads half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
     pq.write_table(arrow, tmp)
-    os.replace(tmp, folder / name)
-    return folder / name
+    os.replace(tmp, path)
+    return path
 
 
 def check_columns(table: str, rows: Sequence[dict[str, Any]], schema: pa.Schema) -> None:
