@@ -57,9 +57,11 @@ def owned_server(startup_timeout: float = 180.0) -> Iterator[str | None]:
     url = f"http://127.0.0.1:{port}/api"
     try:
         _wait_healthy(process, url, startup_timeout, errors)
+        os.environ["PREFECT_API_URL"] = url  # for the processes this one starts (served flow runs)
         with temporary_settings(updates={PREFECT_API_URL: url}):
             yield url
     finally:
+        os.environ.pop("PREFECT_API_URL", None)
         process.terminate()
         try:
             process.wait(timeout=10)
