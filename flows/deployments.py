@@ -15,6 +15,7 @@ from typing import Any
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.types.entrypoint import EntrypointType
@@ -43,8 +44,16 @@ def _schedule(cron: str | None, interval: float | None) -> dict[str, Any]:
 
 
 def serve(config: RunConfig, name: str, cron: str | None, interval: float | None) -> None:
-    """Run the flow on this host on a schedule, until interrupted."""
-    ingest_flow.serve(name=name, parameters=parameters(config), **_schedule(cron, interval))
+    """Run the flow on this host on a schedule, until interrupted. One run at a time: a run due
+    while the last one still works is cancelled (the next one takes its documents)."""
+    from prefect import serve as serve_deployments
+
+    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+    deployment = ingest_flow.to_deployment(
+        name=name, parameters=parameters(config), entrypoint_type=EntrypointType.MODULE_PATH,
+        concurrency_limit=one_at_a_time, **_schedule(cron, interval),
+    )
+    serve_deployments(deployment, limit=1, print_starting_message=False)
 
 
 def deploy(config: RunConfig, name: str, pool: str, cron: str | None, interval: float | None) -> str:

@@ -118,21 +118,22 @@ def test_a_served_deployment_reads_a_file_dropped_in_after_it_started(prefect_si
     folder, out = tmp_path / "inbox", tmp_path / "served"
     folder.mkdir()
     shutil.copy(SAMPLES / "receipt_cafe.pdf", folder)
+    log = tmp_path / "serve.log"
     serve = subprocess.Popen(
         [sys.executable, "-m", "docpipe", "serve", str(folder), "--out", str(out), "--interval", "5",
          "--settle-seconds", "1", "--name", "served-test", *TINY],
-        env=prefect_site.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=prefect_site.env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 300
         while not list((out / "runs").glob("*.parquet")):  # the first scheduled run is done
-            assert serve.poll() is None, serve.stdout.read()[-3000:]
-            assert time.monotonic() < deadline, "no scheduled run finished"
+            assert serve.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "no scheduled run finished: " + log.read_text()[-3000:]
             time.sleep(0.5)
         shutil.copy(SAMPLES / "invoice_acme.pdf", folder / "dropped_in.pdf")
         while not (out / "documents").is_dir() or not pd.read_parquet(out / "documents")["source_path"].str.endswith("dropped_in.pdf").any():
-            assert serve.poll() is None, serve.stdout.read()[-3000:]
-            assert time.monotonic() < deadline, "the dropped-in file was never read"
+            assert serve.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the dropped-in file was never read: " + log.read_text()[-3000:]
             time.sleep(0.5)
     finally:
         family = descendants(serve.pid) | {serve.pid}
