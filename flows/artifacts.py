@@ -30,8 +30,8 @@ def markdown_report(result: RunResult, shard: str) -> str:
         f"# docpipe run {result.run_id}",
         "",
         f"- output folder: `{result.out}`{shard}",
-        f"- {stats.processed} documents processed ({stats.already_done} already done), {stats.pages} pages, "
-        f"{stats.records} records ({stats.records_valid} valid)",
+        (f"- {stats.processed} documents processed ({stats.already_done} already done), {stats.pages} pages, "
+         f"{stats.records} records ({stats.records_valid} valid)"),
         f"- failures by category: {failures}",
         f"- {stats.seconds:.1f} s, {stats.pages_per_second:.2f} pages/s",
     ])

@@ -47,12 +47,12 @@ def owned_server(startup_timeout: float = 180.0) -> Iterator[str | None]:
         return
     port = _free_port()
     env = os.environ | {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-    errors = tempfile.TemporaryFile()
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the server, closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent),
          "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "error", "--lifespan", "on"],
-        env=env, preexec_fn=_die_with_parent, stdout=subprocess.DEVNULL, stderr=errors,
+        env=env, preexec_fn=_die_with_parent,  # noqa: PLW1509 -- prctl only, before exec stdout=subprocess.DEVNULL, stderr=errors,
     )
     url = f"http://127.0.0.1:{port}/api"
     try:

@@ -118,7 +118,9 @@ def submit(
     _need_server()
     from prefect.exceptions import ObjectNotFound
 
-    from docpipe.flows.deployments import FINAL, submit as submit_runs, wait as wait_runs
+    from docpipe.flows.deployments import FINAL
+    from docpipe.flows.deployments import submit as submit_runs
+    from docpipe.flows.deployments import wait as wait_runs
 
     try:
         runs = submit_runs(config, deployment, shards)

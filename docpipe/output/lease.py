@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 LEASES = "_leases"
 
@@ -74,7 +75,7 @@ class Lease:
         while not self._stop.wait(self.seconds / 3):
             self.renew()
 
-    def __enter__(self) -> Lease:
+    def __enter__(self) -> Self:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.renew()
         self._thread = threading.Thread(target=self._keep_renewing, name=f"lease-{self.run_id}", daemon=True)

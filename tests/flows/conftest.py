@@ -44,7 +44,7 @@ class PrefectSite:
     passwords: Path
 
     def docpipe(self, *args: str, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "docpipe", *args], env=env or self.env, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "docpipe", *args], env=env or self.env, capture_output=True, check=False,
                               text=True, timeout=timeout)
 
 
