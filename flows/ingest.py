@@ -1,11 +1,25 @@
 """The ingest flow: discover -> plan -> (render -> infer -> write) per chunk, as Prefect tasks.
 
-Run it from the CLI (`docpipe run`), from Python (`ingest(RunConfig(...))`), or schedule it with
-`ingest.serve(cron=...)`. Without PREFECT_API_URL, Prefect starts a temporary local server.
+Two entries, one flow name (`docpipe-ingest`):
+
+- `ingest_flow(config)`: what a deployment runs (`docpipe serve | deploy | submit`). Its only
+  parameter is the run configuration, plain data; the engine is built inside the run by
+  engines/factory.py. Passwords are SecretStr (Prefect stores them as `**********`), or a
+  `password_file` the run reads where it runs.
+- `ingest(config, engine=None, progress=None)`: the same flow from Python or `docpipe run`, with
+  an engine object and a progress reporter of the caller's; Prefect's parameters hold only
+  `config` here too.
+
+Many runs may write into one output folder at once (shards of a submission, several hosts on a
+shared filesystem): each holds a lease on the folder (output/lease.py), claims the documents it
+reads (output/claims.py) and waits for documents another live run is reading; only files of runs
+whose lease expired are moved aside (output/recovery.py).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +28,21 @@ from prefect.cache_policies import NO_CACHE
 
 from docpipe.core.vocab import RunStatus, Task
 from docpipe.engines.factory import build_engine
+from docpipe.flows.artifacts import publish
+from docpipe.flows.model_slot import model_slot
+from docpipe.flows.retry import backoff, retry_when_unreachable
 from docpipe.ingest.discover import discover
 from docpipe.ingest.render_pool import make_renderer
-from docpipe.output.lock import OutputLock
+from docpipe.output.claims import release, try_claim
+from docpipe.output.lease import Lease
 from docpipe.output.recovery import recover_orphans
 from docpipe.run import pipeline
 from docpipe.run.config import RunConfig
 from docpipe.run.progress import NoProgress, Progress
+from docpipe.run.shards import in_shard, settled
 from docpipe.schema.load import resolve_schema
+
+FLOW_NAME = "docpipe-ingest"
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -49,64 +70,132 @@ def write_task(run, state, stats):
     pipeline.write_chunk(run, state, stats)
 
 
-@flow(name="docpipe-ingest", log_prints=False)
-def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> pipeline.RunResult:
-    """Process every new document under `config.input` into the tables under `config.out`.
+@flow(name=FLOW_NAME, log_prints=False)
+def ingest_flow(config: RunConfig) -> pipeline.RunResult:
+    """Process every new document of this run's shard under `config.input` into `config.out`."""
+    return run_ingest(config)
 
-    `engine` (an engines.base.Engine; built from the settings when None) and `progress` (a
-    run.progress.Progress) are typed Any here because Prefect validates flow parameters with
-    pydantic, which cannot check a Protocol.
+
+def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> pipeline.RunResult:
+    """The flow, in this process, with the caller's engine (an engines.base.Engine; built from the
+    settings when None) and progress reporter (a run.progress.Progress)."""
+
+    @flow(name=FLOW_NAME, log_prints=False)
+    def docpipe_ingest(config: RunConfig) -> pipeline.RunResult:
+        return run_ingest(config, engine, progress)
+
+    return docpipe_ingest(config)
+
+
+def run_ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> pipeline.RunResult:
+    """The flow's body (call it inside a flow run).
 
     The GPU is kept fed: while chunk k is being answered, chunk k+1 is rendered (in the render
     worker processes) and chunk k-1 is written, each by a Prefect task submitted to the flow's
     task runner; at most one chunk waits on each side, so memory stays flat on any folder size.
-    One run writes to an output folder at a time (a second one waits for the lock); a run starts
-    by moving aside what a killed run left half-written (recovery.py).
     """
+    config = config.with_password_file()
     reporter: Progress = progress or NoProgress()
     extracting = config.task == Task.EXTRACT
     schema = resolve_schema(config.schema_name, config.schema_dir) if extracting else None
     if engine is None:
         engine = build_engine(config.model, config.batch_size)
     run = pipeline.start_run(config, schema, engine.name)
-    with OutputLock(config.out, run.run_id, on_wait=reporter.note):
+    infer = infer_task.with_options(
+        retries=config.engine_retries, retry_delay_seconds=backoff(config.engine_retries),
+        retry_condition_fn=retry_when_unreachable, timeout_seconds=config.chunk_timeout,
+    )
+    with Lease(config.out, run.run_id, config.lease_seconds), model_slot(config.lease_seconds):
         moved = recover_orphans(config.out)
         if moved:
             reporter.note(f"moved {len(moved)} files of an interrupted run to {config.out / '.orphaned'}")
-        documents = discover_task(config.input)
-        pending, already_done = plan_task(run, documents)
-        stats = pipeline.RunStats(found=len(documents), already_done=already_done)
+        documents = in_shard(discover_task(config.input), config.shard_index, config.shard_count)
+        ready, waiting = settled(documents, config.settle_seconds)
+        if waiting:
+            reporter.note(f"{len(waiting)} files are still being written; the next run reads them")
+        pending, already_done = plan_task(run, ready)
+        stats = pipeline.RunStats(found=len(ready), already_done=already_done)
         reporter.begin(len(pending), "extracting" if extracting else "transcribing")
-        size = config.documents_per_chunk
-        chunks = [pipeline.ChunkState(pending[i : i + size], seq) for seq, i in enumerate(range(0, len(pending), size))]
         renderer = make_renderer(config.render_workers, config.render_timeout, config.render_memory_mb)
-        first_budget = run.policy.budgets[0]  # later rounds (auto) render in answer_chunk
-
-        def prefetch(index: int):
-            if index >= len(chunks):
-                return None
-            return render_task.submit(run, chunks[index].pending(run), first_budget, renderer)
-
-        writing = None
+        chunks = _Chunks(run, engine, infer, renderer, stats, reporter)
+        noted: set[str] = set()
         try:
-            upcoming = prefetch(0)
-            for index, state in enumerate(chunks):
-                rendered = upcoming.result()
-                upcoming = prefetch(index + 1)  # render ahead while this chunk is answered
-                pages = pipeline.answer_chunk(
-                    run, state, lambda r, t, b: render_task(r, t, b, renderer),
-                    lambda q: infer_task(engine, q), first=rendered,
-                )
-                if writing is not None:
-                    writing.result()  # one write behind at most, and chunks commit in order
-                writing = write_task.submit(run, state, stats)
-                reporter.advance(len(state.items), pages)
-            if writing is not None:
-                writing.result()
+            while pending:
+                mine, others = _claim(run, pending, reporter, noted)
+                chunks.process(mine)
+                if not others:
+                    break
+                time.sleep(min(2.0, config.lease_seconds / 3))
+                pending = _still_to_do(run, others, stats)
         except BaseException:
             pipeline.finish_run(run, stats, RunStatus.FAILED)
             raise
         finally:
             renderer.close()
+            release(config.out, sorted(chunks.claimed), run.run_id)
         pipeline.finish_run(run, stats, RunStatus.COMPLETED)
-    return pipeline.RunResult(run.run_id, config.out, stats)
+    result = pipeline.RunResult(run.run_id, config.out, stats)
+    publish(result, config.shard_index, config.shard_count)
+    return result
+
+
+class _Chunks:
+    """Chunks of one run, numbered across its passes (a pass: the documents it could claim)."""
+
+    def __init__(self, run, engine, infer, renderer, stats, reporter):
+        self.run, self.engine, self.infer, self.renderer = run, engine, infer, renderer
+        self.stats, self.reporter = stats, reporter
+        self.seq = 0
+        self.claimed: set[str] = set()
+
+    def process(self, items: Sequence[pipeline.WorkItem]) -> None:
+        run, size = self.run, self.run.config.documents_per_chunk
+        self.claimed |= {item.key for item in items}
+        chunks = []
+        for i in range(0, len(items), size):
+            chunks.append(pipeline.ChunkState(list(items[i : i + size]), self.seq))
+            self.seq += 1
+        first_budget = run.policy.budgets[0]  # later rounds (auto) render in answer_chunk
+
+        def prefetch(index: int):
+            if index >= len(chunks):
+                return None
+            return render_task.submit(run, chunks[index].pending(run), first_budget, self.renderer)
+
+        writing = None
+        upcoming = prefetch(0)
+        for index, state in enumerate(chunks):
+            rendered = upcoming.result()
+            upcoming = prefetch(index + 1)  # render ahead while this chunk is answered
+            pages = pipeline.answer_chunk(
+                run, state, lambda r, t, b: render_task(r, t, b, self.renderer),
+                lambda q: self.infer(self.engine, q), first=rendered,
+            )
+            if writing is not None:
+                writing.result()  # one write behind at most, and chunks commit in order
+            writing = write_task.submit(run, state, self.stats)
+            self.reporter.advance(len(state.items), pages)
+        if writing is not None:
+            writing.result()
+
+
+def _claim(run: pipeline.Run, items: Sequence[pipeline.WorkItem], reporter: Progress, noted: set[str]):
+    """(ours, another live run's): claims per work key, so copies of a file go together."""
+    mine, others, holders = [], [], {}
+    for item in items:
+        if item.key not in holders:
+            holders[item.key] = try_claim(run.config.out, item.key, run.run_id)
+        (mine if holders[item.key] is None else others).append(item)
+    by = {lease.describe() for lease in holders.values() if lease is not None}
+    if others and not by <= noted:
+        noted |= by
+        reporter.note(f"{len(others)} documents are being read by {', '.join(sorted(by))}; waiting for it to finish")
+    return mine, others
+
+
+def _still_to_do(run: pipeline.Run, items: Sequence[pipeline.WorkItem], stats: pipeline.RunStats):
+    """Of the documents another run was reading: those it has not finished (yet)."""
+    done = pipeline.finished_keys(run.config.out)
+    left = [item for item in items if item.key not in done]
+    stats.already_done += len(items) - len(left)
+    return left

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from docpipe.cli.options import explain, with_run_options
+from docpipe.cli.scale import register as register_scale_commands
 from docpipe.run.config import RunConfig
 from docpipe.run.environment import quiet_defaults
 
@@ -53,9 +54,12 @@ def run(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     console.print(f"model: [bold]{engine.choice.spec}[/bold] ({engine.choice.why})")
+    from docpipe.flows.local_server import owned_server
+
     progress = BarProgress(console)
     try:
-        result = ingest(config, engine=engine, progress=progress)
+        with owned_server():  # a temporary Prefect server dies with this process, even on SIGKILL
+            result = ingest(config, engine=engine, progress=progress)
     except ModelNotAvailable as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -176,6 +180,9 @@ def schemas() -> None:
     for name in available_schemas():
         spec = resolve_schema(name)
         console.print(f"[bold]{spec.key}[/bold]: " + ", ".join(f.name for f in spec.fields))
+
+
+register_scale_commands(app)  # serve, deploy, submit, compact (cli/scale.py)
 
 
 def main() -> None:

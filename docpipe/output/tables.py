@@ -49,6 +49,11 @@ RECORD_META = [
 ]
 
 
+COMPACT_PREFIX = "part-compact-"  # files written by `docpipe compact` (output/compact.py)
+TAGS_KEY = b"docpipe.chunk_tags"  # a compacted file's metadata: the chunks it holds
+REPLACES_KEY = b"docpipe.replaces"  # ... and the file names it replaces
+
+
 def records_schema(schema: Schema) -> pa.Schema:
     return pa.schema([pa.field(n, t) for n, t in RECORD_META] + record_fields(schema))
 
@@ -91,13 +96,29 @@ def check_columns(table: str, rows: Sequence[dict[str, Any]], schema: pa.Schema)
 
 
 def read_arrow(out: Path, table: str) -> pa.Table | None:
-    """Every file of a table, schemas unified (a column added by a later run is kept)."""
+    """Every file of a table, schemas unified (a column added by a later run is kept).
+
+    Safe while `docpipe compact` runs: files a compacted file replaces are skipped even in the
+    moment before they are removed, and a file removed between listing and reading makes the
+    listing start again."""
     folder = table_dir(Path(out), table)
-    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
-    if not files:
-        return None
-    tables = [pq.read_table(p) for p in files]
-    return pa.concat_tables(tables, promote_options="default")
+    for attempt in range(5):
+        files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
+        try:
+            replaced = set().union(*(meta_list(p, REPLACES_KEY) for p in files if p.name.startswith(COMPACT_PREFIX)))
+            tables = [pq.read_table(p) for p in files if p.name not in replaced]
+        except FileNotFoundError:
+            if attempt == 4:
+                raise
+            continue
+        return pa.concat_tables(tables, promote_options="default") if tables else None
+    return None
+
+
+def meta_list(path: Path, key: bytes) -> set[str]:
+    """A comma-separated list kept in a Parquet file's key-value metadata."""
+    meta = pq.read_schema(path).metadata or {}
+    return set(filter(None, meta.get(key, b"").decode().split(",")))
 
 
 def read_all(out: Path, table: str) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from docpipe.core.budget import BUDGETS, DEFAULT_BUDGET, check_budget
 from docpipe.core.vocab import Task
@@ -56,7 +56,9 @@ class RunConfig(BaseModel):
     max_text_length: int | None = option(
         None, "Cap on every text value's length (the schemas set their own)", ge=1,
     )
-    passwords: tuple[str, ...] = Field((), description="For encrypted PDFs; never written to any table")
+    passwords: tuple[SecretStr, ...] = Field(
+        (), description="For encrypted PDFs; secret: never written to a table, Prefect's parameters or a log",
+    )
     max_pixels: int = option(
         RenderOptions.max_pixels, "Raster pages with more pixels are refused unread (decompression bombs)", ge=1,
     )
@@ -79,6 +81,26 @@ class RunConfig(BaseModel):
     date_order: Literal["auto", "DMY", "MDY", "YMD"] = option(
         "auto", "Day/month order of numeric dates such as 04/05/2026: DMY, MDY, YMD, or auto (decided per "
         "document from its other dates, month names and currency; day first when nothing says)",
+    )
+    # scheduled and scaled-out runs (flows/, docpipe serve | deploy | submit)
+    password_file: Path | None = Field(
+        None, description="Read at run time by the run itself (a deployment's parameters name the file, "
+        "never a password); see ingest/passwords.py for the format",
+    )
+    shard_index: int = Field(0, ge=0, description="This run owns the documents whose content hash falls in this shard")
+    shard_count: int = Field(1, ge=1, description="Shards of the input (docpipe submit --shards)")
+    settle_seconds: float = option(
+        0.0, "A file modified less than this many seconds ago is still being written: left for the next run", ge=0,
+    )
+    lease_seconds: float = option(
+        60.0, "A run renews its lease on OUT this often (x1/3); a dead run's files and documents are taken "
+        "over once it has expired", gt=0,
+    )
+    chunk_timeout: float | None = option(
+        None, "Seconds one chunk may spend with the model before the run stops with a timeout", gt=0,
+    )
+    engine_retries: int = option(
+        3, "Retries of a chunk whose engine could not be reached (back-off 2, 4, 8 s...); never of a bad file", ge=0,
     )
 
     @field_validator("budget", mode="before")
@@ -113,6 +135,12 @@ class RunConfig(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _shard_in_range(self) -> RunConfig:
+        if self.shard_index >= self.shard_count:
+            raise ValueError(f"shard {self.shard_index} of {self.shard_count}: shards are numbered from 0")
+        return self
+
+    @model_validator(mode="after")
     def _auto_is_for_extraction(self) -> RunConfig:
         if self.task == Task.TRANSCRIBE and self.budget == "auto":
             raise ValueError("budget 'auto' escalates on a schema's validation and confidence: it is for "
@@ -127,7 +155,18 @@ class RunConfig(BaseModel):
         return 128 if self.batch_size == "auto" else int(self.batch_size)
 
     def render_options(self) -> RenderOptions:
-        return RenderOptions(max_pages=self.max_pages, max_pixels=self.max_pixels, passwords=self.passwords)
+        return RenderOptions(max_pages=self.max_pages, max_pixels=self.max_pixels,
+                             passwords=tuple(p.get_secret_value() for p in self.passwords))
+
+    def with_password_file(self) -> RunConfig:
+        """The passwords of `password_file` added to the given ones (read where the run runs)."""
+        if self.password_file is None:
+            return self
+        from docpipe.ingest.passwords import read_passwords
+
+        given = tuple(p.get_secret_value() for p in self.passwords)
+        merged = tuple(dict.fromkeys(given + read_passwords(self.password_file)))
+        return self.model_copy(update={"passwords": tuple(SecretStr(p) for p in merged), "password_file": None})
 
     def public_json(self) -> str:
         """The settings as recorded in the runs table: passwords are counted, never written."""

@@ -1,0 +1,177 @@
+"""`docpipe serve | deploy | submit | compact`: scheduled ingestion and scale-out on Prefect.
+
+serve    one host: the ingest flow on a schedule (--cron or --interval), each run reading only
+         what is new by content
+deploy   many hosts: the flow registered on a work pool; one `prefect worker start --pool NAME`
+         per GPU host runs its flow runs
+submit   N flow runs of a deployment, each owning the documents whose content hash falls in its
+         shard, all writing into one output folder
+compact  many small Parquet files per table become one, while readers read
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from docpipe.cli.options import explain, with_run_options
+from docpipe.run.config import RunConfig
+from docpipe.run.environment import quiet_defaults
+
+PASSWORD_FILE = "File with one password per line, read by each run where it runs (its path travels in the deployment, never a password)"
+SERVE_SETTLE_SECONDS = 30.0  # served runs: a file modified within this long is being written (--settle-seconds)
+INPUT_HELP = RunConfig.model_fields["input"].description
+
+
+def _config(input: Path, password_file: Path | None, settings: dict[str, Any], **more: Any) -> RunConfig:
+    from pydantic import ValidationError
+
+    from docpipe.core.vocab import Task
+    from docpipe.schema.load import resolve_schema
+
+    try:
+        config = RunConfig(input=input, password_file=password_file, **settings, **more)
+        if config.task == Task.EXTRACT:
+            resolve_schema(config.schema_name, config.schema_dir)
+    except ValidationError as exc:
+        _fail(explain(exc))
+    except ValueError as exc:
+        _fail(str(exc))
+    return config
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True).print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+def serve(
+    input: Annotated[Path, typer.Argument(exists=True, help=INPUT_HELP)],
+    cron: Annotated[str | None, typer.Option(help='Schedule as a cron line, e.g. "0 2 * * *" (02:00 every night)')] = None,
+    interval: Annotated[float | None, typer.Option(help="Schedule as seconds between runs")] = None,
+    name: Annotated[str, typer.Option(help="Deployment name")] = "nightly",
+    password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=PASSWORD_FILE)] = None,
+    verbose: Annotated[bool, typer.Option(help="Show Prefect and transformers logs")] = False,
+    **settings: Any,
+) -> None:
+    """Serve the ingest flow on this host on a schedule: each run reads only what is new by
+    content (a renamed or copied file is not read twice; a changed one is; a file still being
+    written waits). Runs until interrupted (Ctrl-C)."""
+    quiet_defaults(verbose)
+    if not cron and interval is None:
+        _fail("give a schedule: --cron \"0 2 * * *\" or --interval SECONDS")
+    if not settings.get("settle_seconds"):
+        settings["settle_seconds"] = SERVE_SETTLE_SECONDS
+    config = _config(input, password_file, settings)
+    from docpipe.flows.deployments import serve as serve_flow
+    from docpipe.flows.local_server import owned_server
+
+    Console().print(f"serving docpipe-ingest/{name}: {config.input} -> {config.out} "
+                    f"({'cron ' + cron if cron else f'every {interval:g} s'}; files modified within "
+                    f"{config.settle_seconds:g} s wait for the next run); Ctrl-C stops")
+    with owned_server():
+        try:
+            serve_flow(config, name, cron, interval)
+        except ValueError as exc:
+            _fail(str(exc))
+
+
+def deploy(
+    input: Annotated[Path, typer.Argument(exists=True, help=INPUT_HELP)],
+    pool: Annotated[str, typer.Option(help="Work pool (a process pool, created when missing)")],
+    name: Annotated[str, typer.Option(help="Deployment name")] = "docpipe",
+    cron: Annotated[str | None, typer.Option(help="Optional schedule, as a cron line")] = None,
+    interval: Annotated[float | None, typer.Option(help="Optional schedule, as seconds between runs")] = None,
+    password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=PASSWORD_FILE)] = None,
+    **settings: Any,
+) -> None:
+    """Register the ingest flow on a work pool of the Prefect server named by PREFECT_API_URL;
+    start one `prefect worker start --pool POOL` per GPU host (with CUDA_VISIBLE_DEVICES for one
+    GPU each), then `docpipe submit`."""
+    quiet_defaults()
+    config = _config(input, password_file, settings)
+    _need_server()
+    from docpipe.flows.deployments import deploy as deploy_flow
+
+    try:
+        full_name = deploy_flow(config, name, pool, cron, interval)
+    except ValueError as exc:
+        _fail(str(exc))
+    Console().print(f"deployed {full_name} on work pool {pool!r}; start workers with: prefect worker start --pool {pool}")
+
+
+def submit(
+    input: Annotated[Path, typer.Argument(exists=True, help=INPUT_HELP)],
+    shards: Annotated[int, typer.Option(min=1, help="Flow runs to start, each owning the documents whose content hash falls in its shard")] = 1,
+    deployment: Annotated[str, typer.Option(help="Deployment as FLOW/NAME")] = "docpipe-ingest/docpipe",
+    wait: Annotated[bool, typer.Option(help="Wait for every run to finish, and fail when one did")] = True,
+    password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=PASSWORD_FILE)] = None,
+    **settings: Any,
+) -> None:
+    """Start SHARDS flow runs of a deployment over INPUT, all writing into one output folder."""
+    quiet_defaults()
+    config = _config(input, password_file, settings)
+    _need_server()
+    from prefect.exceptions import ObjectNotFound
+
+    from docpipe.flows.deployments import FINAL
+    from docpipe.flows.deployments import submit as submit_runs
+    from docpipe.flows.deployments import wait as wait_runs
+
+    try:
+        runs = submit_runs(config, deployment, shards)
+    except ObjectNotFound:
+        _fail(f"no deployment {deployment!r} on this Prefect server: run `docpipe deploy --pool NAME` first")
+    console = Console()
+    console.print(f"submitted {len(runs)} flow runs of {deployment}")
+    if wait:
+        runs = wait_runs(runs)
+    table = Table(title=f"{config.input} -> {config.out}", title_justify="left")
+    for column in ("shard", "flow run", "state"):
+        table.add_column(column)
+    for run in runs:
+        table.add_row(str(run.shard), f"{run.name} ({run.flow_run_id})", run.state)
+    console.print(table)
+    if wait and any(r.state != "Completed" for r in runs if r.state in FINAL):
+        raise typer.Exit(1)
+
+
+def compact(
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of runs")],
+) -> None:
+    """Merge each table's small Parquet files into one (committed chunks only; safe while runs
+    write and readers read)."""
+    from docpipe.output.compact import compact as compact_tables
+
+    try:
+        done = compact_tables(out)
+    except ValueError as exc:
+        _fail(str(exc))
+    if not done:
+        Console().print("nothing to compact")
+        return
+    table = Table(title=f"compacted {out}", title_justify="left")
+    for column in ("table", "files before", "rows"):
+        table.add_column(column)
+    for item in done:
+        table.add_row(item.table, str(item.files_before), str(item.rows))
+    Console().print(table)
+
+
+def _need_server() -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        _fail("deployments live on a Prefect server: start one (`prefect server start`) and set "
+              "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(with_run_options(serve))
+    app.command()(with_run_options(deploy))
+    app.command()(with_run_options(submit))
+    app.command()(compact)

@@ -1,0 +1,74 @@
+"""`docpipe compact OUT`: many small Parquet files per table become one, while readers read and
+runs write.
+
+Runs append one file per table and chunk, so a folder ingested nightly grows thousands of small
+files. Compaction takes, per table, the files of committed chunks (and whole runs rows, and earlier
+compacted files), writes them as one file `part-compact-<time>-<id>.parquet` whose metadata names
+the chunk tags it holds (recovery.py counts them as committed) and the files it replaces, then
+removes those files. Chunks still being written (no commit yet) are left alone.
+
+Readers: docpipe's readers (tables.read_arrow) skip a file that a compacted file replaces, so they
+never see a row twice; `pd.read_parquet(OUT/<table>)` sees the old files or the new one, except in
+the moment between the new file's rename and the old files' removal (milliseconds), when it can see
+both. One compaction at a time per folder (OUT/_compact.lock, the `filelock` library).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from filelock import FileLock
+
+from docpipe.output.recovery import CHUNK_FILE, committed_tags, table_dirs
+from docpipe.output.tables import COMPACT_PREFIX, REPLACES_KEY, TAGS_KEY, meta_list, write_parquet
+
+
+@dataclass(frozen=True)
+class Compacted:
+    table: str
+    files_before: int
+    rows: int
+
+
+def compact(out: Path) -> list[Compacted]:
+    """Compact every table of `out` that has more than one compactable file."""
+    out = Path(out)
+    if not (out / "documents").is_dir():
+        raise ValueError(f"{out} holds no docpipe tables (no documents folder)")
+    done = []
+    with FileLock(out / "_compact.lock"):
+        committed = committed_tags(out)
+        for folder in [*table_dirs(out), out / "runs"]:
+            if folder.is_dir() and (result := _compact_folder(out, folder, committed)) is not None:
+                done.append(result)
+    return done
+
+
+def _compact_folder(out: Path, folder: Path, committed: set[str]) -> Compacted | None:
+    files, tags = [], set()
+    for path in sorted(folder.glob("part-*.parquet")):
+        if path.name.startswith(COMPACT_PREFIX):
+            files.append(path)
+            tags |= meta_list(path, TAGS_KEY)
+        elif folder.name == "runs":
+            files.append(path)  # a runs file is a whole run, written once at its end
+        elif (match := CHUNK_FILE.fullmatch(path.name)) and (tag := f"{match['run']}-{match['seq']}") in committed:
+            files.append(path)
+            tags.add(tag)
+    if len(files) < 2:
+        return None
+    arrow = pa.concat_tables([pq.read_table(p) for p in files], promote_options="default")
+    meta = dict(arrow.schema.metadata or {})
+    meta[TAGS_KEY] = ",".join(sorted(tags)).encode()
+    meta[REPLACES_KEY] = ",".join(p.name for p in files).encode()
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    write_parquet(arrow.replace_schema_metadata(meta), folder / f"{COMPACT_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}.parquet")
+    for path in files:
+        os.unlink(path)  # a reader holding it open keeps reading it (POSIX)
+    return Compacted(str(folder.relative_to(out)), len(files), arrow.num_rows)

@@ -1,0 +1,47 @@
+"""One model per GPU: a Prefect global concurrency limit that runs on one host take in turn.
+
+The limit is named after the host and the GPUs the process sees (CUDA_VISIBLE_DEVICES), so one
+worker per GPU gives each GPU its own limit of one slot, and two runs that would load two models
+onto one GPU run one after the other. It is created when missing (Prefect ignores a limit that
+does not exist). The slot is leased: a run killed with SIGKILL stops renewing it, and it frees
+itself after `lease_seconds`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+from collections.abc import Iterator
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+
+def slot_name() -> str:
+    devices = os.environ.get("CUDA_VISIBLE_DEVICES", "all") or "none"
+    raw = f"docpipe-model-{socket.gethostname()}-gpu-{devices}"
+    return re.sub(r"[^A-Za-z0-9_-]", "-", raw)
+
+
+def ensure_limit(name: str, slots: int = 1) -> None:
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
+            except ObjectAlreadyExists:
+                pass  # another run created it a moment ago
+
+
+@contextlib.contextmanager
+def model_slot(lease_seconds: float) -> Iterator[str]:
+    """Hold this GPU's slot for the block (waiting for another run on it to finish)."""
+    name = slot_name()
+    ensure_limit(name)
+    with concurrency(name, occupy=1, lease_duration=max(lease_seconds, 60.0), strict=True):
+        yield name

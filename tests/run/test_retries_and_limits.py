@@ -1,0 +1,73 @@
+"""Only an engine that cannot be reached is retried; a chunk over its time limit stops the run;
+the per-GPU model slot exists (created when missing) once a run has started."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+
+from docpipe.flows.ingest import ingest
+from docpipe.run.config import RunConfig
+from tests.fakes import ConstantEngine
+
+
+class FlakyEngine(ConstantEngine):
+    """Unreachable for the first `failures` calls, then answers."""
+
+    def __init__(self, failures: int, error: type[Exception] = ConnectionRefusedError):
+        super().__init__()
+        self.failures, self.error, self.calls = failures, error, 0
+
+    def generate(self, requests):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error("connection refused by http://gpu-host:8000/v1")
+        return super().generate(requests)
+
+
+class SlowEngine(ConstantEngine):
+    def generate(self, requests):
+        time.sleep(5)
+        return super().generate(requests)
+
+
+def _config(samples_copy, out, **settings):
+    for path in list(samples_copy.iterdir()):
+        if path.name != "receipt_cafe.pdf":
+            path.unlink()
+    return RunConfig(input=samples_copy, out=out, budget=70, render_workers=0, **settings)
+
+
+def test_an_unreachable_engine_is_retried_until_it_answers(samples_copy, tmp_path):
+    engine = FlakyEngine(failures=1)
+    result = ingest(_config(samples_copy, tmp_path / "out", engine_retries=2), engine=engine)
+    assert engine.calls == 2 and result.stats.processed == 1
+    assert pd.read_parquet(tmp_path / "out" / "runs")["status"].tolist() == ["completed"]
+
+
+def test_any_other_engine_failure_is_not_retried(samples_copy, tmp_path):
+    engine = FlakyEngine(failures=1, error=ValueError)
+    with pytest.raises(ValueError):
+        ingest(_config(samples_copy, tmp_path / "out", engine_retries=2), engine=engine)
+    assert engine.calls == 1
+    assert pd.read_parquet(tmp_path / "out" / "runs")["status"].tolist() == ["failed"]
+
+
+def test_a_chunk_over_its_time_limit_stops_the_run(samples_copy, tmp_path):
+    with pytest.raises(TimeoutError):
+        ingest(_config(samples_copy, tmp_path / "out", chunk_timeout=1), engine=SlowEngine())
+    assert pd.read_parquet(tmp_path / "out" / "runs")["status"].tolist() == ["failed"]
+    assert not (tmp_path / "out" / "documents").exists()  # nothing committed for the timed-out chunk
+
+
+def test_the_model_slot_is_created_with_one_slot(samples_copy, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    from docpipe.flows.model_slot import slot_name
+
+    ingest(_config(samples_copy, tmp_path / "out"), engine=ConstantEngine())
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name(slot_name())
+    assert limit.limit == 1 and limit.active_slots == 0  # given back when the run ended
