@@ -67,7 +67,7 @@ def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> pipel
     extracting = config.task == Task.EXTRACT
     schema = resolve_schema(config.schema_name, config.schema_dir) if extracting else None
     if engine is None:
-        engine = build_engine(config.model, config.batch_size)
+        engine = build_engine(config.model, config.batch_size, **config.engine_settings())
     run = pipeline.start_run(config, schema, engine.name)
     with OutputLock(config.out, run.run_id, on_wait=reporter.note):
         moved = recover_orphans(config.out)

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from docpipe.cli.options import explain, with_run_options
+from docpipe.cli.serve_model import serve_model
 from docpipe.run.config import RunConfig
 from docpipe.run.environment import quiet_defaults
 
@@ -45,7 +46,7 @@ def run(
         if config.task == Task.EXTRACT:
             resolve_schema(config.schema_name, config.schema_dir)
         with console.status("resolving the model"):
-            engine = build_engine(config.model, config.batch_size)
+            engine = build_engine(config.model, config.batch_size, **config.engine_settings())
     except ValidationError as exc:
         err.print(f"[red]error:[/red] {explain(exc)}")
         raise typer.Exit(2) from None
@@ -176,6 +177,9 @@ def schemas() -> None:
     for name in available_schemas():
         spec = resolve_schema(name)
         console.print(f"[bold]{spec.key}[/bold]: " + ", ".join(f.name for f in spec.fields))
+
+
+app.command("serve-model")(serve_model)
 
 
 def main() -> None:
