@@ -12,8 +12,9 @@ records them, so per-field confidence means the same under both engines.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.core.vocab import FinishReason
@@ -23,6 +24,7 @@ FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH}
 
 
 def request_body(request: ModelRequest, model: str, encoding: ImageEncoding) -> dict[str, Any]:
+    """The chat completion's body, for orjson.dumps (the schema goes in as the JSON text it is)."""
     images = [{"type": "image_url", "image_url": {"url": encoding.data_url(image)}} for image in request.images]
     body: dict[str, Any] = {
         "model": model,
@@ -37,7 +39,7 @@ def request_body(request: ModelRequest, model: str, encoding: ImageEncoding) -> 
     if request.json_schema is not None:
         body["response_format"] = {
             "type": "json_schema",
-            "json_schema": {"name": "record", "schema": json.loads(request.json_schema), "strict": True},
+            "json_schema": {"name": "record", "schema": orjson.Fragment(request.json_schema), "strict": True},
         }
     return body
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 
 from docpipe.core.errors import ModelNotAvailable
 
@@ -99,14 +100,15 @@ def post_with_retry(client: httpx.Client, url: str, body: dict[str, Any], retry:
         if attempt:
             time.sleep(retry.first_wait * 2 ** (attempt - 1) * (0.5 + random.random()))
         try:
-            response = client.post(f"{url}/chat/completions", json=body, headers=headers(), timeout=retry.timeout)
+            response = client.post(f"{url}/chat/completions", content=orjson.dumps(body),
+                                   headers={**headers(), "Content-Type": "application/json"}, timeout=retry.timeout)
         except httpx.ReadTimeout as exc:  # the server took the request and never answered: not again
             raise RequestFailed(f"{url}: no answer within {retry.timeout:.0f} s ({exc})") from None
         except httpx.TransportError as exc:  # refused, reset, closed early
             message = f"{url}: {type(exc).__name__}: {exc}"
             continue
         if response.status_code == 200:
-            return response.json()
+            return orjson.loads(response.content)
         message = f"{url}: HTTP {response.status_code}: {response.text[:300]}"
         if response.status_code in RETRY_STATUS or (response.status_code == 500 and "retry" in response.text.lower()):
             continue
