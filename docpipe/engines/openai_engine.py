@@ -27,8 +27,10 @@ from docpipe.engines.openai_server import Retry, RequestFailed, ServerInfo, post
 
 class OpenAIEngine:
     def __init__(self, servers: Sequence[ServerInfo], retry: Retry | None = None,
-                 image_encoding: str = DEFAULT_ENCODING):
-        """`servers` as engines.openai_server.check_servers returns them (checked at start)."""
+                 image_encoding: str = DEFAULT_ENCODING, extra_body: dict | None = None):
+        """`servers` as engines.openai_server.check_servers returns them (checked at start);
+        `extra_body` adds fields to every request (benchmarks force the answer's length with
+        vLLM's min_tokens and ignore_eos)."""
         if not servers:
             raise ValueError("the served engine needs at least one server")
         self.servers = tuple(servers)
@@ -36,6 +38,19 @@ class OpenAIEngine:
         self.choice = ModelChoice(self.name, servers[0].url, "served by " + ", ".join(s.url for s in servers))
         self.retry = retry or Retry()
         self.encoding = encoding(image_encoding)
+        self.extra_body = dict(extra_body or {})
+        self._clients: dict[str, httpx.Client] = {}  # one connection pool per server, made on first use
+
+    def _client(self, server: ServerInfo) -> httpx.Client:
+        if server.url not in self._clients:  # creating one costs ~0.1-0.7 s (TLS set-up): once per run
+            limits = httpx.Limits(max_connections=server.max_in_flight, max_keepalive_connections=server.max_in_flight)
+            self._clients[server.url] = httpx.Client(limits=limits)
+        return self._clients[server.url]
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
     def generate(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
         results: list[RawGeneration | None] = [None] * len(requests)
@@ -44,16 +59,13 @@ class OpenAIEngine:
             work.put(index)
         threads = []
         for server in self.servers:
-            limits = httpx.Limits(max_connections=server.max_in_flight, max_keepalive_connections=server.max_in_flight)
-            client = httpx.Client(limits=limits)
+            client = self._client(server)
             for _ in range(min(server.max_in_flight, len(requests))):
                 thread = threading.Thread(target=self._worker, args=(server, client, requests, work, results), daemon=True)
                 thread.start()
-                threads.append((thread, client))
-        for thread, _ in threads:
+                threads.append(thread)
+        for thread in threads:
             thread.join()
-        for client in {id(c): c for _, c in threads}.values():
-            client.close()
         return [r if r is not None else failed(q, "not answered") for r, q in zip(results, requests)]
 
     def _worker(self, server: ServerInfo, client: httpx.Client, requests: Sequence[ModelRequest],
@@ -69,7 +81,8 @@ class OpenAIEngine:
         """One request, never raising: a failure is the generation's error."""
         started = time.perf_counter()
         try:
-            answer = post_with_retry(client, server.url, request_body(request, server.model, self.encoding), self.retry)
+            body = {**request_body(request, server.model, self.encoding), **self.extra_body}
+            answer = post_with_retry(client, server.url, body, self.retry)
             return parse_answer(request, answer, time.perf_counter() - started)
         except RequestFailed as exc:
             return failed(request, str(exc), time.perf_counter() - started)
