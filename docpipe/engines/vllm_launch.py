@@ -26,8 +26,10 @@ def vllm_python() -> Path:
     """The Python of vLLM's environment: $DOCPIPE_VLLM_PYTHON, ./.venv-vllm, or the one beside
     docpipe's source checkout."""
     named = os.environ.get(VLLM_PYTHON_ENV)
-    candidates = [Path(named)] if named else []
-    candidates += [Path.cwd() / ".venv-vllm/bin/python", Path(__file__).resolve().parents[2] / ".venv-vllm/bin/python"]
+    if named:
+        candidates = [Path(named)]
+    else:
+        candidates = [Path.cwd() / ".venv-vllm/bin/python", Path(__file__).resolve().parents[2] / ".venv-vllm/bin/python"]
     for path in candidates:
         if path.is_file():
             return path

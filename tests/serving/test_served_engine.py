@@ -17,7 +17,7 @@ from docpipe.run.config import RunConfig
 from tests.serving.conftest import free_port
 
 # bounded strings and one-item lists: the random model then ends its answers within the limit
-SETTINGS = dict(schema_name="invoice", max_new_tokens=300, max_text_length=6, batch_size=8, budget=280)
+SETTINGS = dict(schema_name="receipt", max_new_tokens=300, max_text_length=6, batch_size=8, budget=280)
 
 
 def _served(samples: Path, out: Path, schemas: Path, url: str, **extra) -> RunConfig:
@@ -27,7 +27,7 @@ def _served(samples: Path, out: Path, schemas: Path, url: str, **extra) -> RunCo
 
 def _columns(out: Path) -> dict[str, list[str]]:
     found = {}
-    for name in [*tables.FIXED, "invoice"]:
+    for name in [*tables.FIXED, "receipt"]:
         files = sorted(tables.table_dir(out, name).glob("*.parquet"))
         if files:
             found[name] = pq.read_schema(files[0]).names
@@ -42,19 +42,22 @@ def test_samples_give_the_same_tables_and_columns_as_the_local_engine(
     result = ingest(_served(samples_copy, served_out, bounded_schemas, vllm_server.base_url))  # the factory's engine
 
     assert result.stats.categories.get("model_error", 0) == 0 and result.stats.records_valid == 6
-    assert _columns(served_out) == _columns(local_out) and "invoice" in _columns(served_out)
+    assert _columns(served_out) == _columns(local_out) and "receipt" in _columns(served_out)
     local_docs, served_docs = pd.read_parquet(local_out / "documents"), pd.read_parquet(served_out / "documents")
     assert sorted(served_docs["doc_id"]) == sorted(local_docs["doc_id"])
     assert sorted(served_docs["status"]) == sorted(local_docs["status"])  # six read, the JSON file skipped
 
     generations = pd.read_parquet(served_out / "generations")
-    assert len(generations) == len(pd.read_parquet(local_out / "generations"))
+    local_generations = pd.read_parquet(local_out / "generations")
+    # the same images at the same budget through the same processor: the same prompt, token for token
+    assert (generations.set_index("doc_id")["prompt_tokens"].sort_index()
+            == local_generations.set_index("doc_id")["prompt_tokens"].sort_index()).all()
     assert (generations["finish_reason"] == "stop").all(), generations[["finish_reason", "error"]]
     assert generations["constrained"].all() and (generations["model"] == "tiny-random").all()
     assert (generations["token_logprobs"].map(len) == generations["token_ends"].map(len)).all()
     assert (generations["output_tokens"] == generations["token_logprobs"].map(len) + 1).all()  # + the stop token
 
-    records = pd.read_parquet(served_out / "records" / "invoice")
+    records = pd.read_parquet(served_out / "records" / "receipt")
     assert len(records) == 6 and records["valid"].all()
     confidences = records[[c for c in records.columns if c.endswith("_confidence")]].stack()
     assert len(confidences) > 0 and confidences.between(0.0, 1.0).all()
@@ -77,8 +80,9 @@ def test_the_budget_reaches_the_server(vllm_server, samples_copy, bounded_schema
         assert pd.Series(high[doc]).min() > pd.Series(low[doc]).max(), doc
 
 
-def test_the_cli_runs_through_the_server(vllm_server, samples_copy, tmp_path):
+def test_the_cli_runs_through_the_server(vllm_server, samples_copy, tmp_path, monkeypatch):
     out = tmp_path / "out"
+    monkeypatch.setenv("DOCPIPE_API_KEY", "key-that-must-stay-secret")  # sent; this server takes any
     result = CliRunner().invoke(app, [
         "run", str(samples_copy), "--out", str(out), "--engine", "openai", "--base-url", vllm_server.base_url,
         "--model", "tiny-random", "--max-new-tokens", "24", "--budget", "70",
@@ -88,6 +92,10 @@ def test_the_cli_runs_through_the_server(vllm_server, samples_copy, tmp_path):
     generations = pd.read_parquet(out / "generations")
     assert len(generations) == 8 - 2 and (generations["error"].isna()).all()  # 6 requests: 2 multi-page docs
     assert (generations["output_tokens"] <= 24).all()
+    for table in [*tables.FIXED, "invoice"]:  # every table, decoded (Parquet pages are compressed)
+        if tables.table_dir(out, table).exists():
+            assert "key-that-must-stay-secret" not in pd.read_parquet(tables.table_dir(out, table)).to_csv()
+    assert "key-that-must-stay-secret" not in result.output
 
 
 def test_a_server_that_serves_another_model_stops_the_run_at_start(vllm_server, samples_copy, tmp_path):
