@@ -284,7 +284,7 @@ def served_comparison(args, make, work) -> None:
 
     from docpipe.engines.vllm_launch import stop_server
 
-    process, url = start_tiny(8123) if args.serve_tiny else (None, args.served_url)
+    process, url = start_tiny() if args.serve_tiny else (None, args.served_url)
     try:
         model = "tiny-random" if args.tiny else None  # None: the one model the server serves
         served = served_engine(url, model, args.output_tokens, args.served_in_flight)

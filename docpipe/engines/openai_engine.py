@@ -22,7 +22,7 @@ from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.engines.checkpoints import ModelChoice
 from docpipe.engines.image_encoding import DEFAULT_ENCODING, encoding
 from docpipe.engines.openai_messages import failed, parse_answer, request_body
-from docpipe.engines.openai_server import Retry, RequestFailed, ServerInfo, post_with_retry
+from docpipe.engines.openai_server import RequestFailed, Retry, ServerInfo, post_with_retry
 
 
 class OpenAIEngine:

@@ -17,7 +17,7 @@ from docpipe.run.config import RunConfig
 from tests.serving.conftest import free_port
 
 # bounded strings and one-item lists: the random model then ends its answers within the limit
-SETTINGS = dict(schema_name="receipt", max_new_tokens=300, max_text_length=6, batch_size=8, budget=280)
+SETTINGS = {"schema_name": "receipt", "max_new_tokens": 300, "max_text_length": 6, "batch_size": 8, "budget": 280}
 
 
 def _served(samples: Path, out: Path, schemas: Path, url: str, **extra) -> RunConfig:
