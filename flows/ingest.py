@@ -99,7 +99,7 @@ def run_ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> p
     extracting = config.task == Task.EXTRACT
     schema = resolve_schema(config.schema_name, config.schema_dir) if extracting else None
     if engine is None:
-        engine = build_engine(config.model, config.batch_size)
+        engine = build_engine(config.model, config.batch_size, **config.engine_settings())
     run = pipeline.start_run(config, schema, engine.name)
     infer = infer_task.with_options(
         retries=config.engine_retries, retry_delay_seconds=backoff(config.engine_retries),

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from docpipe.cli.options import explain, with_run_options
 from docpipe.cli.scale import register as register_scale_commands
+from docpipe.cli.serve_model import serve_model
 from docpipe.run.config import RunConfig
 from docpipe.run.environment import quiet_defaults
 
@@ -46,7 +47,7 @@ def run(
         if config.task == Task.EXTRACT:
             resolve_schema(config.schema_name, config.schema_dir)
         with console.status("resolving the model"):
-            engine = build_engine(config.model, config.batch_size)
+            engine = build_engine(config.model, config.batch_size, **config.engine_settings())
     except ValidationError as exc:
         err.print(f"[red]error:[/red] {explain(exc)}")
         raise typer.Exit(2) from None
@@ -183,6 +184,7 @@ def schemas() -> None:
 
 
 register_scale_commands(app)  # serve, deploy, submit, compact (cli/scale.py)
+app.command("serve-model")(serve_model)
 
 
 def main() -> None:

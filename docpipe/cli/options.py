@@ -44,6 +44,8 @@ def _cli_type(annotation: Any) -> Any:
 def _parameter(name: str, field: FieldInfo, flag: str) -> inspect.Parameter:
     kind = _cli_type(field.annotation)
     default = field.default
+    if typing.get_origin(field.annotation) is tuple:  # a repeatable option, e.g. --base-url
+        kind, default = list[str] | None, None
     if kind in (str, str | None) and default is not None and not isinstance(default, str):
         default = str(default)  # e.g. batch size 8, shown and parsed as text ("8" or "auto")
     decls = [f"{flag}/--no-{flag[2:]}"] if kind is bool else [flag]

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from typing import Literal
 
+from docpipe.engines.base import Engine
 from docpipe.engines.checkpoints import resolve_model
 from docpipe.engines.transformers_engine import AUTO, TransformersEngine
 
 
-def build_engine(model: str | None, batch_size: int | Literal["auto"]) -> TransformersEngine:
-    """The in-process transformers engine for `--model` (resolved now, so a model that cannot be
-    had fails here with ModelNotAvailable, before any work); the weights load on first use."""
+def build_engine(model: str | None, batch_size: int | Literal["auto"], engine: str = "transformers",
+                 base_urls: tuple[str, ...] = (), max_in_flight: int | None = None,
+                 request_timeout: float = 600.0, image_encoding: str = "jpeg") -> Engine:
+    """`--engine transformers`: the in-process engine for `--model` (resolved now, so a model that
+    cannot be had fails here with ModelNotAvailable, before any work); the weights load on first use.
+    `--engine openai`: the served engine; every `--base-url` must answer and serve `--model` now
+    (ModelNotAvailable otherwise)."""
+    if engine == "openai":
+        from docpipe.engines.openai_engine import OpenAIEngine
+        from docpipe.engines.openai_server import Retry, check_servers
+
+        servers = check_servers(tuple(base_urls), model, max_in_flight)
+        return OpenAIEngine(servers, Retry(timeout=request_timeout), image_encoding)
+    if engine != "transformers":
+        raise ValueError(f"--engine must be transformers or openai, got {engine!r}")
     return TransformersEngine(resolve_model(model), AUTO if batch_size == "auto" else int(batch_size))

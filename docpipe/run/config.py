@@ -78,6 +78,22 @@ class RunConfig(BaseModel):
     max_new_tokens: int = option(1024, "Token limit of one answer", ge=1)
     chunk_size: int | None = Field(None, ge=1, description="Documents read and written together (a crash loses at most one chunk)")
     prompt_version: str = Field(PROMPT_VERSION, description="Part of the work key: a new prompt reads documents again")
+    # the served engine (engines/openai_engine.py): `docpipe serve-model` starts a server
+    engine: Literal["transformers", "openai"] = option(
+        "transformers", "transformers: the model runs in this process; openai: requests go to "
+        "OpenAI-compatible servers (vLLM from `docpipe serve-model`) at --base-url",
+    )
+    base_urls: tuple[str, ...] = option(
+        (), "--engine openai: a server's address, e.g. http://127.0.0.1:8000/v1 (repeatable: requests are "
+        "spread over the servers). The API key is read from DOCPIPE_API_KEY", flag="base-url",
+    )
+    max_in_flight: int | None = option(
+        None, "--engine openai: requests in flight per server (default 256: twice serve-model's --max-num-seqs)", ge=1,
+    )
+    request_timeout: float = option(600.0, "--engine openai: seconds to wait for one answer", gt=0)
+    image_encoding: Literal["jpeg", "png", "webp"] = option(
+        "jpeg", "--engine openai: how page images are sent (jpeg at quality 95; png, webp lossless)",
+    )
     date_order: Literal["auto", "DMY", "MDY", "YMD"] = option(
         "auto", "Day/month order of numeric dates such as 04/05/2026: DMY, MDY, YMD, or auto (decided per "
         "document from its other dates, month names and currency; day first when nothing says)",
@@ -112,6 +128,13 @@ class RunConfig(BaseModel):
             return check_budget(int(value))
         except (TypeError, ValueError):
             raise ValueError(f"budget must be one of {BUDGETS} or 'auto', got {value!r}") from None
+
+    @field_validator("base_urls", mode="before")
+    @classmethod
+    def _urls(cls, value: Any) -> Any:
+        if value is None:
+            return ()
+        return (value,) if isinstance(value, str) else value
 
     @field_validator("auto_start", "auto_ceiling")
     @classmethod
@@ -152,7 +175,14 @@ class RunConfig(BaseModel):
         """A chunk is read, written and committed as a unit: a crash loses at most one."""
         if self.chunk_size:
             return self.chunk_size
+        if self.engine == "openai":
+            return 256  # many requests in flight on the servers
         return 128 if self.batch_size == "auto" else int(self.batch_size)
+
+    def engine_settings(self) -> dict[str, Any]:
+        """build_engine's arguments besides the model and the batch size (engines/factory.py)."""
+        return {"engine": self.engine, "base_urls": self.base_urls, "max_in_flight": self.max_in_flight,
+                "request_timeout": self.request_timeout, "image_encoding": self.image_encoding}
 
     def render_options(self) -> RenderOptions:
         return RenderOptions(max_pages=self.max_pages, max_pixels=self.max_pixels,

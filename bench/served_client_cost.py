@@ -1,0 +1,173 @@
+"""docpipe's own CPU cost per page on the served path: encode, request, parse, validate, write.
+
+    python bench/served_client_cost.py --pages 256 --in-flight 64
+
+To isolate the client's cost, the server here is a stub (a plain HTTP server in another process
+that answers every chat completion at once with the same canned answer: samples/ground_truth.json's
+invoice for invoice_acme.pdf, compact JSON, one log-prob entry per 4 characters, as a real server
+sends it). This is a benchmark of the client alone; the tests use a real vLLM server. Rendering is
+done before the clock starts (both engines need it; bench/render_rate.py measures it).
+
+Printed: CPU milliseconds per page of the docpipe process (time.process_time, all its threads),
+split into the request round trip (encode + HTTP + parse, engines/openai_engine.py), the rest of
+the chunk (requests built, answers validated and merged) and writing the chunk's Parquet files;
+and pages per second through the stub.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import shutil
+import sys
+import tempfile
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+MODEL = "stub-model"
+
+
+def canned_answer() -> bytes:
+    truth = json.loads((ROOT / "samples" / "ground_truth.json").read_text())["invoice_acme.pdf"]["fields"]
+    text = json.dumps(truth, separators=(",", ":"))
+    pieces = [text[i:i + 4] for i in range(0, len(text), 4)]
+    entries = [{"token": p, "logprob": -0.01, "bytes": list(p.encode()), "top_logprobs": []} for p in pieces]
+    entries.append({"token": "<eos>", "logprob": 0.0, "bytes": list(b"<eos>"), "top_logprobs": []})
+    answer = {
+        "id": "stub", "object": "chat.completion", "model": MODEL,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                     "logprobs": {"content": entries}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 400, "completion_tokens": len(entries), "total_tokens": 400 + len(entries)},
+    }
+    return json.dumps(answer).encode()
+
+
+def serve_stub(port: int, ready) -> None:
+    answer = canned_answer()
+    models = json.dumps({"object": "list", "data": [{"id": MODEL, "object": "model"}]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _send(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self._send(models)
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self._send(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    ready.set()
+    server.serve_forever()
+
+
+def documents(folder: Path, count: int) -> None:
+    """`count` distinct one-page PDFs (invoice_acme.pdf with a different trailing comment)."""
+    source = (ROOT / "samples" / "invoice_acme.pdf").read_bytes()
+    for i in range(count):
+        (folder / f"doc{i:05d}.pdf").write_bytes(source + f"\n%bench {i}\n".encode())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=256)
+    parser.add_argument("--in-flight", type=int, default=64)
+    parser.add_argument("--budget", type=int, default=280)
+    parser.add_argument("--encoding", default="jpeg")
+    parser.add_argument("--port", type=int, default=0, help="stub port (0: a free one)")
+    args = parser.parse_args(argv)
+
+    from docpipe.engines.image_encoding import encoding
+    from docpipe.engines.openai_engine import OpenAIEngine
+    from docpipe.engines.openai_server import check_servers
+    from docpipe.ingest.discover import discover
+    from docpipe.ingest.limits import RenderOptions
+    from docpipe.ingest.render import render_document
+    from docpipe.run import pipeline
+    from docpipe.run.config import RunConfig
+    from docpipe.schema.load import resolve_schema
+
+    port = args.port or _free_port()
+    ready = multiprocessing.Event()
+    stub = multiprocessing.Process(target=serve_stub, args=(port, ready), daemon=True)
+    stub.start()
+    ready.wait(30)
+    work = Path(tempfile.mkdtemp(prefix="docpipe-client-cost-"))
+    try:
+        (work / "in").mkdir()
+        documents(work / "in", args.pages)
+        config = RunConfig(input=work / "in", out=work / "out", schema_name="invoice", budget=args.budget,
+                           engine="openai", base_urls=(f"http://127.0.0.1:{port}/v1",), image_encoding=args.encoding)
+        engine = OpenAIEngine(check_servers(config.base_urls, MODEL, args.in_flight), image_encoding=args.encoding)
+        run = pipeline.start_run(config, resolve_schema("invoice"), engine.name)
+        items, _ = pipeline.plan(run, discover(config.input))
+        rendered = [render_document(i.source, args.budget, RenderOptions()) for i in items]
+        pages = sum(len(d.usable_pages) for d in rendered)
+
+        sample = rendered[0].usable_pages[0].image
+        enc, started = encoding(args.encoding), time.process_time()
+        for doc in rendered:
+            enc.data_url(doc.usable_pages[0].image)
+        encode_ms = 1000 * (time.process_time() - started) / pages
+
+        infer_cpu = [0.0]
+
+        def infer(requests):
+            begun = time.process_time()
+            answers = engine.generate(requests)
+            infer_cpu[0] += time.process_time() - begun
+            return answers
+
+        warm = pipeline.ChunkState(list(items[:8]), seq=1)  # imports, compiled patterns, connections
+        pipeline.answer_chunk(run, warm, lambda r, t, b: rendered[:8], engine.generate)
+        state = pipeline.ChunkState(list(items))
+        wall, cpu = time.perf_counter(), time.process_time()
+        pipeline.answer_chunk(run, state, lambda r, t, b: rendered, infer)
+        answered = time.process_time()
+        stats = pipeline.RunStats()
+        pipeline.write_chunk(run, state, stats)
+        cpu_end, wall_end = time.process_time(), time.perf_counter()
+
+        assert stats.records_valid == pages, f"{stats.records_valid} of {pages} records valid"
+        per = 1000 / pages
+        print(f"pages={pages} size={sample.width}x{sample.height} budget={args.budget} encoding={args.encoding} "
+              f"in_flight={args.in_flight} date={time.strftime('%Y-%m-%d')}")
+        print("| step | CPU ms/page |")
+        print("|---|---|")
+        print(f"| request round trip (encode + HTTP + parse), of which encode alone {encode_ms:.2f} | {infer_cpu[0] * per:.2f} |")
+        print(f"| build requests, validate and merge answers | {(answered - cpu - infer_cpu[0]) * per:.2f} |")
+        print(f"| write the chunk's Parquet files | {(cpu_end - answered) * per:.2f} |")
+        print(f"| total client CPU | {(cpu_end - cpu) * per:.2f} |")
+        print(f"wall: {pages / (wall_end - wall):.0f} pages/s through the stub ({stats.records_valid} valid records)")
+    finally:
+        stub.terminate()
+        stub.join()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

