@@ -46,6 +46,8 @@ class _Batch:
     cache: Any = None
     width: int = 0  # columns of the left-padded block
     lengths: list[int] = field(default_factory=list)  # real entries per row
+    positions: torch.Tensor | None = None  # [rows] the same, on the device (the next position)
+    written: torch.Tensor | None = None  # [rows] tokens chosen before `pending`, on the device
     mask: torch.Tensor | None = None  # [rows, width] 1 = real entry
     pending: torch.Tensor | None = None  # [rows] chosen, not yet fed nor consumed
     pending_logp: torch.Tensor | None = None  # [rows]
@@ -132,9 +134,11 @@ class ContinuousDecoder:
     def _join(self, batch: _Batch, cache: Any, width: int, slot: Slot, token, logp) -> None:
         row_mask = torch.ones(1, width, dtype=torch.long, device=self.device)
         row_logp = torch.zeros(1, self._longest + 1, device=self.device)
+        position = torch.tensor([width], device=self.device)
         if not batch.slots:
             batch.cache, batch.width, batch.mask, batch.logp = cache, width, row_mask, row_logp
             batch.pending, batch.pending_logp = token, logp
+            batch.positions, batch.written = position, torch.zeros_like(position)
         else:
             new_width = merge_row(batch.cache, batch.width, cache, width)
             batch.mask = torch.cat([_left_pad(batch.mask, new_width), _left_pad(row_mask, new_width)])
@@ -142,6 +146,8 @@ class ContinuousDecoder:
             batch.logp = torch.cat([batch.logp, row_logp])
             batch.pending = torch.cat([batch.pending, token])
             batch.pending_logp = torch.cat([batch.pending_logp, logp])
+            batch.positions = torch.cat([batch.positions, position])
+            batch.written = torch.cat([batch.written, torch.zeros_like(position)])
         batch.slots.append(slot)
         batch.lengths.append(width)
 
@@ -151,17 +157,16 @@ class ContinuousDecoder:
         rows = len(batch.slots)
         host = batch.pending.to("cpu", non_blocking=self.cuda)
         copied = _event(self.cuda)
-        columns = torch.tensor([len(s.tokens) for s in batch.slots], device=self.device)
-        batch.logp[torch.arange(rows, device=self.device), columns] = batch.pending_logp
+        batch.logp[torch.arange(rows, device=self.device), batch.written] = batch.pending_logp
         batch.mask = torch.cat([batch.mask, batch.mask.new_ones(rows, 1)], dim=1)
-        positions = torch.tensor(batch.lengths, device=self.device).unsqueeze(1)
         out = self.model(
-            input_ids=batch.pending.unsqueeze(1), attention_mask=batch.mask, position_ids=positions,
+            input_ids=batch.pending.unsqueeze(1), attention_mask=batch.mask, position_ids=batch.positions.unsqueeze(1),
             use_cache=True, logits_to_keep=1, **{self.cache_arg: batch.cache},
         )
         forward_done = _event(self.cuda)
         batch.width += 1
         batch.lengths = [n + 1 for n in batch.lengths]
+        batch.positions, batch.written = batch.positions + 1, batch.written + 1
         host_started = time.perf_counter()
         if copied is not None:
             copied.synchronize()  # the token copy only, not the forward pass behind it
@@ -204,7 +209,7 @@ class ContinuousDecoder:
         if rows:
             mask_rows(logits, bitmask, rows)
         if self.min_new_tokens:
-            short = [row for row, s in enumerate(slots) if len(s.tokens) + 1 < self.min_new_tokens]
+            short = [row for row, s in enumerate(slots) if len(s.tokens) < self.min_new_tokens]
             if short:
                 held = torch.tensor(short, device=logits.device).unsqueeze(1)
                 stops = torch.tensor(sorted(self.stop_ids), device=logits.device).unsqueeze(0)
@@ -212,10 +217,13 @@ class ContinuousDecoder:
 
     def _leave(self, batch: _Batch, done: dict) -> None:
         keep = [row for row, s in enumerate(batch.slots) if s.finish is None]
-        for row, slot in enumerate(batch.slots):
-            if slot.finish is not None:
-                slot.logprobs = batch.logp[row, : len(slot.tokens)].tolist()
-                done[slot.index] = slot
+        ended = [row for row, s in enumerate(batch.slots) if s.finish is not None]
+        longest = max(len(batch.slots[row].tokens) for row in ended)
+        logprobs = batch.logp[torch.tensor(ended, device=self.device), :longest].tolist()  # one copy
+        for row, values in zip(ended, logprobs):
+            slot = batch.slots[row]
+            slot.logprobs = values[: len(slot.tokens)]
+            done[slot.index] = slot
         if not keep:
             batch.__init__()
             return
@@ -225,6 +233,7 @@ class ContinuousDecoder:
         batch.width = keep_rows(batch.cache, batch.width, index, cut)
         batch.mask = batch.mask[index, cut:]
         batch.pending, batch.pending_logp, batch.logp = batch.pending[index], batch.pending_logp[index], batch.logp[index]
+        batch.positions, batch.written = batch.positions[index], batch.written[index]
         batch.slots = [batch.slots[row] for row in keep]
         batch.lengths = lengths
 

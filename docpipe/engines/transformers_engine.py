@@ -181,7 +181,6 @@ class TransformersEngine:
 
     def _generate_batch(self, batch: list[ModelRequest]) -> list[RawGeneration]:
         import torch
-
         from transformers import LogitsProcessorList
 
         from docpipe.engines.model_inputs import encode
