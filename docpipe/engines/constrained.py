@@ -14,18 +14,12 @@ Gemma tokenizer shape; xgrammar and outlines did not, and it needs no compilatio
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from transformers import LogitsProcessor
-
-
-def _unpack(bitmask: torch.Tensor, vocab: int) -> torch.Tensor:
-    """llguidance's int32 bitmask [B, ceil(V/32)] as booleans [B, V] (True = allowed)."""
-    shifts = torch.arange(32, dtype=torch.int32, device=bitmask.device)
-    bits = (bitmask.unsqueeze(-1) >> shifts) & 1
-    return bits.reshape(bitmask.shape[0], -1)[:, :vocab].bool()
 
 
 class GrammarCompiler:
@@ -40,6 +34,7 @@ class GrammarCompiler:
         self.tokenizer = llguidance.hf.from_tokenizer(hf_tokenizer, n_vocab=vocab_size, eos_token=list(stop_ids))
         self.executor = llguidance.LLExecutor()
         self._grammars: dict[str, str] = {}
+        self._matchers: dict[str, Any] = {}  # json schema -> a matcher at its start, copied per answer
 
     def grammar(self, json_schema: str) -> str:
         import llguidance
@@ -51,26 +46,38 @@ class GrammarCompiler:
         return self._grammars[json_schema]
 
     def matcher(self, json_schema: str):
+        """A fresh matcher for `json_schema`: a copy of one built once per schema (building one
+        costs tens of ms on a 262k vocabulary, a copy tens of microseconds)."""
         import llguidance
 
-        matcher = llguidance.LLMatcher(self.tokenizer, self.grammar(json_schema), log_level=0)
-        if matcher.is_error():
-            raise ValueError(f"llguidance cannot compile the schema: {matcher.get_error()}")
-        return matcher
+        if json_schema not in self._matchers:
+            matcher = llguidance.LLMatcher(self.tokenizer, self.grammar(json_schema), log_level=0)
+            if matcher.is_error():
+                raise ValueError(f"llguidance cannot compile the schema: {matcher.get_error()}")
+            self._matchers[json_schema] = matcher
+        return self._matchers[json_schema].deep_copy()
 
 
 class ConstrainedJsonProcessor(LogitsProcessor):
     """Masks each row to its grammar (rows without one are left free) and records, per row, the
-    log-probability of every token chosen (under the masked distribution)."""
+    log-probability of every token chosen (under the masked distribution).
+
+    Per step it costs one device-to-host copy of the chosen tokens, and only while some row's
+    grammar still needs them; the log-probabilities stay on the device until `finish`. The mask is
+    applied in place: `generate` hands the processors its own float32 copy of the step's logits
+    (keep it that way: with `output_logits=True` that copy is what generate would keep).
+    `seconds` is the host time spent here (the device waits on it: generate syncs per step)."""
 
     def __init__(self, compiler: GrammarCompiler | None, schemas: Sequence[str | None], stop_ids: Sequence[int]):
         self.compiler = compiler
         self.matchers = [compiler.matcher(s) if (compiler and s) else None for s in schemas]
         self.stop_ids = set(stop_ids)
         self.rows = len(schemas)
-        self.logprobs: list[list[float]] = [[] for _ in schemas]
+        self.logprobs: list[list[float]] = [[] for _ in schemas]  # filled by `finish`
         self.finished = [False] * self.rows
         self.grammar_errors: list[str | None] = [None] * self.rows
+        self.seconds = 0.0
+        self._picked: list[torch.Tensor] = []  # per step, [rows] on the model's device
         self._last_scores: torch.Tensor | None = None  # stays on the model's device
         self._last_lse: torch.Tensor | None = None
 
@@ -79,20 +86,23 @@ class ConstrainedJsonProcessor(LogitsProcessor):
         if self._last_scores is None:
             return
         chosen = chosen.to(self._last_scores.device)
-        picked = (self._last_scores.gather(1, chosen.view(-1, 1)).squeeze(1) - self._last_lse).tolist()
-        for row, token in enumerate(chosen.tolist()):
-            if self.finished[row]:
-                continue
-            self.logprobs[row].append(picked[row])
+        self._picked.append(self._last_scores.gather(1, chosen.view(-1, 1)).squeeze(1) - self._last_lse)
+        live = [row for row, m in enumerate(self.matchers) if m is not None and not self.finished[row]]
+        if not live:
+            return
+        tokens = chosen.tolist()
+        for row in live:
+            token = tokens[row]
             if token in self.stop_ids:
                 self.finished[row] = True
                 continue
             matcher = self.matchers[row]
-            if matcher is not None and not matcher.consume_token(token):
+            if not matcher.consume_token(token):
                 self.grammar_errors[row] = matcher.get_error() or "token rejected by the grammar"
                 self.matchers[row] = None  # the row goes on unconstrained, and this is reported
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        started = time.perf_counter()
         self._record(input_ids[:, -1])
         active = [
             (m, row) for row, m in enumerate(self.matchers)
@@ -101,24 +111,27 @@ class ConstrainedJsonProcessor(LogitsProcessor):
         if active:
             import llguidance.torch as llt
 
-            vocab = scores.shape[-1]
-            bitmask = llt.allocate_token_bitmask(self.rows, vocab)
+            from docpipe.engines.token_mask import mask_rows
+
+            bitmask = llt.allocate_token_bitmask(self.rows, scores.shape[-1])
             if len(active) > 1:
                 llt.fill_next_token_bitmask_par(self.compiler.executor, active, bitmask)
             else:
                 llt.fill_next_token_bitmask(active[0][0], bitmask, active[0][1])
-            allowed = _unpack(bitmask.to(scores.device), vocab)
-            rows = torch.tensor([row for _, row in active], device=scores.device)
-            scores = scores.clone()
-            scores[rows] = scores[rows].masked_fill(~allowed[rows], float("-inf"))
+            mask_rows(scores, bitmask, [row for _, row in active])
         self._last_scores = scores.float()
         self._last_lse = torch.logsumexp(self._last_scores, dim=-1)
+        self.seconds += time.perf_counter() - started
         return scores
 
     def finish(self, new_tokens: torch.Tensor) -> None:
-        """Record the last step's tokens: generate stops without calling the processor again."""
+        """Record the last step's tokens (generate stops without calling the processor again) and
+        bring the log-probabilities to the host, one copy for the whole answer."""
         if new_tokens.shape[1] > 0:
             self._record(new_tokens[:, -1])
+        if self._picked:
+            self.logprobs = torch.stack(self._picked, dim=1).tolist()
+        self._picked = []
         self._last_scores = self._last_lse = None
 
 

@@ -1,9 +1,15 @@
-"""Gemma 4 through transformers: AutoProcessor + AutoModelForImageTextToText, batched generate.
+"""Gemma 4 through transformers: AutoProcessor + AutoModelForImageTextToText.
 
-bf16 on a GPU, float32 on CPU; left padding; one processor call per batch with the batch's visual
-budget as `max_soft_tokens`; every processor output (including `mm_token_type_ids`, without which
-the larger Gemma 4 models lose bidirectional attention among image tokens) goes to `generate`.
-The model is loaded on the first `generate`, not when the engine is made.
+Two batching paths, chosen by `EngineOptions.batching`:
+- "continuous" (default, engines/continuous.py): the batch size is a number of slots; a row that
+  finishes hands its slot to the next waiting request, prefilled alone with its images.
+- "static": `generate` on batches planned by engines/batching.py; every row decodes until the
+  batch's longest answer ends. Kept as the reference and for the side-by-side benchmark.
+
+bf16 on a GPU, float32 on CPU; left padding; every processor output (including
+`mm_token_type_ids`, without which the larger Gemma 4 models lose bidirectional attention among
+image tokens) goes to the model (engines/model_inputs.py). The model is loaded on the first
+`generate`, not when the engine is made. `last_stats` holds the last call's DecodeStats.
 
 Fast paths (`EngineOptions`), each measured on and off by bench/throughput.py: the experts kernel
 of the mixture-of-experts model ("grouped_mm_decode" keeps grouped_mm during decode, where
@@ -22,8 +28,11 @@ from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.core.vocab import FinishReason
 from docpipe.engines.batching import plan_batches
 from docpipe.engines.checkpoints import ModelChoice
+from docpipe.engines.decode_stats import DecodeStats
 
 AUTO = 0  # batch_size=AUTO: from the memory model and the GPU's free memory
+CPU_AUTO_BATCH = 8  # batch_size=AUTO without a GPU: a few rows keep 2-16 cores busy
+BATCHINGS = ("continuous", "static")
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,7 @@ class EngineOptions:
     attn_implementation: str | None = None  # sdpa | flex_attention | eager (None: transformers' choice)
     static_cache: bool = False  # cache_implementation="static" + compiled decode (GPU)
     min_new_tokens: int | None = None  # benchmarks: force the answer length
+    batching: str = "continuous"  # continuous | static
 
 
 def register_grouped_mm_decode() -> None:
@@ -52,6 +62,9 @@ class TransformersEngine:
         self.name = choice.spec if choice else "preloaded"
         self.batch_size = batch_size  # AUTO (0): decided per request shape once loaded
         self.options = options or EngineOptions()
+        if self.options.batching not in BATCHINGS:
+            raise ValueError(f"batching must be one of {', '.join(BATCHINGS)}, not {self.options.batching!r}")
+        self.last_stats = DecodeStats()
         self._device = device
         self._model: Any = model
         self._processor: Any = processor
@@ -100,7 +113,7 @@ class TransformersEngine:
         import torch
 
         if not str(self._device).startswith("cuda"):
-            return 8
+            return CPU_AUTO_BATCH
         from docpipe.engines.memory_model import RequestShape, auto_batch_size
 
         free, _ = torch.cuda.mem_get_info()
@@ -109,6 +122,28 @@ class TransformersEngine:
 
     def generate(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
         self._load()
+        self.last_stats = DecodeStats()
+        if not requests:
+            return []
+        if self.options.batching == "continuous":
+            return self._generate_continuous(requests)
+        return self._generate_static(requests)
+
+    def _generate_continuous(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
+        from docpipe.engines.continuous import ContinuousDecoder
+
+        shapes = {(r.budget, len(r.images), r.max_new_tokens): r for r in requests}
+        slots = min(self.batch_size_for(r) for r in shapes.values())  # the largest shape must fit
+        decoder = ContinuousDecoder(
+            self._model, self._processor, self._grammars, self._stop_ids, slots,
+            alone=lambda request: self._generate_safely([request])[0],
+            min_new_tokens=self.options.min_new_tokens,
+        )
+        generations = decoder.run(requests)
+        self.last_stats.add(decoder.stats)
+        return generations
+
+    def _generate_static(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
         results: dict[int, RawGeneration] = {}
         sizes: dict[tuple[int, int, int], int] = {}
 
@@ -146,20 +181,11 @@ class TransformersEngine:
 
     def _generate_batch(self, batch: list[ModelRequest]) -> list[RawGeneration]:
         import torch
-
-        processor = self._processor
-        messages = [
-            [{"role": "user", "content": [{"type": "image"}] * len(r.images) + [{"type": "text", "text": r.prompt}]}]
-            for r in batch
-        ]
-        texts = [processor.apply_chat_template(m, add_generation_prompt=True, tokenize=False) for m in messages]
-        inputs = processor(
-            text=texts, images=[list(r.images) for r in batch], padding=True,
-            return_tensors="pt", max_soft_tokens=batch[0].budget,
-        ).to(self._device)
-        if "pixel_values" in inputs:
-            inputs["pixel_values"] = inputs["pixel_values"].to(self._model.dtype)
         from transformers import LogitsProcessorList
+
+        from docpipe.engines.model_inputs import encode
+
+        inputs = encode(self._processor, batch, self._device, self._model.dtype)
 
         from docpipe.engines.constrained import (
             ConstrainedJsonProcessor,
@@ -211,4 +237,10 @@ class TransformersEngine:
                     page_nos=request.page_nos,
                 )
             )
+        steps = output.shape[1] - prompt_length - 1  # decode forwards (the prefill wrote the first token)
+        self.last_stats.row_steps += len(batch) * max(0, steps)
+        self.last_stats.useful_row_steps += sum(max(0, g.output_tokens - 1) for g in generations)
+        self.last_stats.decode_steps += max(0, steps)
+        self.last_stats.prefills += 1
+        self.last_stats.mask_seconds += constraint.seconds
         return generations

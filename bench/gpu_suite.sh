@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Issue C2's GPU figures in one run, under 10 minutes on one H200 (torch 2.11, transformers 5.17):
+# bench/slot_use.py -- static batches vs continuous batching, constrained answers of realistic
+# lengths, forced-length variants, plain one-page generate as the baseline -- for
+#   gemma-4-26b-a4b (random weights) at budgets 280 and 1120, gemma-4-e4b at 280.
+# Every run writes its result file into OUT_DIR as it goes (a run stopped by its time limit keeps
+# the variants it finished), plus suite.log and nvidia-smi.txt.
+#
+#   bash bench/fetch_wheels.sh                 # here, once: the packages the GPU image lacks -> .whl/
+#   bash bench/gpu_suite.sh OUT_DIR            # there, with .whl carried along
+#   bash bench/gpu_suite.sh OUT_DIR --tiny     # anywhere: the same steps on the tiny CPU model (checks the script)
+#
+# Page counts and time limits are env-overridable (PAGES_26B_280 ...); the defaults are sized
+# from estimates, not yet from a GPU run.
+set -uo pipefail
+out=${1:?usage: gpu_suite.sh OUT_DIR [--tiny]}
+mode=${2:-gpu}
+root=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+cd "$root"
+py=${PYTHON:-python3}
+
+if [ -d .whl ] && ! "$py" -c "import llguidance, pydantic, babel" 2>/dev/null; then
+  "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/docpipe-site .whl/*.whl || exit 1
+  export PYTHONPATH=/tmp/docpipe-site${PYTHONPATH:+:$PYTHONPATH}
+fi
+export PYTHONPATH=$root${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
+if ! "$py" -c "import llguidance, pydantic, babel, torch, transformers"; then
+  echo "missing packages: run bench/fetch_wheels.sh here and carry .whl" >&2
+  exit 1
+fi
+
+status=0
+run() {  # time limit in seconds, then bench/slot_use.py's arguments
+  local limit=$1
+  shift
+  echo "== $(date -u +%H:%M:%S) slot_use.py $* (limit ${limit}s)" | tee -a "$out/suite.log"
+  timeout --signal=INT --kill-after=15 "$limit" "$py" bench/slot_use.py --out "$out" "$@" 2>&1 \
+    | grep --line-buffered -v "Loading weights" | tee -a "$out/suite.log"
+  local code=${PIPESTATUS[0]}
+  [ "$code" -eq 0 ] || { echo "== exit $code" | tee -a "$out/suite.log"; status=1; }
+}
+
+if [ "$mode" = "--tiny" ]; then
+  run 600 --tiny --budget 70,140 --pages 4 --batch-size 2 --length-scale 0.04 --output-tokens 4 \
+    --forced-pages 2 --baseline-pages 1 --synthetic-pages
+  exit $status
+fi
+
+"$py" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" || { echo "no GPU" >&2; exit 1; }
+nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
+"$py" -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)" \
+  | tee -a "$out/suite.log"
+common=(--batch-size auto --synthetic-pages --baseline-pages 2 --output-tokens 200)
+run "${LIMIT_26B_280:-250}" --config bench/gemma4_configs/gemma-4-26b-a4b.json --budget 280 \
+  --pages "${PAGES_26B_280:-256}" --forced-pages "${FORCED_26B_280:-128}" --experts grouped_mm_decode "${common[@]}"
+run "${LIMIT_26B_1120:-140}" --config bench/gemma4_configs/gemma-4-26b-a4b.json --budget 1120 \
+  --pages "${PAGES_26B_1120:-96}" --forced-pages "${FORCED_26B_1120:-64}" --experts grouped_mm_decode "${common[@]}"
+run "${LIMIT_E4B_280:-110}" --config bench/gemma4_configs/gemma-4-e4b.json --budget 280 \
+  --pages "${PAGES_E4B_280:-256}" --forced-pages "${FORCED_E4B_280:-128}" "${common[@]}"
+exit $status
