@@ -39,14 +39,19 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def owned_server(startup_timeout: float = 180.0) -> Iterator[str | None]:
+def owned_server(services: bool = False, startup_timeout: float = 180.0) -> Iterator[str | None]:
     """Prefect's API for the block: the one named by PREFECT_API_URL, or a temporary server that
-    dies with this process. Yields the API URL (None where Prefect's own temporary server is used)."""
+    dies with this process. Yields the API URL (None where Prefect's own temporary server is used).
+
+    `services`: run the server's background services too (the scheduler that turns a deployment's
+    schedule into flow runs: `docpipe serve` needs it; a plain run does not)."""
     if PREFECT_API_URL.value() or not sys.platform.startswith("linux"):
         yield PREFECT_API_URL.value() or None
         return
     port = _free_port()
-    env = os.environ | {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+    env = os.environ | {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_FINAL": "1"}
+    if not services:
+        env["PREFECT__SERVER_EPHEMERAL"] = "1"  # only the services a temporary server needs
     errors = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the server, closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent),

@@ -4,7 +4,7 @@ The limit is named after the host and the GPUs the process sees (CUDA_VISIBLE_DE
 worker per GPU gives each GPU its own limit of one slot, and two runs that would load two models
 onto one GPU run one after the other. It is created when missing (Prefect ignores a limit that
 does not exist). The slot is leased: a run killed with SIGKILL stops renewing it, and it frees
-itself after `lease_seconds`.
+itself after 10 x `lease_seconds` (at least 10 minutes).
 """
 
 from __future__ import annotations
@@ -43,5 +43,8 @@ def model_slot(lease_seconds: float) -> Iterator[str]:
     """Hold this GPU's slot for the block (waiting for another run on it to finish)."""
     name = slot_name()
     ensure_limit(name)
-    with concurrency(name, occupy=1, lease_duration=max(lease_seconds, 60.0), strict=True):
+    # a slot renewal that fails (a loaded host, a server restart) must not kill a long run: the
+    # lease is long, and a lost one only lets another run start early
+    with concurrency(name, occupy=1, lease_duration=max(10 * lease_seconds, 600.0), strict=True,
+                     raise_on_lease_renewal_failure=False):
         yield name

@@ -73,7 +73,7 @@ def serve(
     Console().print(f"serving docpipe-ingest/{name}: {config.input} -> {config.out} "
                     f"({'cron ' + cron if cron else f'every {interval:g} s'}; files modified within "
                     f"{config.settle_seconds:g} s wait for the next run); Ctrl-C stops")
-    with owned_server():
+    with owned_server(services=True):  # its scheduler creates the runs
         try:
             serve_flow(config, name, cron, interval)
         except ValueError as exc:
