@@ -149,7 +149,7 @@ class _Chunks:
         self.claimed: set[str] = set()
 
     def process(self, items: Sequence[pipeline.WorkItem]) -> None:
-        run, size = self.run, self.run.config.documents_per_chunk
+        run, size = self.run, self.run.config.documents_per_chunk(self.engine.queue_depth())
         self.claimed |= {item.key for item in items}
         chunks = []
         for i in range(0, len(items), size):

@@ -12,6 +12,9 @@ from docpipe.ingest.discover import sha256_file
 class GroundTruthEngine:
     name = "ground-truth"
 
+    def queue_depth(self):
+        return 8
+
     def __init__(self, samples: Path):
         truth = json.loads((samples / "ground_truth.json").read_text())
         self.answers = {sha256_file(samples / name): entry for name, entry in truth.items()}
@@ -31,6 +34,9 @@ class ConstantEngine:
     """Answers every request with the same JSON: for tests about everything but the model."""
 
     name = "constant"
+
+    def queue_depth(self):
+        return 8
 
     def __init__(self, answer: str = "{}"):
         self.answer = answer

@@ -18,4 +18,9 @@ class Engine(Protocol):
 
     name: str
 
+    def queue_depth(self) -> int:
+        """Requests to hand over per call to keep every decoding slot busy: the pipeline's
+        chunks are this many documents unless --chunk-size says otherwise."""
+        ...
+
     def generate(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]: ...

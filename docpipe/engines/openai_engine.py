@@ -52,6 +52,10 @@ class OpenAIEngine:
             client.close()
         self._clients.clear()
 
+    def queue_depth(self) -> int:
+        """Every server's requests in flight, so each keeps its batch full."""
+        return sum(server.max_in_flight for server in self.servers)
+
     def generate(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
         results: list[RawGeneration | None] = [None] * len(requests)
         work: queue.SimpleQueue[int] = queue.SimpleQueue()

@@ -32,6 +32,8 @@ from docpipe.engines.decode_stats import DecodeStats
 
 AUTO = 0  # batch_size=AUTO: from the memory model and the GPU's free memory
 CPU_AUTO_BATCH = 8  # batch_size=AUTO without a GPU: a few rows keep 2-16 cores busy
+QUEUE_PER_SLOT = 4  # requests in hand per decoding slot: a finished row finds a waiting request
+AUTO_GPU_QUEUE = 256
 BATCHINGS = ("continuous", "static")
 
 
@@ -105,6 +107,15 @@ class TransformersEngine:
 
         vocab = self._model.config.get_text_config().vocab_size
         self._grammars = GrammarCompiler(self._processor.tokenizer, vocab, sorted(self._stop_ids))
+
+    def queue_depth(self) -> int:
+        """Four times the slots (a chunk's end drains them); with AUTO on a GPU, the memory model's
+        slots are only known per request shape once loaded: 256 documents keep them filled."""
+        if self.batch_size != AUTO:
+            return QUEUE_PER_SLOT * self.batch_size
+        import torch
+
+        return AUTO_GPU_QUEUE if torch.cuda.is_available() else QUEUE_PER_SLOT * CPU_AUTO_BATCH
 
     def batch_size_for(self, request: ModelRequest) -> int:
         """The configured batch size, or with AUTO the memory model's for this request shape."""

@@ -70,7 +70,8 @@ class RunConfig(BaseModel):
     )
     render_memory_mb: int | None = option(DEFAULT_MEMORY_MB, "Memory limit of one render process", ge=64)
     batch_size: int | Literal["auto"] = option(
-        8, "Requests per generate call, or 'auto' (from the GPU's free memory and Gemma 4's memory model)",
+        "auto", "Decoding slots (requests decoded at once), or 'auto': on a GPU from its free memory and Gemma 4's "
+        "memory model, on CPU 8",
     )
     max_pages: int = option(
         RenderOptions.max_pages, "Pages per document sent to the model; later pages are recorded as skipped", ge=1,
@@ -170,14 +171,11 @@ class RunConfig(BaseModel):
                              "--task extract; give transcription a fixed budget (default 1120)")
         return self
 
-    @property
-    def documents_per_chunk(self) -> int:
-        """A chunk is read, written and committed as a unit: a crash loses at most one."""
-        if self.chunk_size:
-            return self.chunk_size
-        if self.engine == "openai":
-            return 256  # many requests in flight on the servers
-        return 128 if self.batch_size == "auto" else int(self.batch_size)
+    def documents_per_chunk(self, engine_depth: int) -> int:
+        """A chunk is read, written and committed as a unit: a crash loses at most one. Unless
+        --chunk-size says, a chunk holds what the engine wants in hand to keep its decoding slots
+        busy (`Engine.queue_depth`): continuous batching refills a slot only from its chunk."""
+        return self.chunk_size or max(1, engine_depth)
 
     def engine_settings(self) -> dict[str, Any]:
         """build_engine's arguments besides the model and the batch size (engines/factory.py)."""

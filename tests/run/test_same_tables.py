@@ -42,6 +42,9 @@ class ProbableTruthEngine:
 
     name = "probable-truth"
 
+    def queue_depth(self):
+        return 8
+
     def __init__(self, samples: Path):
         truth = json.loads((samples / "ground_truth.json").read_text())
         self.answers = {sha256_file(samples / name): entry["fields"] for name, entry in truth.items()}
