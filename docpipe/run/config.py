@@ -77,7 +77,11 @@ class RunConfig(BaseModel):
         RenderOptions.max_pages, "Pages per document sent to the model; later pages are recorded as skipped", ge=1,
     )
     max_new_tokens: int = option(1024, "Token limit of one answer", ge=1)
-    chunk_size: int | None = Field(None, ge=1, description="Documents read and written together (a crash loses at most one chunk)")
+    chunk_size: int | None = option(
+        None, "Documents read, answered and committed together (a crash loses at most one chunk). Default: "
+        "what keeps the engine's decoding slots busy (4 documents per slot; 256 with --batch-size auto on a GPU)",
+        ge=1,
+    )
     prompt_version: str = Field(PROMPT_VERSION, description="Part of the work key: a new prompt reads documents again")
     # the served engine (engines/openai_engine.py): `docpipe serve-model` starts a server
     engine: Literal["transformers", "openai"] = option(

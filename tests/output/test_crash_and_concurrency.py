@@ -31,7 +31,7 @@ def _inputs(folder: Path) -> Path:
 
 def _command(inputs: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "docpipe", "run", str(inputs), "--out", str(out), "--model", "tiny-random",
-            "--batch-size", "2", "--budget", "70", "--max-new-tokens", "24", "--max-text-length", "4"]
+            "--batch-size", "2", "--chunk-size", "2", "--budget", "70", "--max-new-tokens", "24", "--max-text-length", "4"]
 
 
 def _env(tmp_path: Path, name: str) -> dict[str, str]:
