@@ -38,6 +38,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+OWNED_MARK = "DOCPIPE_OWNED_PREFECT_API"  # set while this process's API is a temporary server it owns
+
+
+def is_owned(url: str | None) -> bool:
+    """Whether `url` is a temporary server this process started (shared by no other run)."""
+    return bool(url) and os.environ.get(OWNED_MARK) == url
+
+
 @contextlib.contextmanager
 def owned_server(services: bool = False, startup_timeout: float = 180.0) -> Iterator[str | None]:
     """Prefect's API for the block: the one named by PREFECT_API_URL, or a temporary server that
@@ -63,10 +71,12 @@ def owned_server(services: bool = False, startup_timeout: float = 180.0) -> Iter
     try:
         _wait_healthy(process, url, startup_timeout, errors)
         os.environ["PREFECT_API_URL"] = url  # for the processes this one starts (served flow runs)
+        os.environ[OWNED_MARK] = url
         with temporary_settings(updates={PREFECT_API_URL: url}):
             yield url
     finally:
         os.environ.pop("PREFECT_API_URL", None)
+        os.environ.pop(OWNED_MARK, None)
         process.terminate()
         try:
             process.wait(timeout=10)

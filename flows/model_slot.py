@@ -41,6 +41,16 @@ def ensure_limit(name: str, slots: int = 1) -> None:
 @contextlib.contextmanager
 def model_slot(lease_seconds: float) -> Iterator[str]:
     """Hold this GPU's slot for the block (waiting for another run on it to finish)."""
+    from prefect.settings import PREFECT_API_URL
+
+    from docpipe.flows.local_server import is_owned
+
+    if is_owned(PREFECT_API_URL.value()):
+        # a temporary server of this process alone guards nothing across runs, and temporary
+        # servers of several processes on one SQLite file lose each other's leases (a slot then
+        # stays taken for good): the guard needs a shared Prefect server (`prefect server start`)
+        yield ""
+        return
     name = slot_name()
     ensure_limit(name)
     # a slot renewal that fails (a loaded host, a server restart) must not kill a long run: the
