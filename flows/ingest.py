@@ -98,8 +98,17 @@ def run_ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> p
     reporter: Progress = progress or NoProgress()
     extracting = config.task == Task.EXTRACT
     schema = resolve_schema(config.schema_name, config.schema_dir) if extracting else None
-    if engine is None:
+    owned = engine is None
+    if owned:
         engine = build_engine(config.model, config.batch_size, **config.engine_settings())
+    try:
+        return _run(config, engine, reporter, schema, extracting)
+    finally:
+        if owned and hasattr(engine, "close"):
+            engine.close()  # the served engine's connections and page files
+
+
+def _run(config: RunConfig, engine: Any, reporter: Progress, schema: Any, extracting: bool) -> pipeline.RunResult:
     run = pipeline.start_run(config, schema, engine.name)
     infer = infer_task.with_options(
         retries=config.engine_retries, retry_delay_seconds=backoff(config.engine_retries),
@@ -149,24 +158,28 @@ class _Chunks:
         self.claimed: set[str] = set()
 
     def process(self, items: Sequence[pipeline.WorkItem]) -> None:
-        run, size = self.run, self.run.config.documents_per_chunk(self.engine.queue_depth())
+        """Chunk after chunk; each chunk's size is asked of the engine when it is cut (the served
+        engine's in-flight window grows or shrinks to its servers' limits as the run goes)."""
+        run = self.run
         self.claimed |= {item.key for item in items}
-        chunks = []
-        for i in range(0, len(items), size):
-            chunks.append(pipeline.ChunkState(list(items[i : i + size]), self.seq))
-            self.seq += 1
         first_budget = run.policy.budgets[0]  # later rounds (auto) render in answer_chunk
+        cut = 0
 
-        def prefetch(index: int):
-            if index >= len(chunks):
+        def next_chunk():
+            nonlocal cut
+            if cut >= len(items):
                 return None
-            return render_task.submit(run, chunks[index].pending(run), first_budget, self.renderer)
+            size = run.config.documents_per_chunk(self.engine.queue_depth())
+            state = pipeline.ChunkState(list(items[cut : cut + size]), self.seq)
+            cut, self.seq = cut + size, self.seq + 1
+            return state, render_task.submit(run, state.pending(run), first_budget, self.renderer)
 
         writing = None
-        upcoming = prefetch(0)
-        for index, state in enumerate(chunks):
-            rendered = upcoming.result()
-            upcoming = prefetch(index + 1)  # render ahead while this chunk is answered
+        upcoming = next_chunk()
+        while upcoming is not None:
+            state, rendering = upcoming
+            rendered = rendering.result()
+            upcoming = next_chunk()  # render ahead while this chunk is answered
             pages = pipeline.answer_chunk(
                 run, state, lambda r, t, b: render_task(r, t, b, self.renderer),
                 lambda q: self.infer(self.engine, q), first=rendered,

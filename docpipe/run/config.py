@@ -93,11 +93,16 @@ class RunConfig(BaseModel):
         "spread over the servers). The API key is read from DOCPIPE_API_KEY", flag="base-url",
     )
     max_in_flight: int | None = option(
-        None, "--engine openai: requests in flight per server (default 256: twice serve-model's --max-num-seqs)", ge=1,
+        None, "--engine openai: requests in flight per server (default: twice what the server runs at once, "
+        "read from its /metrics; 256 at first and for servers without them)", ge=1,
     )
     request_timeout: float = option(600.0, "--engine openai: seconds to wait for one answer", gt=0)
     image_encoding: Literal["jpeg", "png", "webp"] = option(
-        "jpeg", "--engine openai: how page images are sent (jpeg at quality 95; png, webp lossless)",
+        "jpeg", "--engine openai: how page images are sent inside requests (jpeg at quality 95; png, webp lossless)",
+    )
+    media_dir: Path | None = option(
+        None, "--engine openai, server on this host: pages go as files in this folder instead of inside "
+        "the requests (lossless and cheaper; the folder `docpipe serve-model` prints)",
     )
     date_order: Literal["auto", "DMY", "MDY", "YMD"] = option(
         "auto", "Day/month order of numeric dates such as 04/05/2026: DMY, MDY, YMD, or auto (decided per "
@@ -184,7 +189,8 @@ class RunConfig(BaseModel):
     def engine_settings(self) -> dict[str, Any]:
         """build_engine's arguments besides the model and the batch size (engines/factory.py)."""
         return {"engine": self.engine, "base_urls": self.base_urls, "max_in_flight": self.max_in_flight,
-                "request_timeout": self.request_timeout, "image_encoding": self.image_encoding}
+                "request_timeout": self.request_timeout, "image_encoding": self.image_encoding,
+                "media_dir": self.media_dir}
 
     def render_options(self) -> RenderOptions:
         return RenderOptions(max_pages=self.max_pages, max_pixels=self.max_pixels,

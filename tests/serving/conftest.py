@@ -27,6 +27,8 @@ class Server:
     process: object
     base_url: str
     log: Path
+    media_dir: Path  # the server reads page files here (--allowed-local-media-path)
+    max_num_seqs: int
 
 
 def start_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server:
@@ -36,8 +38,10 @@ def start_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server:
         python = vllm_python()
     except FileNotFoundError as exc:
         pytest.skip(f"no vLLM environment: {exc}")
+    media = log.parent / "media"
+    media.mkdir(exist_ok=True)
     options = ServeOptions(tiny_model.path, tiny_model.spec, port=port or free_port(), max_num_seqs=16,
-                           max_model_len=4096, default_budget=280, max_budget=280, cpu=True)
+                           max_model_len=4096, default_budget=280, max_budget=280, cpu=True, media_dir=str(media))
     process = start_server(options, log, python)
     try:
         wait_healthy(process, options.base_url, log, timeout=600)
@@ -46,7 +50,7 @@ def start_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server:
 
         stop_server(process)
         raise
-    return Server(process, options.base_url, log)
+    return Server(process, options.base_url, log, media, options.max_num_seqs)
 
 
 @pytest.fixture(scope="session")

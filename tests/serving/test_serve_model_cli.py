@@ -28,3 +28,20 @@ def test_a_taken_port_is_refused_before_vllm_starts(monkeypatch, tmp_path):
     message = " ".join(result.output.split())
     assert result.exit_code == 2 and f"something already listens on 127.0.0.1:{port}" in message
     assert not (tmp_path / "log").exists()
+
+
+def test_the_media_folder_is_private_and_only_made_for_this_host(tmp_path):
+    from docpipe.cli.serve_model import _media_folder
+    from docpipe.engines.vllm_launch import ServeOptions, vllm_command
+
+    made, owned = _media_folder(None, "127.0.0.1", 8123)
+    try:
+        assert owned and made.is_dir() and (made.stat().st_mode & 0o777) == 0o700
+        command = vllm_command(tmp_path / "python", ServeOptions("m", "m", media_dir=str(made)))
+        assert command[command.index("--allowed-local-media-path") + 1] == str(made)
+    finally:
+        made.rmdir()
+    assert _media_folder(None, "0.0.0.0", 8123) == (None, False)  # clients elsewhere cannot share files
+    given, owned = _media_folder(tmp_path / "pages", "0.0.0.0", 8123)
+    assert given == (tmp_path / "pages").resolve() and given.is_dir() and not owned
+    assert "--allowed-local-media-path" not in vllm_command(tmp_path / "python", ServeOptions("m", "m"))

@@ -60,7 +60,7 @@ def test_server_killed_mid_run_then_a_rerun_completes_the_documents(tiny_model, 
     failed = read[read["error_category"] == "model_error"]
     assert len(read) == 6 and 1 <= len(failed) <= 5, read[["status", "error_category"]]
     assert (read.drop(index=failed.index)["status"] == "ok").all()
-    assert (failed["status"] == "failed").all() and failed["error_message"].str.contains("ConnectError").all()
+    assert (failed["status"] == "failed").all() and failed["error_message"].str.contains("Connection refused").all()
     assert first.stats.categories.get("model_error") == len(failed)
 
     server = start_tiny_server(tiny_model, tmp_path / "second.log")

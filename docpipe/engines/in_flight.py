@@ -1,0 +1,38 @@
+"""How many requests docpipe keeps in flight on one server, taken from the server's own limit.
+
+vLLM does not publish its `--max-num-seqs` (only its development mode does), but its /metrics
+show the limit at work: while requests wait, the number running is what the server can decode at
+once (its batch, or fewer when its KV cache is full). The window keeps twice that in flight, so
+the scheduler always has the next requests queued when a row finishes; while nothing waits and
+every request docpipe sent is running, the server has room for more, and the window doubles.
+`--max-in-flight` fixes the window instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from docpipe.engines.server_load import Load
+
+CEILING = 4096  # requests in flight per server at most: each holds a page image in the server's memory
+
+
+@dataclass
+class InFlightWindow:
+    limit: int  # requests in flight now
+    adaptive: bool = True  # False: --max-in-flight was given
+    ceiling: int = CEILING
+    busiest: int = 0  # most requests the server was seen running while others waited
+
+    def observe(self, load: Load | None, ours: int) -> None:
+        """Adjust to the server's load; `ours`: docpipe's requests in flight on it now."""
+        if not self.adaptive or load is None:
+            return
+        if load.waiting > 0 and load.running > 0:  # full: its limit is what it runs
+            self.busiest = max(self.busiest, load.running)
+            self._set(2 * self.busiest)
+        elif load.waiting == 0 and ours >= self.limit:  # all of ours running, and it wants more
+            self._set(2 * self.limit)
+
+    def _set(self, limit: int) -> None:
+        self.limit = max(1, min(self.ceiling, limit))
