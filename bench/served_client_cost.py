@@ -2,13 +2,17 @@
 
     python bench/served_client_cost.py --pages 256 --in-flight 64
 
+Both ways of handing pages over are measured side by side in one run: inside the request (a data
+URL, --encoding, JPEG by default) and as files in a folder the server reads (--media-dir, PPM).
+
 To isolate the client's cost, the server here is a stub (a plain HTTP server in another process
 that answers every chat completion at once with the same canned answer: samples/ground_truth.json's
 invoice for invoice_acme.pdf, compact JSON, one log-prob entry per 4 characters, as a real server
 sends it). This is a benchmark of the client alone; the tests use a real vLLM server. Rendering is
 done before the clock starts (both engines need it; bench/render_rate.py measures it).
 
-Printed: CPU milliseconds per page of the docpipe process (time.process_time, all its threads),
+Printed: the median and range over --repeat sittings (this machine's CPU time is noisy) of the
+CPU milliseconds per page of the docpipe process (time.process_time, all its threads),
 split into the request round trip (encode + HTTP + parse, engines/openai_engine.py), the rest of
 the chunk (requests built, answers validated and merged) and writing the chunk's Parquet files;
 and pages per second through the stub.
@@ -19,7 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -52,6 +58,7 @@ def serve_stub(port: int, ready) -> None:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body in separate writes: no 40 ms delayed-ACK wait
 
         def _send(self, body: bytes) -> None:
             self.send_response(200)
@@ -64,12 +71,21 @@ def serve_stub(port: int, ready) -> None:
             self._send(models)
 
         def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            for url in re.findall(rb'"url":"file://([^"]+)"', body):  # read as vLLM does
+                try:
+                    Path(url.decode()).read_bytes()
+                except OSError:
+                    self.send_response(400)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
             self._send(answer)
 
         def log_message(self, *args):
             pass
 
+    ThreadingHTTPServer.request_queue_size = 1024  # every client connection at once (the default is 5)
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     ready.set()
@@ -89,10 +105,49 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-flight", type=int, default=64)
     parser.add_argument("--budget", type=int, default=280)
     parser.add_argument("--encoding", default="jpeg")
+    parser.add_argument("--repeat", type=int, default=3, help="sittings per transport, taken in turn (median and range printed)")
     parser.add_argument("--port", type=int, default=0, help="stub port (0: a free one)")
     args = parser.parse_args(argv)
 
+    port = args.port or _free_port()
+    ready = multiprocessing.Event()
+    stub = multiprocessing.Process(target=serve_stub, args=(port, ready), daemon=True)
+    stub.start()
+    ready.wait(30)
+    work = Path(tempfile.mkdtemp(prefix="docpipe-client-cost-"))
+    try:
+        media = Path(tempfile.mkdtemp(prefix="docpipe-media-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+        rendered_by_key, sittings = {}, {"request": [], "files": []}
+        for sitting in range(args.repeat):  # in turn, so a noisy minute disturbs both
+            for transport in sittings:
+                media_dir = media if transport == "files" else None
+                sittings[transport].append(measure(args, port, work / f"{transport}{sitting}", media_dir, rendered_by_key))
+        sample = next(iter(rendered_by_key.values())).usable_pages[0].image
+        print(f"pages={args.pages} size={sample.width}x{sample.height} budget={args.budget} "
+              f"in_flight={args.in_flight} sittings={args.repeat} date={time.strftime('%Y-%m-%d')}")
+        names = {"request": f"pages in the request ({args.encoding})", "files": "pages as files (--media-dir, PPM)"}
+        print("| median [range] | " + " | ".join(names[t] for t in sittings) + " |")
+        print("|---|" + "---|" * len(sittings))
+        for step in sittings["request"][0]:
+            cells = []
+            for runs in sittings.values():
+                values = sorted(run[step] for run in runs)
+                middle, bold = statistics.median(values), step.startswith("total")
+                cell = f"{middle:.2f} [{values[0]:.2f}-{values[-1]:.2f}]" if "pages/s" not in step else f"{middle:.0f}"
+                cells.append(f"**{cell}**" if bold else cell)
+            print(f"| {step} | " + " | ".join(cells) + " |")
+        shutil.rmtree(media, ignore_errors=True)
+    finally:
+        stub.terminate()
+        stub.join()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def measure(args, port: int, work: Path, media_dir: Path | None, rendered_by_key: dict) -> dict[str, str]:
+    """One transport's figures: the whole served path through `pipeline`, with the stub."""
     from docpipe.engines.image_encoding import encoding
+    from docpipe.engines.media_files import MediaFolder
     from docpipe.engines.openai_engine import OpenAIEngine
     from docpipe.engines.openai_server import check_servers
     from docpipe.ingest.discover import discover
@@ -102,63 +157,61 @@ def main(argv: list[str] | None = None) -> int:
     from docpipe.run.config import RunConfig
     from docpipe.schema.load import resolve_schema
 
-    port = args.port or _free_port()
-    ready = multiprocessing.Event()
-    stub = multiprocessing.Process(target=serve_stub, args=(port, ready), daemon=True)
-    stub.start()
-    ready.wait(30)
-    work = Path(tempfile.mkdtemp(prefix="docpipe-client-cost-"))
-    try:
-        (work / "in").mkdir()
-        documents(work / "in", args.pages)
-        config = RunConfig(input=work / "in", out=work / "out", schema_name="invoice", budget=args.budget,
-                           engine="openai", base_urls=(f"http://127.0.0.1:{port}/v1",), image_encoding=args.encoding)
-        engine = OpenAIEngine(check_servers(config.base_urls, MODEL, args.in_flight), image_encoding=args.encoding)
-        run = pipeline.start_run(config, resolve_schema("invoice"), engine.name)
-        items, _ = pipeline.plan(run, discover(config.input))
-        rendered = [render_document(i.source, args.budget, RenderOptions()) for i in items]
-        pages = sum(len(d.usable_pages) for d in rendered)
+    (work / "in").mkdir(parents=True)
+    documents(work / "in", args.pages)
+    config = RunConfig(input=work / "in", out=work / "out", schema_name="invoice", budget=args.budget,
+                       engine="openai", base_urls=(f"http://127.0.0.1:{port}/v1",), image_encoding=args.encoding,
+                       media_dir=media_dir)
+    servers = check_servers(config.base_urls, MODEL, args.in_flight, media_dir)
+    engine = OpenAIEngine(servers, image_encoding=args.encoding, media_dir=media_dir)
+    run = pipeline.start_run(config, resolve_schema("invoice"), engine.name)
+    items, _ = pipeline.plan(run, discover(config.input))
+    rendered = [render_document(i.source, args.budget, RenderOptions()) for i in items]
+    rendered_by_key.update({i.key: d for i, d in zip(items, rendered)})
+    pages = sum(len(d.usable_pages) for d in rendered)
 
-        sample = rendered[0].usable_pages[0].image
-        enc, started = encoding(args.encoding), time.process_time()
+    started = time.process_time()
+    if media_dir is None:
+        enc = encoding(args.encoding)
         for doc in rendered:
             enc.data_url(doc.usable_pages[0].image)
-        encode_ms = 1000 * (time.process_time() - started) / pages
+    else:
+        folder = MediaFolder(media_dir)
+        for doc in rendered:
+            folder.write(1, 0, doc.usable_pages[0].image)
+        folder.remove_all()
+    encode_ms = 1000 * (time.process_time() - started) / pages
 
-        infer_cpu = [0.0]
+    infer_cpu = [0.0]
 
-        def infer(requests):
-            begun = time.process_time()
-            answers = engine.generate(requests)
-            infer_cpu[0] += time.process_time() - begun
-            return answers
+    def infer(requests):
+        begun = time.process_time()
+        answers = engine.generate(requests)
+        infer_cpu[0] += time.process_time() - begun
+        return answers
 
-        warm = pipeline.ChunkState(list(items[:8]), seq=1)  # imports, compiled patterns, connections
-        pipeline.answer_chunk(run, warm, lambda r, t, b: rendered[:8], engine.generate)
-        state = pipeline.ChunkState(list(items))
-        wall, cpu = time.perf_counter(), time.process_time()
-        pipeline.answer_chunk(run, state, lambda r, t, b: rendered, infer)
-        answered = time.process_time()
-        stats = pipeline.RunStats()
-        pipeline.write_chunk(run, state, stats)
-        cpu_end, wall_end = time.process_time(), time.perf_counter()
-
-        assert stats.records_valid == pages, f"{stats.records_valid} of {pages} records valid"
-        per = 1000 / pages
-        print(f"pages={pages} size={sample.width}x{sample.height} budget={args.budget} encoding={args.encoding} "
-              f"in_flight={args.in_flight} date={time.strftime('%Y-%m-%d')}")
-        print("| step | CPU ms/page |")
-        print("|---|---|")
-        print(f"| request round trip (encode + HTTP + parse), of which encode alone {encode_ms:.2f} | {infer_cpu[0] * per:.2f} |")
-        print(f"| build requests, validate and merge answers | {(answered - cpu - infer_cpu[0]) * per:.2f} |")
-        print(f"| write the chunk's Parquet files | {(cpu_end - answered) * per:.2f} |")
-        print(f"| total client CPU | {(cpu_end - cpu) * per:.2f} |")
-        print(f"wall: {pages / (wall_end - wall):.0f} pages/s through the stub ({stats.records_valid} valid records)")
-    finally:
-        stub.terminate()
-        stub.join()
-        shutil.rmtree(work, ignore_errors=True)
-    return 0
+    warm = pipeline.ChunkState(list(items[:8]), seq=1)  # imports, compiled patterns, connections
+    pipeline.answer_chunk(run, warm, lambda r, t, b: rendered[:8], engine.generate)
+    state = pipeline.ChunkState(list(items))
+    wall, cpu = time.perf_counter(), time.process_time()
+    pipeline.answer_chunk(run, state, lambda r, t, b: rendered, infer)
+    answered = time.process_time()
+    stats = pipeline.RunStats()
+    pipeline.write_chunk(run, state, stats)
+    cpu_end, wall_end = time.process_time(), time.perf_counter()
+    engine.close()
+    assert stats.records_valid == pages, f"{stats.records_valid} of {pages} records valid"
+    if media_dir is not None:
+        assert not list(media_dir.iterdir()), "page files left behind"
+    per = 1000 / pages
+    return {
+        "request round trip, CPU ms/page (page out + HTTP + parse)": infer_cpu[0] * per,
+        "of which the page alone (encode, or write the file)": encode_ms,
+        "build requests, validate and merge answers": (answered - cpu - infer_cpu[0]) * per,
+        "write the chunk's Parquet files": (cpu_end - answered) * per,
+        "total client CPU, ms/page": (cpu_end - cpu) * per,
+        "pages/s through the stub (wall)": pages / (wall_end - wall),
+    }
 
 
 def _free_port() -> int:
