@@ -66,7 +66,11 @@ def run(
         raise typer.Exit(2) from None
     finally:
         progress.stop()
+        if hasattr(engine, "close"):
+            engine.close()  # the served engine's connections and page files
     print_summary(console, result)
+    for line in engine.notes() if hasattr(engine, "notes") else ():
+        console.print(line)
 
 
 @app.command()

@@ -73,6 +73,19 @@ class OpenAIEngine:
         if self.media is not None:
             self.media.remove_all()
 
+    def notes(self) -> list[str]:
+        """A line per server for the end of a run: the requests kept in flight, and why."""
+        lines = []
+        for url, window in self.windows.items():
+            if not window.adaptive:
+                why = "--max-in-flight"
+            elif window.busiest:
+                why = f"twice the {window.busiest} it was seen running at once"
+            else:
+                why = "never seen full, or no /metrics"
+            lines.append(f"{url}: {window.limit} requests in flight ({why})")
+        return lines
+
     def queue_depth(self) -> int:
         """Twice every server's window: a chunk's last requests then leave the servers' batches
         full for most of the chunk (the next chunk's requests cannot refill them)."""
