@@ -2,8 +2,9 @@
 request with back-off and retry.
 
 HTTP goes through urllib3's connection pools (one per server, a kept-alive connection per request
-in flight): about 0.9 CPU ms per request against httpx's 3 ms on the same requests, which matters
-when two cores feed a GPU server hundreds of pages a second (bench/served_client_cost.py).
+in flight): about 0.9-1.0 CPU ms per request against httpx's 1.7-1.8 on the same requests
+(bench/http_client_cost.py), which matters when two cores feed a GPU server hundreds of pages a
+second (bench/served_client_cost.py).
 
 The API key is read from the environment (API_KEY_ENV) when a request is made; it is never a
 setting, so it never reaches the runs table or a log line.
