@@ -15,8 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
+from docpipe.core import child_server
 from docpipe.engines.openai_server import API_KEY_ENV
 
 VLLM_PYTHON_ENV = "DOCPIPE_VLLM_PYTHON"
@@ -131,20 +130,13 @@ def start_server(options: ServeOptions, log: Path, python: Path | None = None) -
 
 def wait_healthy(process: subprocess.Popen, base_url: str, log: Path, timeout: float = 600.0) -> None:
     """Return once the server answers /health; raise ServerFailed with the log's tail if it exits
-    or times out."""
-    health = base_url.removesuffix("/v1") + "/health"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServerFailed(f"vLLM exited with code {process.returncode} while starting:\n{_tail(log)}")
-        try:
-            if httpx.get(health, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1.0)
-    stop_server(process)
-    raise ServerFailed(f"vLLM did not become healthy within {timeout:.0f} s:\n{_tail(log)}")
+    or times out (what is left of it is stopped)."""
+    try:
+        child_server.wait_healthy(process, base_url.removesuffix("/v1") + "/health", timeout, "vLLM",
+                                  details=lambda: _tail(log), poll=1.0)
+    except child_server.ServerNotReady as exc:
+        stop_server(process)
+        raise ServerFailed(str(exc)) from None
 
 
 def stop_server(process: subprocess.Popen, grace: float = 20.0) -> None:
