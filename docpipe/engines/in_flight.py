@@ -31,7 +31,9 @@ class InFlightWindow:
         if load.waiting > 0 and load.running > 0:  # full: its limit is what it runs
             self.busiest = max(self.busiest, load.running)
             self._set(2 * self.busiest)
-        elif load.waiting == 0 and ours >= self.limit:  # all of ours running, and it wants more
+        elif load.waiting == 0 and load.running >= ours >= self.limit:  # all of ours running: it has room
+            # (running < ours: some of ours are not decoding yet, still in the server's front end,
+            # or its metrics lag behind; that shows no room, and growing then overshoots)
             self._set(2 * self.limit)
 
     def _set(self, limit: int) -> None:
