@@ -4,18 +4,21 @@ its last byte), for any text and any split of its bytes into tokens."""
 
 from __future__ import annotations
 
+import bisect
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from docpipe.engines.openai_messages import token_offsets
 
 
-def _by_definition(pieces: list[bytes]) -> tuple[int, ...]:
-    data, ends, position = b"".join(pieces), [], 0
-    for piece in pieces:
-        position += len(piece)
-        ends.append(len(data[:position].decode("utf-8", errors="ignore")))
-    return tuple(ends)
+def _whole_characters(text: str, pieces: list[bytes]) -> tuple[int, ...]:
+    """By definition, counted on the characters rather than by decoding: after each token, the
+    number of characters of `text` whose last byte is among the bytes written so far."""
+    last_bytes = list(itertools.accumulate(len(ch.encode()) for ch in text))  # where each character ends
+    written = itertools.accumulate(len(piece) for piece in pieces)
+    return tuple(bisect.bisect_right(last_bytes, n) for n in written)
 
 
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -27,7 +30,7 @@ def _split(data: bytes, cuts: list[int]) -> list[bytes]:
 def test_offsets_follow_the_bytes_of_any_split(text, cuts):
     pieces = _split(text.encode(), cuts)
     entries = [{"token": p.decode("utf-8", errors="replace"), "bytes": list(p)} for p in pieces]
-    assert token_offsets(entries, text) == _by_definition(pieces)
+    assert token_offsets(entries, text) == _whole_characters(text, pieces)
 
 
 def test_ascii_answer_and_a_character_split_over_two_tokens():
