@@ -1,15 +1,26 @@
-"""Shared test set-up: an isolated cache (tiny model) and Prefect home, offline, quiet."""
+"""Shared test set-up: an isolated cache (tiny model) and Prefect home, offline, quiet; one Prefect
+server for the whole session; Hypothesis profiles."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis profiles: `full` (the default, and what CI runs) tries what each property asks for
+# (`examples(n)`, 100 where it names no count); `dev` a tenth of that, for the inner loop
+# (`pytest -m "not slow" --hypothesis-profile dev`; HYPOTHESIS_PROFILE=dev sets it too).
+settings.register_profile("full", max_examples=100)
+settings.register_profile("dev", max_examples=10)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "full"))
 SAMPLES = ROOT / "samples"
 CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -20,13 +31,100 @@ def pytest_configure(config):
     os.environ["DOCPIPE_CACHE"] = os.environ.get("DOCPIPE_TEST_CACHE", str(scratch / "cache"))
     os.environ["PREFECT_HOME"] = str(scratch / "prefect")
     os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach for the network
+    os.environ.pop("PREFECT_API_URL", None)  # the session's own server (prefect_api), never a user's
     from docpipe.run.environment import quiet_defaults
 
     quiet_defaults()
 
 
+def pytest_collection_finish(session):
+    """Start the session's Prefect server now if a selected test needs it, so that it migrates its
+    database while the first tests run (prefect_api waits for it)."""
+    if not session.config.option.collectonly and any("prefect_api" in item.fixturenames for item in session.items):
+        _launch_prefect(session.config)
+
+
+# tests that use these fixtures get these markers (pyproject.toml registers them)
+MARKED_BY_FIXTURE = {"vllm_server": ("vllm", "slow"), "spare_vllm_server": ("vllm", "slow"),
+                     "prefect_site": ("processes", "slow")}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture, names in MARKED_BY_FIXTURE.items():
+            if fixture in item.fixturenames:
+                for name in names:
+                    item.add_marker(name)
+
+
+def _launch_prefect(config):
+    if getattr(config, "_docpipe_prefect", None) is None:
+        from docpipe.flows.local_server import launch_local_server
+
+        config._docpipe_prefect = launch_local_server(services=True)
+    return config._docpipe_prefect
+
+
 def pytest_unconfigure(config):
+    server = getattr(config, "_docpipe_prefect", None)
+    if server is not None and server.process.poll() is None:
+        server.stop()
     shutil.rmtree(getattr(config, "_docpipe_scratch", ""), ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def prefect_api(pytestconfig) -> Iterator[str]:
+    """One Prefect server (with its services: schedules, workers) for every flow run of the session,
+    in this process or in the processes it starts: PREFECT_API_URL names it. Modules that run flows
+    say `pytestmark = pytest.mark.usefixtures("prefect_api")` (without it a run starts a temporary
+    server of its own: slower, not wrong). A run that is to start its own temporary server, as a
+    user's plain `docpipe run` does, gets `own_server_env()`.
+
+    Stopped at the end after Prefect's event and log clients have drained into it: clients left
+    bound to a stopped server keep the interpreter from exiting for minutes."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    server = _launch_prefect(pytestconfig)
+    server.wait_ready()
+    os.environ["PREFECT_API_URL"] = server.url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.url}):
+            try:
+                yield server.url
+            finally:
+                server.stop()
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+
+
+@pytest.fixture
+def prefect_home(prefect_api, tmp_path) -> Callable[[str], str]:
+    """`prefect_home(name)`: a Prefect home of its own for a process that starts its own temporary
+    server, holding a consistent copy (SQLite's backup) of the session server's database, which
+    is migrated already: the server then answers in about 2 s instead of 8."""
+    import sqlite3
+
+    def make(name: str) -> str:
+        home = tmp_path / f"prefect-{name}"
+        home.mkdir()
+        with contextlib.closing(sqlite3.connect(Path(os.environ["PREFECT_HOME"]) / "prefect.db")) as source, \
+                contextlib.closing(sqlite3.connect(home / "prefect.db")) as copy:
+            source.backup(copy)
+        return str(home)
+
+    return make
+
+
+def examples(n: int) -> int:
+    """A property's example count: `n` under the full profile, the loaded profile's share of it
+    otherwise (read when the test module is imported, after --hypothesis-profile took effect)."""
+    return max(1, n * settings.default.max_examples // 100)
+
+
+def own_server_env(**extra: str) -> dict[str, str]:
+    """This process's environment for a `docpipe` command that starts its own temporary Prefect
+    server, as a user's run without PREFECT_API_URL does."""
+    return {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | extra
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from docpipe import read_table
 from docpipe.answers.merge import merge_records
@@ -16,6 +17,8 @@ from docpipe.ingest.discover import sha256_file
 from docpipe.run.config import RunConfig
 from docpipe.schema.load import resolve_schema
 from tests.fakes import GroundTruthEngine
+
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
 INVOICE = resolve_schema("invoice")
 

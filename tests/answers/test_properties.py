@@ -18,6 +18,7 @@ from docpipe.normalize import parse_date, parse_integer, parse_money, parse_numb
 from docpipe.output import tables
 from docpipe.output.outcome import record_row
 from docpipe.schema.load import resolve_schema
+from tests.conftest import examples
 
 INVOICE = resolve_schema("invoice")
 CATEGORIES = {str(c) for c in Category}
@@ -29,7 +30,7 @@ json_values = st.recursive(
 fieldish = st.fixed_dictionaries({}, optional={f.name: json_values for f in INVOICE.fields})
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=400), st.sampled_from(["stop", "length"]))
 def test_any_text_gives_a_record_never_an_exception(text, finish):
     record = validate_generation(INVOICE, RawGeneration("d", text, 1, 1, finish, 0.0))
@@ -37,7 +38,7 @@ def test_any_text_gives_a_record_never_an_exception(text, finish):
     assert record.valid or record.failure.category in CATEGORIES
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow])
 @given(fieldish, st.text(max_size=20), st.text(max_size=20))
 def test_any_json_answer_types_field_by_field(answer, before, after):
     text = before.replace("{", "") + json.dumps(answer) + after
@@ -51,7 +52,7 @@ def test_any_json_answer_types_field_by_field(answer, before, after):
     pa.Table.from_pylist([row], schema=tables.records_schema(INVOICE))  # every row fits its Arrow type
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(json_values)
 def test_leaf_spans_point_at_each_value(value):
     text = json.dumps({"v": value})
@@ -66,7 +67,7 @@ def test_leaf_spans_point_at_each_value(value):
         assert json.loads(text[start:end]) == target
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(st.text(max_size=40))
 def test_normalizers_type_or_say_why(text):
     for parse in (parse_money, parse_number, parse_integer, parse_date):
@@ -85,7 +86,7 @@ cells = st.one_of(st.none(), st.text(max_size=50), long_text)
 floats = st.one_of(st.none(), st.floats())  # NaN and infinities included
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(cells, cells, floats), min_size=1, max_size=5))
 def test_parquet_writers_round_trip_arbitrary_values(tmp_path_factory, values):
     out = tmp_path_factory.mktemp("w")

@@ -10,7 +10,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.bench
 
 FIELDS = {"date", "device", "driver", "torch", "transformers", "model", "budget", "answer_lengths",
           "plain_generate", "variants", "command", "schema"}
@@ -26,6 +30,7 @@ def _load(name):
     return module
 
 
+@pytest.mark.slow
 def test_gpu_suite_tiny_mode_writes_a_result_file_per_budget(tmp_path):
     env = {**os.environ, "PYTHON": sys.executable}
     done = subprocess.run(["bash", str(ROOT / "bench" / "gpu_suite.sh"), str(tmp_path), "--tiny"],

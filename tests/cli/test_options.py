@@ -3,12 +3,15 @@ once, and a bad value gets one clear message and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from docpipe.cli.app import app
 from docpipe.cli.options import flag_of
 from docpipe.run.config import RunConfig
 from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
 
 def _run(*args: str):

@@ -10,6 +10,8 @@ from docpipe.core.errors import ModelNotAvailable
 from docpipe.engines.checkpoints import GEMMA4_E2B, resolve_model
 from tests.conftest import SAMPLES
 
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
+
 
 def test_uncached_hub_model_offline_says_how_to_get_it():
     with pytest.raises(ModelNotAvailable) as info:

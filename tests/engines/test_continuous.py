@@ -65,6 +65,7 @@ def hundreds(tiny_model):
     return requests, static.generate(requests)
 
 
+@pytest.mark.slow
 def test_hundreds_of_requests_equal_their_solo_decoding(tiny_model, hundreds):
     requests, alone = hundreds
     engine = TransformersEngine(tiny_model, batch_size=8)

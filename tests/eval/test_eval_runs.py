@@ -22,6 +22,8 @@ from docpipe.run.config import RunConfig
 from tests.conftest import SAMPLES
 from tests.fakes import GroundTruthEngine
 
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
+
 TRUTH = json.loads((SAMPLES / "ground_truth.json").read_text())
 
 

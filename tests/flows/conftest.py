@@ -1,19 +1,16 @@
-"""A real Prefect server (127.0.0.1, SQLite in a temporary PREFECT_HOME), a process work pool with
-the ingest deployment, and two `prefect worker start` processes, one per pretend GPU; every process
-is stopped by its PID at the end."""
+"""The session's Prefect server (tests/conftest.py: prefect_api), a process work pool with the ingest
+deployment, and two `prefect worker start` processes, one per pretend GPU; every process is
+stopped by its PID at the end."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import CORPUS, SAMPLES
@@ -48,25 +45,6 @@ class PrefectSite:
                               text=True, timeout=timeout)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(process: subprocess.Popen, url: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "prefect server exited"
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"prefect server did not answer within {seconds} s")
-
-
 @pytest.fixture(scope="session")
 def scale_input(tmp_path_factory) -> Path:
     """samples/ plus a subset of ../shared/corpus, in one folder."""
@@ -79,22 +57,15 @@ def scale_input(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def prefect_site(tmp_path_factory, tiny_model):
-    home = tmp_path_factory.mktemp("prefect-site")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    env = os.environ | {"PREFECT_HOME": str(home), "PREFECT_API_URL": url, "PREFECT_WORKER_QUERY_SECONDS": "2",
-                        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
-    server_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+@pytest.fixture(scope="module")
+def prefect_site(prefect_api, tiny_model):
+    """Module-scoped: the workers poll the server every 2 s, load that later tests need not share."""
+    # workers and `docpipe serve` look for scheduled runs every 2 s (Prefect's defaults: 10 s)
+    env = os.environ | {"PREFECT_API_URL": prefect_api, "PREFECT_WORKER_QUERY_SECONDS": "2",
+                        "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
     started: list[subprocess.Popen] = []
-    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                               "--port", str(port)], env=server_env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    started.append(server)
     try:
-        _wait_healthy(server, url, 180)
-        site = PrefectSite(url, env, [], CORPUS / "weird_pdfs" / "passwords.tsv")
+        site = PrefectSite(prefect_api, env, [], CORPUS / "weird_pdfs" / "passwords.tsv")
         deployed = site.docpipe("deploy", str(SAMPLES), "--pool", POOL, *TINY)
         assert deployed.returncode == 0, deployed.stderr[-3000:] + deployed.stdout[-2000:]
         for gpu in ("0", "1"):  # one worker per GPU: each its own model slot

@@ -9,12 +9,16 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import SAMPLES
+import pytest
+
+from tests.conftest import SAMPLES, own_server_env
 from tests.flows.processes import alive, descendants, stop, wait_gone
 
 
-def test_sigkill_of_a_run_leaves_no_process_of_it(tiny_model, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(tmp_path / "prefect")}
+@pytest.mark.slow
+@pytest.mark.processes
+def test_sigkill_of_a_run_leaves_no_process_of_it(tiny_model, tmp_path, prefect_home):
+    env = own_server_env(PREFECT_HOME=prefect_home("run"))
     out = tmp_path / "out"
     run = subprocess.Popen(
         [sys.executable, "-m", "docpipe", "run", str(SAMPLES), "--out", str(out), "--model", "tiny-random",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from PIL import Image
 
 from docpipe.core.budget import render_size
@@ -18,6 +19,7 @@ def _doc(tmp_path):
     return discover(tmp_path / "page.png")[0]
 
 
+@pytest.mark.slow
 def test_hang_is_stopped_at_the_time_limit(tmp_path):
     source = _doc(tmp_path)
     pool = RenderPool(workers=1, timeout=2, render_fn=render_faults.hang)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from docpipe.normalize import AmbiguousValue, DocumentEvidence, parse_money, parse_number
 from docpipe.normalize.currencies import codes_of, currency_signs, minor_units
 from docpipe.normalize.patterns import MONEY, NUMBER
+from tests.conftest import examples
 
 
 def _ok(text: str, amount: float, evidence: DocumentEvidence | None = None) -> None:
@@ -90,7 +91,7 @@ def test_the_table_comes_from_cldr_with_minor_units():
     assert minor_units(codes_of("€")) == 2
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.sampled_from(sorted(currency_signs())))
 def test_every_sign_in_the_table_is_writable_and_read(sign):
     for text in (f"{sign}12.50", f"{sign} 12.50", f"12,50 {sign}", f"12,50{sign}"):
@@ -162,7 +163,7 @@ def printed_amounts(draw):
     return text, -amount if negative else amount, mark, codes_of(sign)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(printed_amounts())
 def test_printed_amounts_read_back_with_the_documents_evidence(case):
     text, amount, mark, codes = case
@@ -171,7 +172,7 @@ def test_printed_amounts_read_back_with_the_documents_evidence(case):
     assert parse_money(text, evidence) == pytest.approx(amount, rel=0, abs=1e-9), text
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(printed_amounts())
 def test_printed_amounts_alone_read_back_or_say_ambiguous_never_wrong(case):
     text, amount, _, _ = case

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from docpipe.normalize import AmbiguousValue, DocumentEvidence, parse_date
 from docpipe.normalize.months import month_names, weekday_names
 from docpipe.normalize.patterns import DATE
+from tests.conftest import examples
 
 D = dt.date
 
@@ -130,7 +131,7 @@ def printed_dates(draw):
     return text, day, order
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(printed_dates())
 def test_printed_dates_read_back_with_the_order_they_were_printed_in(case):
     text, day, order = case

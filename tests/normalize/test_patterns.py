@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from docpipe.normalize import AmbiguousValue, parse_date, parse_integer, parse_money, parse_number
 from docpipe.normalize.numbers import split_amount
 from docpipe.normalize.patterns import DATE, INTEGER, MONEY, NUMBER
+from tests.conftest import examples
 
 
 def _ambiguous_shape(text: str) -> bool:
@@ -20,7 +21,7 @@ def _ambiguous_shape(text: str) -> bool:
     return parts is not None and parts[2] is None and re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", parts[1]) is not None
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.from_regex(MONEY, fullmatch=True))
 def test_every_money_string_the_grammar_allows_is_an_amount(text):
     try:
@@ -29,7 +30,7 @@ def test_every_money_string_the_grammar_allows_is_an_amount(text):
         assert _ambiguous_shape(text), text
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.from_regex(NUMBER, fullmatch=True))
 def test_every_number_string_is_a_number(text):
     try:
@@ -38,13 +39,13 @@ def test_every_number_string_is_a_number(text):
         assert _ambiguous_shape(text), text
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.from_regex(INTEGER, fullmatch=True))
 def test_every_integer_string_is_an_integer(text):
     assert isinstance(parse_integer(text), int)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(st.from_regex(DATE, fullmatch=True))
 def test_every_date_string_is_a_date_except_29_february_of_a_common_year(text):
     try:

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import pymupdf
+import pytest
 
 from docpipe.output import tables
 from docpipe.output.recovery import recover_orphans
+from tests.conftest import own_server_env
 
 DOCS = 10
 
@@ -30,14 +32,16 @@ def _inputs(folder: Path) -> Path:
 
 
 def _command(inputs: Path, out: Path) -> list[str]:
+    # a short lease (renewed every 2 s): the killed run's documents are taken over after 6 s, not 60
     return [sys.executable, "-m", "docpipe", "run", str(inputs), "--out", str(out), "--model", "tiny-random",
-            "--batch-size", "2", "--chunk-size", "2", "--budget", "70", "--max-new-tokens", "24", "--max-text-length", "4"]
+            "--batch-size", "2", "--chunk-size", "2", "--budget", "70", "--max-new-tokens", "24", "--max-text-length", "4",
+            "--lease-seconds", "6"]
 
 
-def _env(tmp_path: Path, name: str) -> dict[str, str]:
-    # each process its own Prefect home: temporary servers of two processes on one SQLite file
-    # time out (a shared deployment uses `prefect server start` instead)
-    return os.environ | {"PREFECT_HOME": str(tmp_path / f"prefect-{name}")}
+def _env(home: str) -> dict[str, str]:
+    # each process its own temporary Prefect server, as a user's runs without a shared server have,
+    # and its own Prefect home: temporary servers of two processes on one SQLite file time out
+    return own_server_env(PREFECT_HOME=home)
 
 
 def _check_one_row_and_one_record_per_document(inputs: Path, out: Path) -> None:
@@ -51,9 +55,11 @@ def _check_one_row_and_one_record_per_document(inputs: Path, out: Path) -> None:
         assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary file left
 
 
-def test_sigkill_in_the_middle_then_rerun(tiny_model, tmp_path):
-    inputs, out = _inputs(tmp_path / "in"), tmp_path / "out"
-    process = subprocess.Popen(_command(inputs, out), env=_env(tmp_path, "a"), start_new_session=True,
+@pytest.mark.slow
+@pytest.mark.processes
+def test_sigkill_in_the_middle_then_rerun(tiny_model, tmp_path, prefect_home):
+    inputs, out, home = _inputs(tmp_path / "in"), tmp_path / "out", prefect_home("a")
+    process = subprocess.Popen(_command(inputs, out), env=_env(home), start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 400
     while len(list((out / "documents").glob("*.parquet"))) < 2:  # two chunks committed
@@ -65,16 +71,19 @@ def test_sigkill_in_the_middle_then_rerun(tiny_model, tmp_path):
     committed = len(pd.read_parquet(out / "documents"))
     assert 0 < committed < DOCS, "the kill did not land in the middle of the run"
 
-    rerun = subprocess.run(_command(inputs, out), env=_env(tmp_path, "b"), capture_output=True, text=True, timeout=600)
+    # the killed run's Prefect home: its server is dead, so one server uses the database at a time
+    rerun = subprocess.run(_command(inputs, out), env=_env(home), capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     _check_one_row_and_one_record_per_document(inputs, out)
     runs = pd.read_parquet(out / "runs")
     assert runs["documents_already_done"].tolist() == [committed]  # the killed run wrote no runs row
 
 
-def test_two_runs_at_once_into_one_folder(tiny_model, tmp_path):
+@pytest.mark.slow
+@pytest.mark.processes
+def test_two_runs_at_once_into_one_folder(tiny_model, tmp_path, prefect_home):
     inputs, out = _inputs(tmp_path / "in"), tmp_path / "out"
-    runs = [subprocess.Popen(_command(inputs, out), env=_env(tmp_path, name), stdout=subprocess.PIPE,
+    runs = [subprocess.Popen(_command(inputs, out), env=_env(prefect_home(name)), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True) for name in ("a", "b")]
     outputs = [r.communicate(timeout=900)[0] for r in runs]
     assert [r.returncode for r in runs] == [0, 0], outputs

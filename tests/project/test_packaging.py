@@ -12,8 +12,15 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.conftest import ROOT, SAMPLES
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel, built once for the module's tests."""
+    return _build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def _build_wheel(tmp_path: Path) -> Path:
@@ -50,8 +57,7 @@ def _installed_docpipe() -> list[str]:
     return sorted(p.name for p in Path(sysconfig.get_paths()["purelib"]).glob("*docpipe*"))
 
 
-def test_the_wheel_holds_only_docpipe_with_its_flows_and_schemas(tmp_path):
-    wheel = _build_wheel(tmp_path)
+def test_the_wheel_holds_only_docpipe_with_its_flows_and_schemas(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names if not name.startswith("docpipe-")}
     assert tops == {"docpipe"}
@@ -60,13 +66,15 @@ def test_the_wheel_holds_only_docpipe_with_its_flows_and_schemas(tmp_path):
         assert f"docpipe/schema/builtin/{schema}.yaml" in names
 
 
-def test_the_installed_wheel_runs_the_smoke_job(tiny_model, tmp_path):
+@pytest.mark.slow
+@pytest.mark.processes
+def test_the_installed_wheel_runs_the_smoke_job(prefect_api, tiny_model, wheel, tmp_path):
     before = _installed_docpipe()
-    venv = _fresh_env(tmp_path, _build_wheel(tmp_path))
+    venv = _fresh_env(tmp_path, wheel)
     assert _installed_docpipe() == before  # this environment's own install is left alone
     work = tmp_path / "elsewhere"  # not the checkout: nothing can be imported from the source tree
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the session's Prefect server
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import docpipe; print(docpipe.__file__)"],
                            cwd=work, env=env, capture_output=True, text=True, check=True).stdout
     assert str(venv) in where and str(ROOT) not in where

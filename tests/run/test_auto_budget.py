@@ -15,6 +15,8 @@ from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.run.config import RunConfig
 from docpipe.schema.load import resolve_schema
 
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
+
 
 def test_policy_rules():
     policy = BudgetPolicy.auto(140, 560, 0.6)
@@ -29,6 +31,7 @@ def test_policy_rules():
         BudgetPolicy.auto(560, 140)
 
 
+@pytest.mark.slow
 def test_auto_escalates_exactly_the_unsure_documents(tiny_model, samples_copy, bounded_schemas, tmp_path):
     engine = TransformersEngine(tiny_model, batch_size=8)
     settings = dict(input=samples_copy, schema_name="receipt", schema_dir=bounded_schemas, max_new_tokens=300,

@@ -14,6 +14,8 @@ from docpipe.run.config import RunConfig
 from tests.conftest import CORPUS
 from tests.fakes import ConstantEngine
 
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
+
 STATUSES = {"ok", "partial", "failed", "skipped"}
 CATEGORIES = {str(c) for c in Category}
 

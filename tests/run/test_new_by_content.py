@@ -9,10 +9,13 @@ import shutil
 import time
 
 import pandas as pd
+import pytest
 
 from docpipe.flows.ingest import ingest
 from docpipe.run.config import RunConfig
 from tests.fakes import ConstantEngine
+
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
 
 def _run(folder, out, **settings):
@@ -21,6 +24,7 @@ def _run(folder, out, **settings):
     return result.stats, engine
 
 
+@pytest.mark.slow
 def test_renamed_and_copied_files_are_not_read_again_a_changed_one_is(samples_copy, tmp_path):
     out = tmp_path / "out"
     first, _ = _run(samples_copy, out)
@@ -50,6 +54,7 @@ def test_a_file_still_being_written_waits_for_the_next_run(samples_copy, tmp_pat
     assert (second.processed, second.already_done) == (1, 8)
 
 
+@pytest.mark.slow
 def test_shards_split_a_folder_without_overlap(samples_copy, tmp_path):
     out = tmp_path / "out"
     counts = [_run(samples_copy, out, shard_index=i, shard_count=3)[0].processed for i in range(3)]

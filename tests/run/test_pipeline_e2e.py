@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from docpipe import read_table
@@ -19,6 +20,8 @@ from docpipe.run.config import RunConfig
 from docpipe.schema.load import resolve_schema
 from tests.conftest import corpus_file
 from tests.fakes import GroundTruthEngine
+
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
 TINY_ARGS = [
     "--schema", "invoice", "--model", "tiny-random", "--max-new-tokens", "24", "--batch-size", "4",
@@ -72,6 +75,7 @@ def test_whole_run_writes_every_table_with_its_documented_types(tiny_model, samp
     assert runs.loc[0, "documents_processed"] == len(inputs) and runs.loc[0, "status"] == "completed"
 
 
+@pytest.mark.slow
 def test_second_run_reprocesses_nothing_and_adds_no_duplicate(tiny_model, samples_copy, tmp_path):
     out = tmp_path / "out"
     _run(samples_copy, out)

@@ -12,6 +12,8 @@ from docpipe.flows.ingest import ingest
 from docpipe.run.config import RunConfig
 from tests.fakes import ConstantEngine
 
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
+
 
 class FlakyEngine(ConstantEngine):
     """Unreachable for the first `failures` calls, then answers."""
@@ -40,6 +42,7 @@ def _config(samples_copy, out, **settings):
     return RunConfig(input=samples_copy, out=out, budget=70, render_workers=0, **settings)
 
 
+@pytest.mark.slow
 def test_an_unreachable_engine_is_retried_until_it_answers(samples_copy, tmp_path):
     engine = FlakyEngine(failures=1)
     result = ingest(_config(samples_copy, tmp_path / "out", engine_retries=2), engine=engine)
@@ -55,6 +58,7 @@ def test_any_other_engine_failure_is_not_retried(samples_copy, tmp_path):
     assert pd.read_parquet(tmp_path / "out" / "runs")["status"].tolist() == ["failed"]
 
 
+@pytest.mark.slow
 def test_a_chunk_over_its_time_limit_stops_the_run(samples_copy, tmp_path):
     with pytest.raises(TimeoutError):
         ingest(_config(samples_copy, tmp_path / "out", chunk_timeout=1), engine=SlowEngine())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from docpipe.cli.app import app
 from docpipe.engines.transformers_engine import TransformersEngine
 from docpipe.flows.ingest import ingest
 from docpipe.run.config import RunConfig
+
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
 VOLATILE = {"run_id", "extracted_at"}
 
@@ -18,6 +21,7 @@ def _rows(path):
     return sorted(({k: v for k, v in r.items() if k not in VOLATILE} for r in rows), key=lambda r: (r["doc_id"], r["budget"]))
 
 
+@pytest.mark.slow
 def test_revalidate_reproduces_the_records_of_a_run(tiny_model, samples_copy, bounded_schemas, tmp_path):
     out = tmp_path / "out"
     config = RunConfig(input=samples_copy, out=out, schema_name="invoice", schema_dir=bounded_schemas, budget=70,

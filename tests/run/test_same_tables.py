@@ -17,12 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from docpipe.core.types import RawGeneration
 from docpipe.flows.ingest import ingest
 from docpipe.ingest.discover import sha256_file
 from docpipe.output import tables
 from docpipe.run.config import RunConfig
+
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
 GOLDEN = Path(__file__).parent / "golden" / "samples_tables.json"
 VOLATILE = {

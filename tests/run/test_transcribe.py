@@ -4,6 +4,7 @@ pages, extraction and transcription share a folder, loops and truncations are ke
 from __future__ import annotations
 
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from docpipe import read_table
@@ -15,6 +16,8 @@ from docpipe.output import tables
 from docpipe.run.config import RunConfig
 from tests.fakes import GroundTruthEngine
 
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
+
 TINY = ["--model", "tiny-random", "--budget", "70", "--max-new-tokens", "24", "--batch-size", "4"]
 
 
@@ -25,6 +28,7 @@ def _cli(*args: str) -> str:
     return " ".join(result.output.replace("│", " ").split())
 
 
+@pytest.mark.slow
 def test_every_page_of_samples_gets_one_typed_transcript(tiny_model, samples_copy, tmp_path):
     out = tmp_path / "out"
     output = _cli("run", str(samples_copy), "--task", "transcribe", "--out", str(out), *TINY)

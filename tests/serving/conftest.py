@@ -7,7 +7,6 @@ skip, saying why, only when .venv-vllm is not installed (`bash install.sh --vllm
 
 from __future__ import annotations
 
-import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,11 +14,7 @@ from pathlib import Path
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from docpipe.core.child_server import free_port
 
 
 @dataclass
@@ -31,8 +26,9 @@ class Server:
     max_num_seqs: int
 
 
-def start_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server:
-    from docpipe.engines.vllm_launch import ServeOptions, start_server, vllm_python, wait_healthy
+def launch_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server:
+    """Start the server and return at once: `wait_ready` before its first use."""
+    from docpipe.engines.vllm_launch import ServeOptions, start_server, vllm_python
 
     try:
         python = vllm_python()
@@ -43,22 +39,65 @@ def start_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server:
     options = ServeOptions(tiny_model.path, tiny_model.spec, port=port or free_port(), max_num_seqs=16,
                            max_model_len=4096, default_budget=280, max_budget=280, cpu=True, media_dir=str(media))
     process = start_server(options, log, python)
-    try:
-        wait_healthy(process, options.base_url, log, timeout=600)
-    except Exception:
-        from docpipe.engines.vllm_launch import stop_server
-
-        stop_server(process)
-        raise
     return Server(process, options.base_url, log, media, options.max_num_seqs)
 
 
+def wait_ready(server: Server) -> None:
+    from docpipe.engines.vllm_launch import wait_healthy
+
+    wait_healthy(server.process, server.base_url, server.log, timeout=600)  # stops the server if it fails
+
+
+# session fixtures whose vLLM server is started while the tests are collected
+BACKGROUND = ("vllm_server", "spare_vllm_server")
+
+
+def pytest_collection_finish(session):
+    """Start the session's vLLM servers now if selected tests need them: a cold start (25-30 s
+    here) then overlaps the tests that come first, and the fixture only waits for what is left."""
+    from docpipe.engines.vllm_launch import vllm_python
+
+    config = session.config
+    wanted = [name for name in BACKGROUND if any(name in item.fixturenames for item in session.items)]
+    if config.option.collectonly or not wanted:
+        return
+    try:
+        vllm_python()
+    except FileNotFoundError:
+        return  # the fixtures skip, saying why
+    from docpipe.engines.checkpoints import resolve_model
+
+    model = resolve_model("tiny-random")
+    config._docpipe_vllm = {name: launch_tiny_server(model, Path(tempfile.mkdtemp(prefix="docpipe-vllm-")) / "vllm.log")
+                            for name in wanted}
+
+
+def pytest_unconfigure(config):
+    from docpipe.engines.vllm_launch import stop_server
+
+    for server in getattr(config, "_docpipe_vllm", {}).values():
+        stop_server(server.process)  # idempotent: the fixture may have stopped it already
+
+
+def _session_server(name: str, tiny_model, config) -> Server:
+    server = getattr(config, "_docpipe_vllm", {}).get(name)
+    if server is None:
+        server = launch_tiny_server(tiny_model, Path(tempfile.mkdtemp(prefix="docpipe-vllm-")) / "vllm.log")
+    wait_ready(server)
+    return server
+
+
 @pytest.fixture(scope="session")
-def vllm_server(tiny_model) -> Iterator[Server]:
+def spare_vllm_server(tiny_model, pytestconfig) -> Server:
+    """A second server of the session's, for the test that kills its server (the caller stops it)."""
+    return _session_server("spare_vllm_server", tiny_model, pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def vllm_server(tiny_model, pytestconfig) -> Iterator[Server]:
     from docpipe.engines.vllm_launch import group_alive, stop_server
 
-    folder = Path(tempfile.mkdtemp(prefix="docpipe-vllm-"))
-    server = start_tiny_server(tiny_model, folder / "vllm.log")
+    server = _session_server("vllm_server", tiny_model, pytestconfig)
     yield server
     stop_server(server.process)
     assert not group_alive(server.process.pid), "vLLM processes were left running"

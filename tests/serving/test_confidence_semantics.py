@@ -17,6 +17,8 @@ from docpipe.engines.openai_engine import OpenAIEngine
 from docpipe.engines.openai_server import check_servers
 from docpipe.engines.transformers_engine import TransformersEngine
 
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
+
 SCHEMA = {
     "type": "object",
     "properties": {"code": {"type": "string", "maxLength": 4}, "count": {"type": "integer", "minimum": 0, "maximum": 99}},

@@ -12,15 +12,12 @@ from docpipe.engines.openai_engine import OpenAIEngine
 from docpipe.engines.openai_server import ServerInfo, check_servers
 from docpipe.engines.server_load import Load, metrics_url, parse_metrics
 
-# every answer 160 tokens: requests stay in the server's batch (or wait for it) for several of the
-# window's looks at /metrics (every 0.5 s), also on a loaded host
-TOKENS = 160
-FORCED = {"min_tokens": TOKENS, "ignore_eos": True}
+FORCED = {"ignore_eos": True}  # with min_tokens: every answer as long as asked
 
 
-def _requests(count: int) -> list[ModelRequest]:
+def _requests(count: int, tokens: int = 48) -> list[ModelRequest]:
     page = Image.new("RGB", (224, 224), "white")
-    return [ModelRequest(f"d{i}", (page,), f"Page {i}.", 70, TOKENS, None, (1,)) for i in range(count)]
+    return [ModelRequest(f"d{i}", (page,), f"Page {i}.", 70, tokens, None, (1,)) for i in range(count)]
 
 
 def test_the_servers_metrics_say_what_runs_and_waits(vllm_server):
@@ -30,11 +27,12 @@ def test_the_servers_metrics_say_what_runs_and_waits(vllm_server):
 
 def test_the_window_settles_at_twice_the_servers_batch_from_above_and_below(vllm_server):
     # from below, the window grows only as the server takes up what was sent (its front end
-    # preprocesses each page first): enough requests that it is still full once the window is 32
-    for start, count in ((256, 96), (4, 320)):
+    # preprocesses each page first): enough requests, and long enough answers, that the server is
+    # still full for several of the window's looks at /metrics (every 0.5 s) once it is 32
+    for start, count, tokens in ((256, 96, 48), (4, 140, 160)):
         server = ServerInfo(vllm_server.base_url, "tiny-random", start, fixed_in_flight=False)
-        engine = OpenAIEngine([server], extra_body=FORCED)
-        answers = engine.generate(_requests(count))
+        engine = OpenAIEngine([server], extra_body=FORCED | {"min_tokens": tokens})
+        answers = engine.generate(_requests(count, tokens))
         engine.close()
         assert all(a.error is None for a in answers), [a.error for a in answers if a.error][:3]
         window = engine.windows[server.url]
@@ -45,7 +43,7 @@ def test_the_window_settles_at_twice_the_servers_batch_from_above_and_below(vllm
 
 def test_max_in_flight_fixes_the_window(vllm_server):
     [server] = check_servers((vllm_server.base_url,), "tiny-random", 3)
-    engine = OpenAIEngine([server], extra_body=FORCED)
+    engine = OpenAIEngine([server], extra_body=FORCED | {"min_tokens": 48})
     assert all(a.error is None for a in engine.generate(_requests(12)))
     assert engine.windows[server.url].limit == 3 and not engine.windows[server.url].adaptive
 

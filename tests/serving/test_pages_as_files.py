@@ -5,11 +5,14 @@ file left behind, and one clear message when the server does not read that folde
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from docpipe.cli.app import app
 from docpipe.flows.ingest import ingest
 from docpipe.run.config import RunConfig
+
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
 SETTINGS = {"schema_name": "receipt", "max_new_tokens": 300, "max_text_length": 6, "batch_size": 8, "budget": 280}
 

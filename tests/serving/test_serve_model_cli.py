@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import socket
 
+import pytest
 from typer.testing import CliRunner
 
 from docpipe.cli.app import app
+
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
 
 def test_a_missing_vllm_environment_says_how_to_install_it(monkeypatch, tmp_path):

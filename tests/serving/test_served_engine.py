@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from docpipe.cli.app import app
+from docpipe.core.child_server import free_port
 from docpipe.engines.transformers_engine import TransformersEngine
 from docpipe.flows.ingest import ingest
 from docpipe.output import tables
 from docpipe.run.config import RunConfig
-from tests.serving.conftest import free_port
+
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
 # bounded strings and one-item lists: the random model then ends its answers within the limit
 SETTINGS = {"schema_name": "receipt", "max_new_tokens": 300, "max_text_length": 6, "batch_size": 8, "budget": 280}

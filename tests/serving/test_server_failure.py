@@ -10,13 +10,15 @@ import threading
 import time
 
 import pandas as pd
+import pytest
 
 from docpipe.engines.openai_engine import OpenAIEngine
 from docpipe.engines.openai_server import Retry, check_servers
 from docpipe.flows.ingest import ingest
 from docpipe.output.tables import read_table
 from docpipe.run.config import RunConfig
-from tests.serving.conftest import start_tiny_server
+
+pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
 ANSWERED = '"POST /v1/chat/completions HTTP/1.1" 200'
 
@@ -36,13 +38,14 @@ def _engine(url: str) -> OpenAIEngine:
     return OpenAIEngine(check_servers((url,), "tiny-random", 1), Retry(attempts=2, first_wait=0.2, timeout=300))
 
 
-def test_server_killed_mid_run_then_a_rerun_completes_the_documents(tiny_model, samples_copy, bounded_schemas, tmp_path):
+def test_server_killed_mid_run_then_a_rerun_completes_the_documents(tiny_model, samples_copy, bounded_schemas, tmp_path,
+                                                                    vllm_server, spare_vllm_server):
     from docpipe.engines.vllm_launch import group_alive, stop_server
 
     out = tmp_path / "out"
     config = RunConfig(input=samples_copy, out=out, schema_dir=bounded_schemas, model="tiny-random", engine="openai",
                        schema_name="receipt", max_new_tokens=300, max_text_length=6, budget=280, max_in_flight=1)
-    server = start_tiny_server(tiny_model, tmp_path / "first.log")
+    server = spare_vllm_server  # started with the same options as the session's
     try:
         killed = threading.Event()
         killer = threading.Thread(target=_kill_after_first_answer, args=(server, killed), daemon=True)
@@ -63,11 +66,9 @@ def test_server_killed_mid_run_then_a_rerun_completes_the_documents(tiny_model, 
     assert (failed["status"] == "failed").all() and failed["error_message"].str.contains("Connection refused").all()
     assert first.stats.categories.get("model_error") == len(failed)
 
-    server = start_tiny_server(tiny_model, tmp_path / "second.log")
-    try:
-        second = ingest(config.model_copy(update={"base_urls": (server.base_url,)}), engine=_engine(server.base_url))
-    finally:
-        stop_server(server.process)
+    # the rerun, on another server (the session's, started with the same options)
+    rerun = config.model_copy(update={"base_urls": (vllm_server.base_url,)})
+    second = ingest(rerun, engine=_engine(vllm_server.base_url))
     assert second.stats.processed == len(failed) and second.stats.already_done == 6 - len(failed) + 2
     latest = read_table(out, "documents")
     assert sorted(latest["status"].value_counts().items()) == [("ok", 6), ("skipped", 2)]
