@@ -240,8 +240,10 @@ class ContinuousDecoder:
     # -- out of memory ------------------------------------------------------------------------
 
     def _after_oom(self, batch: _Batch, queue: deque, requests, done: dict, exc: Exception) -> _Batch:
-        indices = [slot.index for slot in batch.slots]
-        batch = _Batch()
+        # the batch's requests, and one that was joining it (the merge of its cache into the
+        # batch is a step's largest allocation): all start again, in fewer slots
+        indices = [slot.index for slot in batch.slots] + [i for i in [self._joining] if i is not None]
+        batch, self._joining = _Batch(), None
         torch.cuda.empty_cache()
         if self.slots == 1 and len(indices) <= 1:
             index = indices[0] if indices else queue.popleft()

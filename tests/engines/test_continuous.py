@@ -106,6 +106,28 @@ def test_out_of_memory_halves_the_slots_and_the_work_goes_on(tiny_model, hundred
     _same(continuous, alone[:40])  # the batch's requests started again, in 4 slots
 
 
+def test_out_of_memory_while_a_request_joins_the_batch_loses_nothing(tiny_model, hundreds, monkeypatch):
+    """The merge of a new row's cache into the batch is the step's largest allocation: an
+    out-of-memory error there must requeue the joining request with the batch's own."""
+    import docpipe.engines.continuous as continuous_module
+
+    requests, alone = hundreds
+    merge, calls, raised = continuous_module.merge_row, [], []
+
+    def failing_merge(cache, width, row_cache, row_width):
+        calls.append(1)
+        if len(calls) == 7:  # the 8th request joins the 7 rows already there (the 1st needs no merge)
+            raised.append(len(calls))
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (injected by the test)")
+        return merge(cache, width, row_cache, row_width)
+
+    monkeypatch.setattr(continuous_module, "merge_row", failing_merge)
+    engine = TransformersEngine(tiny_model, batch_size=8)
+    continuous = engine.generate(requests[:40])
+    assert raised == [7] and engine.last_stats.oom_halvings == 1
+    _same(continuous, alone[:40])  # every request answered, the joining one too
+
+
 def test_a_failing_decode_step_leaves_each_request_its_own_answer(tiny_model, hundreds, monkeypatch):
     requests, alone = hundreds
     raised = _fails_once(monkeypatch, lambda batch: len(batch.slots) == 4,
