@@ -101,7 +101,8 @@ def launch_local_server(services: bool = False, env: dict[str, str] | None = Non
         [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent),
          "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "error", "--lifespan", "on"],
-        env=env, preexec_fn=_die_with_parent,  # noqa: PLW1509 -- prctl only, before exec stdout=subprocess.DEVNULL, stderr=errors,
+        env=env, stdout=subprocess.DEVNULL, stderr=errors,  # its output is for the error message only
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 -- prctl only, before exec
     )
     return LocalServer(process, f"http://127.0.0.1:{port}/api", errors)
 

@@ -11,6 +11,7 @@ from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from docpipe.flows.local_server import owned_server
+from tests.conftest import own_server_env
 
 
 @task
@@ -40,3 +41,19 @@ def test_the_clients_are_drained_and_gone_when_the_temporary_server_stops(monkey
             assert _services(EventsWorker)  # the run's events went through an event client
         assert not _services(EventsWorker), "an event client outlived the temporary server it sends to"
         assert not _services(APILogWorker), "a log client outlived the temporary server"
+
+
+@pytest.mark.slow
+@pytest.mark.processes
+def test_a_server_that_cannot_start_says_why_and_writes_nothing_to_the_terminal(capfd, tmp_path):
+    from docpipe.core.child_server import ServerNotReady
+    from docpipe.flows.local_server import start_local_server
+
+    env = own_server_env(PREFECT_HOME=str(tmp_path / "home"),
+                         PREFECT_SERVER_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{tmp_path}/no/such/folder/x.db")
+    with pytest.raises(ServerNotReady) as caught:
+        start_local_server(startup_timeout=120, env=env)
+    message = str(caught.value)
+    assert "exited with code" in message and "unable to open database file" in message, message
+    printed = capfd.readouterr()
+    assert printed.out == "" and printed.err == "", printed  # the server's output went to the message only
