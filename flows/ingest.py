@@ -66,8 +66,8 @@ def infer_task(engine: Any, requests):
 
 
 @task(name="write", cache_policy=NO_CACHE)
-def write_task(run, state, stats):
-    pipeline.write_chunk(run, state, stats)
+def write_task(run, state, stats, lease: Lease):
+    pipeline.write_chunk(run, state, stats, before_commit=lease.check)  # a run that lost its lease commits nothing
 
 
 @flow(name=FLOW_NAME, log_prints=False)
@@ -114,7 +114,7 @@ def _run(config: RunConfig, engine: Any, reporter: Progress, schema: Any, extrac
         retries=config.engine_retries, retry_delay_seconds=backoff(config.engine_retries),
         retry_condition_fn=retry_when_unreachable, timeout_seconds=config.chunk_timeout,
     )
-    with Lease(config.out, run.run_id, config.lease_seconds), model_slot(config.lease_seconds):
+    with Lease(config.out, run.run_id, config.lease_seconds) as lease, model_slot(config.lease_seconds):
         moved = recover_orphans(config.out)
         if moved:
             reporter.note(f"moved {len(moved)} files of an interrupted run to {config.out / '.orphaned'}")
@@ -126,12 +126,16 @@ def _run(config: RunConfig, engine: Any, reporter: Progress, schema: Any, extrac
         stats = pipeline.RunStats(found=len(ready), already_done=already_done)
         reporter.begin(len(pending), "extracting" if extracting else "transcribing")
         renderer = make_renderer(config.render_workers, config.render_timeout, config.render_memory_mb)
-        chunks = _Chunks(run, engine, infer, renderer, stats, reporter)
+        chunks = _Chunks(run, engine, infer, renderer, stats, reporter, lease)
         noted: set[str] = set()
         try:
             while pending:
                 mine, others = _claim(run, pending, reporter, noted)
-                chunks.process(mine)
+                # a claim is free once its run ended, committed or not: what another run committed
+                # between our plan and our claim is done
+                todo = _still_to_do(run, mine, stats)
+                release(config.out, sorted({i.key for i in mine} - {i.key for i in todo}), run.run_id)
+                chunks.process(todo)
                 if not others:
                     break
                 time.sleep(min(2.0, config.lease_seconds / 3))
@@ -151,9 +155,9 @@ def _run(config: RunConfig, engine: Any, reporter: Progress, schema: Any, extrac
 class _Chunks:
     """Chunks of one run, numbered across its passes (a pass: the documents it could claim)."""
 
-    def __init__(self, run, engine, infer, renderer, stats, reporter):
+    def __init__(self, run, engine, infer, renderer, stats, reporter, lease):
         self.run, self.engine, self.infer, self.renderer = run, engine, infer, renderer
-        self.stats, self.reporter = stats, reporter
+        self.stats, self.reporter, self.lease = stats, reporter, lease
         self.seq = 0
         self.claimed: set[str] = set()
 
@@ -186,7 +190,7 @@ class _Chunks:
             )
             if writing is not None:
                 writing.result()  # one write behind at most, and chunks commit in order
-            writing = write_task.submit(run, state, self.stats)
+            writing = write_task.submit(run, state, self.stats, self.lease)
             self.reporter.advance(len(state.items), pages)
         if writing is not None:
             writing.result()

@@ -56,6 +56,7 @@ def run(
         raise typer.Exit(2) from None
     console.print(f"model: [bold]{engine.choice.spec}[/bold] ({engine.choice.why})")
     from docpipe.flows.local_server import owned_server
+    from docpipe.output.lease import LeaseLost
 
     progress = BarProgress(console)
     try:
@@ -64,6 +65,9 @@ def run(
     except ModelNotAvailable as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    except LeaseLost as exc:  # what was committed stays; the rest is for the next run
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
     finally:
         progress.stop()
         if hasattr(engine, "close"):

@@ -6,11 +6,16 @@ holds OUT/_leases/<run_id>.json, rewritten every third of `seconds` by a thread 
 that dies (SIGKILL, a lost host) stops renewing; once its lease has expired, recovery may move its
 uncommitted files aside and other runs may take over the documents it had claimed. A run that ends
 normally removes its lease.
+
+Renewal survives transient errors (a full disk, a network filesystem's hiccup): it warns and tries
+again sooner. A run whose lease has lapsed, or is about to, must not commit: `check()` right
+before a chunk's commit raises LeaseLost, since another run may already have taken its work over.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import threading
@@ -20,6 +25,12 @@ from pathlib import Path
 from typing import Self
 
 LEASES = "_leases"
+
+log = logging.getLogger(__name__)
+
+
+class LeaseLost(RuntimeError):
+    """This run's lease lapsed (its renewals failed): it stops before committing anything more."""
 
 
 @dataclass(frozen=True)
@@ -61,19 +72,43 @@ class Lease:
     def __init__(self, out: Path, run_id: str, seconds: float):
         self.out, self.run_id, self.seconds = Path(out), run_id, seconds
         self.path = lease_path(out, run_id)
+        self.valid_until = 0.0  # the expiry of the last lease written
+        self.last_error: OSError | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def renew(self) -> None:
-        info = {"run_id": self.run_id, "pid": os.getpid(), "host": socket.gethostname(),
-                "expires_at": time.time() + self.seconds}
+        expires_at = time.time() + self.seconds
+        info = {"run_id": self.run_id, "pid": os.getpid(), "host": socket.gethostname(), "expires_at": expires_at}
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(info))
         os.replace(tmp, self.path)  # readers see the old lease or the new one, never half of one
+        self.valid_until = expires_at
+
+    def check(self) -> None:
+        """Raise LeaseLost unless the lease stays valid for a while yet (a sixth of its length:
+        time to write a commit file that no other run's recovery can then have moved aside)."""
+        left = self.valid_until - time.time()
+        if left < self.seconds / 6:
+            why = f": renewing it failed ({self.last_error})" if self.last_error else ""
+            raise LeaseLost(
+                f"run {self.run_id} lost its lease on {self.out}{why}; it stopped before committing more, "
+                "and another run may take its documents over: run again to finish them"
+            )
 
     def _keep_renewing(self) -> None:
-        while not self._stop.wait(self.seconds / 3):
-            self.renew()
+        wait = self.seconds / 3
+        while not self._stop.wait(wait):
+            try:
+                self.renew()
+            except OSError as exc:  # transient: warn, and try again sooner
+                if self.last_error is None:
+                    log.warning("renewing the lease of run %s on %s failed: %s; retrying", self.run_id, self.out, exc)
+                self.last_error, wait = exc, self.seconds / 12
+            else:
+                if self.last_error is not None:
+                    log.warning("the lease of run %s on %s is renewed again", self.run_id, self.out)
+                self.last_error, wait = None, self.seconds / 3
 
     def __enter__(self) -> Self:
         self.path.parent.mkdir(parents=True, exist_ok=True)

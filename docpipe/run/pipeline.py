@@ -242,8 +242,9 @@ def process_chunk(run: Run, engine: Engine, items: Sequence[WorkItem], renderer:
     return state
 
 
-def write_chunk(run: Run, state: ChunkState, stats: RunStats) -> None:
-    """Write every table's rows for the chunk, and count the outcome."""
+def write_chunk(run: Run, state: ChunkState, stats: RunStats, before_commit: Callable[[], None] | None = None) -> None:
+    """Write every table's rows for the chunk, and count the outcome. `before_commit` runs right
+    before the documents file, which commits the chunk (e.g. a lease check that raises)."""
     rows = Rows()
     for item in state.items:
         ctx = run.context(item.key)
@@ -272,6 +273,8 @@ def write_chunk(run: Run, state: ChunkState, stats: RunStats) -> None:
     tables.write_rows(out, TRANSCRIBE_TASK, rows.transcripts, tables.TRANSCRIPTS, tag)
     tables.write_rows(out, "errors", rows.errors, tables.ERRORS, tag)
     # documents last: a document counts as done only once everything else about it is on disk
+    if before_commit is not None:
+        before_commit()
     tables.write_rows(out, "documents", rows.documents, tables.DOCUMENTS, tag)
 
 
