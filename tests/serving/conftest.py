@@ -8,6 +8,7 @@ skip, saying why, only when .venv-vllm is not installed (`bash install.sh --vllm
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +54,9 @@ BACKGROUND = ("vllm_server", "spare_vllm_server")
 
 
 def pytest_collection_finish(session):
-    """Start the session's vLLM servers now if selected tests need them: a cold start (25-30 s
-    here) then overlaps the tests that come first, and the fixture only waits for what is left."""
+    """Start the session's vLLM servers now if selected tests need them, one after the other in a
+    thread: a cold start (25-30 s here) then overlaps the tests that come first, and the fixture
+    only waits for what is left of it."""
     from docpipe.engines.vllm_launch import vllm_python
 
     config = session.config
@@ -68,18 +70,41 @@ def pytest_collection_finish(session):
     from docpipe.engines.checkpoints import resolve_model
 
     model = resolve_model("tiny-random")
-    config._docpipe_vllm = {name: launch_tiny_server(model, Path(tempfile.mkdtemp(prefix="docpipe-vllm-")) / "vllm.log")
-                            for name in wanted}
+    config._docpipe_vllm, config._docpipe_vllm_stop = {}, threading.Event()
+
+    def launch_in_turn():  # one cold start at a time: each takes a core for 25 s
+        for name in wanted:
+            if config._docpipe_vllm_stop.is_set():
+                return
+            server = launch_tiny_server(model, Path(tempfile.mkdtemp(prefix="docpipe-vllm-")) / "vllm.log")
+            config._docpipe_vllm[name] = server
+            try:
+                wait_ready(server)
+            except Exception:  # noqa: BLE001 - the fixture waits again and reports it
+                return
+
+    config._docpipe_vllm_launcher = threading.Thread(target=launch_in_turn, name="vllm-launcher", daemon=True)
+    config._docpipe_vllm_launcher.start()
 
 
 def pytest_unconfigure(config):
     from docpipe.engines.vllm_launch import stop_server
 
-    for server in getattr(config, "_docpipe_vllm", {}).values():
+    launcher = getattr(config, "_docpipe_vllm_launcher", None)
+    if launcher is None:
+        return
+    config._docpipe_vllm_stop.set()  # launch nothing more
+    for server in list(config._docpipe_vllm.values()):
         stop_server(server.process)  # idempotent: the fixture may have stopped it already
+    launcher.join()
+    for server in list(config._docpipe_vllm.values()):
+        stop_server(server.process)  # one launched in the meantime
 
 
 def _session_server(name: str, tiny_model, config) -> Server:
+    launcher = getattr(config, "_docpipe_vllm_launcher", None)
+    while launcher is not None and launcher.is_alive() and name not in config._docpipe_vllm:
+        launcher.join(0.2)  # launched in turn: this one may not have been started yet
     server = getattr(config, "_docpipe_vllm", {}).get(name)
     if server is None:
         server = launch_tiny_server(tiny_model, Path(tempfile.mkdtemp(prefix="docpipe-vllm-")) / "vllm.log")
