@@ -31,7 +31,7 @@ def serve_model(
     media_dir: Annotated[Path | None, typer.Option(
         help="Folder runs on this host hand pages over in (run --media-dir; default: a new folder in "
              "/dev/shm when listening on 127.0.0.1 or localhost)")] = None,
-    no_media_dir: Annotated[bool, typer.Option(help="Pages only inside requests (no folder)")] = False,
+    no_media_dir: Annotated[bool, typer.Option("--no-media-dir", help="Pages only inside requests (no folder)")] = False,
     log: Annotated[Path, typer.Option(help="vLLM's output goes here")] = Path("vllm-server.log"),
     startup_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server to be healthy")] = 900.0,
 ) -> None:

@@ -38,6 +38,8 @@ def test_floor_arithmetic_matches_a_hand_count(capsys):
     from transformers import Gemma4Config
 
     path = ROOT.parent / "shared" / "gemma4_configs" / "gemma-4-26b-a4b.json"
+    if not path.is_file():
+        pytest.skip(f"{path} is not here (../shared is expected beside the project)")
     config = Gemma4Config.from_dict(json.loads(path.read_text()))
     total, active, vision, embed = bench.count_params(config)
     assert 25.5e9 < total < 26.1e9  # 25.8B in the model card

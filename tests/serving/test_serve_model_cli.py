@@ -48,3 +48,9 @@ def test_the_media_folder_is_private_and_only_made_for_this_host(tmp_path):
     given, owned = _media_folder(tmp_path / "pages", "0.0.0.0", 8123)
     assert given == (tmp_path / "pages").resolve() and given.is_dir() and not owned
     assert "--allowed-local-media-path" not in vllm_command(tmp_path / "python", ServeOptions("m", "m"))
+
+
+def test_the_help_offers_each_flag_once_under_its_own_name():
+    result = CliRunner().invoke(app, ["serve-model", "--help"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    assert "--no-media-dir" in result.output and "--no-no-media-dir" not in result.output
