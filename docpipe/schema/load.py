@@ -12,6 +12,21 @@ import yaml
 from docpipe.core.budget import check_budget
 from docpipe.schema.spec import DEFAULT_MAX_LENGTH, KINDS, FieldSpec, Schema
 
+# the output folder's own tables (output/rows.py; tests/schema/test_schema_names.py keeps the two
+# in step): a schema of one of these names would write its records into that table
+RESERVED_NAMES = frozenset({"documents", "pages", "generations", "errors", "runs", "transcripts"})
+
+
+def _check_name(path: Path, name: str) -> str:
+    """A schema's name is its records table's folder: an identifier, and not a fixed table's."""
+    if not name.isidentifier():
+        raise ValueError(f"{path}: the schema name {name!r} must be an identifier (letters, digits, _), "
+                         "as it names the records table's folder")
+    if name in RESERVED_NAMES:
+        raise ValueError(f"{path}: the schema name {name!r} is the name of one of docpipe's own tables "
+                         f"({', '.join(sorted(RESERVED_NAMES))}): choose another")
+    return name
+
 
 def _field(name: str, spec: dict[str, Any]) -> FieldSpec:
     kind = spec.get("kind")
@@ -35,7 +50,7 @@ def load_schema(path: Path) -> Schema:
     if not isinstance(data, dict) or "fields" not in data:
         raise ValueError(f"{path}: a schema needs `name`, `version` and `fields`")
     return Schema(
-        name=str(data.get("name", path.stem)),
+        name=_check_name(path, str(data.get("name", path.stem))),
         version=int(data.get("version", 1)),
         title=str(data.get("title", data.get("name", path.stem))),
         description=str(data.get("description", "")),
