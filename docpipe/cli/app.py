@@ -102,6 +102,8 @@ def show(
 def revalidate(
     out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of earlier runs")],
     date_order: Annotated[str, typer.Option(help=RunConfig.model_fields["date_order"].description)] = "auto",
+    schema: Annotated[list[Path] | None, typer.Option(
+        exists=True, dir_okay=False, help="Your own schema file, for answers read with it (repeatable)")] = None,
 ) -> None:
     """Rebuild the records of OUT from its stored answers, with the current schemas and typing
     rules (no model)."""
@@ -116,7 +118,7 @@ def revalidate(
         Console(stderr=True).print(f"[red]error:[/red] --date-order: one of auto, DMY, MDY, YMD, got {date_order!r}")
         raise typer.Exit(2) from None
     try:
-        result = rebuild(out, date_order=order)
+        result = rebuild(out, date_order=order, schema_files=schema or ())
     except ValueError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

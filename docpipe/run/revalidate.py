@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from docpipe.answers.validate import validate_generation
 from docpipe.core.types import RawGeneration
 from docpipe.output import tables
 from docpipe.output.outcome import record_row
-from docpipe.schema.load import resolve_schema
+from docpipe.schema.load import load_schema, resolve_schema
+from docpipe.schema.spec import Schema
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,14 @@ def _generation(row) -> RawGeneration:
     )
 
 
-def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "auto") -> RevalidateResult:
+def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "auto",
+               schema_files: Sequence[Path] = ()) -> RevalidateResult:
     """Type every stored answer again; `date_order` is as the run's --date-order ("auto": per
-    document, from its evidence)."""
+    document, from its evidence). The stored answers name their schema: `schema_files` are the
+    users' own schema files (a run made with --schema my.yaml), the rest are looked up in
+    `schema_dir` (default: the built-in schemas)."""
     out = Path(out)
+    given = {schema.name: schema for schema in (load_schema(Path(f)) for f in schema_files)}
     generations = tables.read_all(out, "generations")
     pages = tables.read_all(out, "pages")
     texts = {
@@ -54,7 +60,7 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
     now = dt.datetime.now(dt.UTC)
     written, valid = {}, {}
     for schema_name, of_schema in generations.groupby("schema", sort=True):
-        schema = resolve_schema(schema_name, schema_dir)
+        schema = given.get(schema_name) or _stored_schema(schema_name, schema_dir)
         rows = []
         for (doc_id, source_run, work_key, budget), group in of_schema.groupby(
             ["doc_id", "run_id", "work_key", "budget"], sort=True
@@ -74,3 +80,11 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
         written[schema.name] = len(rows)
         valid[schema.name] = sum(1 for r in rows if r["valid"])
     return RevalidateResult(run_id, written, valid)
+
+
+def _stored_schema(name: str, schema_dir: Path | None) -> Schema:
+    try:
+        return resolve_schema(name, schema_dir)
+    except ValueError:
+        raise ValueError(f"the stored answers were read with schema {name!r}, which is not among the known "
+                         f"schemas: pass its file with --schema path/to/{name}.yaml") from None

@@ -39,3 +39,28 @@ def test_revalidate_reproduces_the_records_of_a_run(tiny_model, samples_copy, bo
     assert any(r["invoice_date"] or r["total"] is not None for r in before)
     assert any(v is not None for r in before for k, v in r.items() if k.endswith("_confidence"))
     assert after == before
+
+
+def test_a_run_with_the_users_own_schema_file_can_be_revalidated(samples_copy, tmp_path):
+    from tests.fakes import ConstantEngine
+
+    schema = tmp_path / "my_order.yaml"
+    schema.write_text("name: purchase_order\nversion: 1\nfields:\n  total: {kind: money}\n"
+                      "  order_date: {kind: date}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    answer = '{"total": "1.234,50 EUR", "order_date": "12/03/2026"}'
+    ingest(RunConfig(input=samples_copy, out=out, schema_name=str(schema), budget=70, render_workers=0),
+           engine=ConstantEngine(answer))
+    (original,) = (out / "records" / "purchase_order").glob("*.parquet")
+
+    missing = CliRunner().invoke(app, ["revalidate", str(out)])
+    message = " ".join(missing.output.split())
+    assert missing.exit_code == 2 and "'purchase_order'" in message and "--schema" in message, message
+    assert "Traceback" not in message
+
+    result = CliRunner().invoke(app, ["revalidate", str(out), "--schema", str(schema)])
+    assert result.exit_code == 0, result.output
+    (rebuilt,) = [p for p in (out / "records" / "purchase_order").glob("*.parquet") if p != original]
+    before, after = _rows(original), _rows(rebuilt)
+    assert len(before) == 6 and all(r["total"] == 1234.5 for r in before)
+    assert after == before
