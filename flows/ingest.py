@@ -46,8 +46,8 @@ FLOW_NAME = "docpipe-ingest"
 
 
 @task(name="discover", cache_policy=NO_CACHE)
-def discover_task(root: Path):
-    return discover(root)
+def discover_task(root: Path, follow_links: bool = False):
+    return discover(root, follow_links)
 
 
 @task(name="plan", cache_policy=NO_CACHE)
@@ -118,7 +118,7 @@ def _run(config: RunConfig, engine: Any, reporter: Progress, schema: Any, extrac
         moved = recover_orphans(config.out)
         if moved:
             reporter.note(f"moved {len(moved)} files of an interrupted run to {config.out / '.orphaned'}")
-        documents = in_shard(discover_task(config.input), config.shard_index, config.shard_count)
+        documents = in_shard(discover_task(config.input, config.follow_links), config.shard_index, config.shard_count)
         ready, waiting = settled(documents, config.settle_seconds)
         if waiting:
             reporter.note(f"{len(waiting)} files are still being written; the next run reads them")

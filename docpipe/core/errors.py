@@ -26,6 +26,7 @@ class Category(StrEnum):
     TRUNCATED = "truncated"  # the answer hit the token limit before it ended
     REPETITION = "repetition"  # the answer looped; the loop was cut and the rest kept
     DUPLICATE = "duplicate"  # same bytes as another file of the run, processed once there
+    OUTSIDE_INPUT = "outside_input"  # a symbolic link under INPUT to a file outside it (read with --follow-links)
 
 
 TRANSIENT = frozenset({Category.MODEL_ERROR})

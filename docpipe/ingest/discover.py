@@ -51,10 +51,22 @@ def iter_files(root: Path) -> Iterator[Path]:
             yield path
 
 
-def discover(root: Path) -> list[SourceDocument]:
-    """All input files, each with its content hash and kind (unknown kinds are kept, not dropped)."""
+def discover(root: Path, follow_links: bool = False) -> list[SourceDocument]:
+    """All input files, each with its content hash and kind (unknown kinds are kept, not dropped).
+
+    A symbolic link whose target lies outside `root` is not read unless `follow_links`: a link
+    dropped into a served inbox must not make docpipe read (and send to a model) any file on the
+    host. It gets its row, with category outside_input."""
     documents = []
+    inside = Path(root).resolve()
     for path in iter_files(root):
+        target = path.resolve()
+        if not follow_links and target != inside and not target.is_relative_to(inside):
+            key = hashlib.sha256(str(path.absolute()).encode()).hexdigest()
+            failure = Failure(Stage.DISCOVER, Category.OUTSIDE_INPUT,
+                              f"a link to {target}, outside the input folder: not read (--follow-links reads it)")
+            documents.append(SourceDocument(path.absolute(), key, DocumentKind.UNREADABLE, 0, failure))
+            continue
         try:
             with path.open("rb") as handle:
                 head = handle.read(1024)

@@ -115,6 +115,9 @@ class RunConfig(BaseModel):
     )
     shard_index: int = Field(0, ge=0, description="This run owns the documents whose content hash falls in this shard")
     shard_count: int = Field(1, ge=1, description="Shards of the input (docpipe submit --shards)")
+    follow_links: bool = option(
+        False, "Read files that symbolic links under INPUT point to outside it (by default they get a row, unread)",
+    )
     settle_seconds: float = option(
         0.0, "A file modified less than this many seconds ago is still being written: left for the next run", ge=0,
     )
