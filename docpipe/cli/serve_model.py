@@ -4,6 +4,7 @@ whole process group)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import tempfile
@@ -12,6 +13,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # addresses only this host reaches
 
 
 def serve_model(
@@ -31,7 +34,8 @@ def serve_model(
     media_dir: Annotated[Path | None, typer.Option(
         help="Folder runs on this host hand pages over in (run --media-dir; default: a new folder in "
              "/dev/shm when listening on 127.0.0.1 or localhost)")] = None,
-    no_media_dir: Annotated[bool, typer.Option("--no-media-dir", help="Pages only inside requests (no folder)")] = False,
+    no_media_dir: Annotated[bool, typer.Option(
+        "--no-media-dir", help="Pages only inside requests (no folder)")] = False,
     log: Annotated[Path, typer.Option(help="vLLM's output goes here")] = Path("vllm-server.log"),
     startup_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server to be healthy")] = 900.0,
 ) -> None:
@@ -39,6 +43,7 @@ def serve_model(
     `docpipe run --engine openai`. The API key, if any, is read from DOCPIPE_API_KEY."""
     from docpipe.core.errors import ModelNotAvailable
     from docpipe.engines.checkpoints import resolve_model
+    from docpipe.engines.openai_server import API_KEY_ENV
     from docpipe.engines.vllm_launch import (
         ServeOptions,
         ServerFailed,
@@ -58,6 +63,11 @@ def serve_model(
         raise typer.Exit(2) from None
     if port_taken(host, port):
         err.print(f"[red]error:[/red] something already listens on {host}:{port}: choose another --port")
+        raise typer.Exit(2)
+    if media_dir is not None and not no_media_dir and host not in LOOPBACK and not os.environ.get(API_KEY_ENV):
+        err.print(f"[red]error:[/red] with --media-dir on --host {host}, anyone who reaches port {port} could make "
+                  f"vLLM read any file in {media_dir}: set {API_KEY_ENV} (the server then asks every request "
+                  "for it), or serve on 127.0.0.1")
         raise typer.Exit(2)
     media, made = (None, False) if no_media_dir else _media_folder(media_dir, host, port)
     options = ServeOptions(
@@ -100,7 +110,7 @@ def _media_folder(given: Path | None, host: str, port: int) -> tuple[Path | None
         given = given.expanduser().resolve()
         given.mkdir(mode=0o700, parents=True, exist_ok=True)
         return given, False
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOOPBACK:
         return None, False
     shm = Path("/dev/shm")
     return Path(tempfile.mkdtemp(prefix=f"docpipe-media-{port}-", dir=shm if shm.is_dir() else None)), True

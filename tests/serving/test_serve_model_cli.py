@@ -54,3 +54,15 @@ def test_the_help_offers_each_flag_once_under_its_own_name():
     result = CliRunner().invoke(app, ["serve-model", "--help"], env={"COLUMNS": "250"})
     assert result.exit_code == 0
     assert "--no-media-dir" in result.output and "--no-no-media-dir" not in result.output
+
+
+def test_a_media_folder_on_an_open_host_needs_an_api_key(monkeypatch, tmp_path):
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\nexit 1\n")  # never run: the refusal comes first
+    monkeypatch.setenv("DOCPIPE_VLLM_PYTHON", str(fake))
+    monkeypatch.delenv("DOCPIPE_API_KEY", raising=False)
+    result = CliRunner().invoke(app, ["serve-model", "tiny-random", "--host", "0.0.0.0", "--media-dir",
+                                      str(tmp_path / "pages"), "--log", str(tmp_path / "log")])
+    message = " ".join(result.output.split())
+    assert result.exit_code == 2 and "DOCPIPE_API_KEY" in message and "0.0.0.0" in message, message
+    assert not (tmp_path / "log").exists() and not (tmp_path / "pages").exists()
