@@ -122,10 +122,19 @@ def owned_server(services: bool = False, startup_timeout: float = 180.0) -> Iter
     if PREFECT_API_URL.value() or not sys.platform.startswith("linux"):
         yield PREFECT_API_URL.value() or None
         return
-    server = start_local_server(services, startup_timeout)
+    with serving(start_local_server(services, startup_timeout), owned=True) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(server: LocalServer, owned: bool) -> Iterator[str]:
+    """This process's Prefect API is `server` for the block: its settings, and PREFECT_API_URL for
+    the processes it starts (served flow runs); `owned`: a server of this process alone (no
+    model slot needed on it). At the end the server stops, after the clients drained into it."""
     drain_prefect_clients()  # clients bind to a server when they start: none left bound to an earlier one
-    os.environ["PREFECT_API_URL"] = server.url  # for the processes this one starts (served flow runs)
-    os.environ[OWNED_MARK] = server.url
+    os.environ["PREFECT_API_URL"] = server.url
+    if owned:
+        os.environ[OWNED_MARK] = server.url
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.url}):
             try:

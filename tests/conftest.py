@@ -82,19 +82,12 @@ def prefect_api(pytestconfig) -> Iterator[str]:
 
     Stopped at the end after Prefect's event and log clients have drained into it: clients left
     bound to a stopped server keep the interpreter from exiting for minutes."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from docpipe.flows.local_server import serving
 
     server = _launch_prefect(pytestconfig)
     server.wait_ready()
-    os.environ["PREFECT_API_URL"] = server.url
-    try:
-        with temporary_settings(updates={PREFECT_API_URL: server.url}):
-            try:
-                yield server.url
-            finally:
-                server.stop()
-    finally:
-        os.environ.pop("PREFECT_API_URL", None)
+    with serving(server, owned=False) as url:  # shared by the session's runs and processes
+        yield url
 
 
 @pytest.fixture
