@@ -47,6 +47,7 @@ def test_a_link_to_a_file_outside_the_input_is_not_read(inbox):
     assert sorted(d.doc_id for d in followed) == sorted([receipt, receipt, sha256_file(secret)])
 
 
+@pytest.mark.slow
 def test_a_run_gives_the_link_its_row_and_sends_nothing_of_it_to_the_model(inbox, tmp_path):
     folder, secret = inbox
     engine = ConstantEngine()

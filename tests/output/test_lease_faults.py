@@ -31,6 +31,7 @@ def _renewals_fail(monkeypatch, failures: float) -> list[int]:
     return calls
 
 
+@pytest.mark.slow
 def test_renewal_outlives_transient_errors_and_the_lease_stays_live(tmp_path, monkeypatch):
     calls = _renewals_fail(monkeypatch, failures=2)
     with Lease(tmp_path, "r1", seconds=1.2) as lease:
@@ -59,6 +60,7 @@ class _SlowEngine(ConstantEngine):
         return super().generate(requests)
 
 
+@pytest.mark.slow
 def test_a_run_that_lost_its_lease_commits_nothing_and_a_rerun_reads_every_document(
         samples_copy, tmp_path, monkeypatch):
     out = tmp_path / "out"

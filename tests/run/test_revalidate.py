@@ -41,6 +41,7 @@ def test_revalidate_reproduces_the_records_of_a_run(tiny_model, samples_copy, bo
     assert after == before
 
 
+@pytest.mark.slow
 def test_a_run_with_the_users_own_schema_file_can_be_revalidated(samples_copy, tmp_path):
     from tests.fakes import ConstantEngine
 
