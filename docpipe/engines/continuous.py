@@ -87,11 +87,10 @@ class ContinuousDecoder:
                 except torch.cuda.OutOfMemoryError as exc:
                     batch = self._after_oom(batch, queue, requests, done, exc)
                 except Exception:  # noqa: BLE001 - each request of the batch is answered alone
-                    stranded = [s.index for s in batch.slots] + [i for i in [self._joining] if i is not None]
-                    for index in stranded:
+                    for index in self._drop_batch(batch):
                         if index not in done:
                             done[index] = self.alone(requests[index])
-                    batch, self._joining = _Batch(), None
+                    batch = _Batch()
         self._collect_gaps()
         seconds = (time.perf_counter() - started) / max(1, len(requests))
         tokenizer = self.grammars.tokenizer
@@ -239,11 +238,17 @@ class ContinuousDecoder:
 
     # -- out of memory ------------------------------------------------------------------------
 
+    def _drop_batch(self, batch: _Batch) -> list[int]:
+        """The requests in hand when a step failed: the batch's, and one that was joining it."""
+        indices = [slot.index for slot in batch.slots] + [i for i in [self._joining] if i is not None]
+        self._joining = None
+        return indices
+
     def _after_oom(self, batch: _Batch, queue: deque, requests, done: dict, exc: Exception) -> _Batch:
         # the batch's requests, and one that was joining it (the merge of its cache into the
         # batch is a step's largest allocation): all start again, in fewer slots
-        indices = [slot.index for slot in batch.slots] + [i for i in [self._joining] if i is not None]
-        batch, self._joining = _Batch(), None
+        indices = self._drop_batch(batch)
+        batch = _Batch()
         torch.cuda.empty_cache()
         if self.slots == 1 and len(indices) <= 1:
             index = indices[0] if indices else queue.popleft()

@@ -43,6 +43,11 @@ def launch_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server
     return Server(process, options.base_url, log, media, options.max_num_seqs)
 
 
+def _launch_in_own_folder(tiny_model) -> Server:
+    """launch_tiny_server with its log and page folder in a new temporary folder."""
+    return launch_tiny_server(tiny_model, Path(tempfile.mkdtemp(prefix="docpipe-vllm-")) / "vllm.log")
+
+
 def wait_ready(server: Server) -> None:
     from docpipe.engines.vllm_launch import wait_healthy
 
@@ -76,7 +81,7 @@ def pytest_collection_finish(session):
         for name in wanted:
             if config._docpipe_vllm_stop.is_set():
                 return
-            server = launch_tiny_server(model, Path(tempfile.mkdtemp(prefix="docpipe-vllm-")) / "vllm.log")
+            server = _launch_in_own_folder(model)
             config._docpipe_vllm[name] = server
             try:
                 wait_ready(server)
@@ -107,7 +112,7 @@ def _session_server(name: str, tiny_model, config) -> Server:
         launcher.join(0.2)  # launched in turn: this one may not have been started yet
     server = getattr(config, "_docpipe_vllm", {}).get(name)
     if server is None:
-        server = launch_tiny_server(tiny_model, Path(tempfile.mkdtemp(prefix="docpipe-vllm-")) / "vllm.log")
+        server = _launch_in_own_folder(tiny_model)
     wait_ready(server)
     return server
 
