@@ -41,9 +41,8 @@ def _cli_type(annotation: Any) -> Any:
     return kind | None if len(present) < len(members) else kind
 
 
-def _parameter(name: str, field: FieldInfo, flag: str) -> inspect.Parameter:
+def _parameter(name: str, field: FieldInfo, flag: str, default: Any) -> inspect.Parameter:
     kind = _cli_type(field.annotation)
-    default = field.default
     if typing.get_origin(field.annotation) is tuple:  # a repeatable option, e.g. --base-url
         kind, default = list[str] | None, None
     if kind in (str, str | None) and default is not None and not isinstance(default, str):
@@ -54,16 +53,19 @@ def _parameter(name: str, field: FieldInfo, flag: str) -> inspect.Parameter:
                              annotation=Annotated[kind, option])
 
 
-def run_options() -> list[inspect.Parameter]:
+def run_options(defaults: dict[str, Any] | None = None) -> list[inspect.Parameter]:
+    defaults = defaults or {}
     return [
-        _parameter(name, field, flag)
+        _parameter(name, field, flag, defaults.get(name, field.default))
         for name, field in RunConfig.model_fields.items()
         if (flag := flag_of(name, field)) is not None
     ]
 
 
-def with_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Give `command` (which takes **settings) one option per RunConfig setting."""
+def with_run_options(command: Callable[..., Any], defaults: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """Give `command` (which takes **settings) one option per RunConfig setting; `defaults`: this
+    command's own defaults for some of them (shown in its --help, and a value given on the command
+    line always wins, 0 included)."""
     signature = inspect.signature(command, eval_str=True)
     own = [  # typer passes every value by name
         p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
@@ -71,7 +73,7 @@ def with_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     ]
     required = [p for p in own if p.default is inspect.Parameter.empty]  # arguments lead
     rest = [p for p in own if p.default is not inspect.Parameter.empty]
-    command.__signature__ = signature.replace(parameters=[*required, *run_options(), *rest])  # type: ignore[attr-defined]
+    command.__signature__ = signature.replace(parameters=[*required, *run_options(defaults), *rest])  # type: ignore[attr-defined]
     return command
 
 

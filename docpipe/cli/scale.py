@@ -64,8 +64,6 @@ def serve(
     quiet_defaults(verbose)
     if not cron and interval is None:
         _fail("give a schedule: --cron \"0 2 * * *\" or --interval SECONDS")
-    if not settings.get("settle_seconds"):
-        settings["settle_seconds"] = SERVE_SETTLE_SECONDS
     config = _config(input, password_file, settings)
     from docpipe.flows.deployments import serve as serve_flow
     from docpipe.flows.local_server import owned_server
@@ -171,7 +169,7 @@ def _need_server() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(with_run_options(serve))
+    app.command()(with_run_options(serve, defaults={"settle_seconds": SERVE_SETTLE_SECONDS}))
     app.command()(with_run_options(deploy))
     app.command()(with_run_options(submit))
     app.command()(compact)

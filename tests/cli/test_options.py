@@ -3,6 +3,8 @@ once, and a bad value gets one clear message and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from typer.testing import CliRunner
 
@@ -55,3 +57,23 @@ def test_the_same_checks_hold_for_python_callers(tmp_path):
     with pytest.raises(ValidationError, match="budget must be one of"):
         RunConfig(input=SAMPLES, out=tmp_path, budget=300)
     assert RunConfig(input=SAMPLES, out=tmp_path, budget="560", batch_size="auto").budget == 560
+
+
+@pytest.mark.parametrize(("given", "expected"), [([], 30.0), (["--settle-seconds", "0"], 0.0),
+                                                 (["--settle-seconds", "5"], 5.0)])
+def test_serve_waits_30_s_for_files_being_written_unless_told_otherwise_zero_included(monkeypatch, given, expected):
+    import docpipe.flows.deployments
+    import docpipe.flows.local_server
+
+    served = []
+    monkeypatch.setattr(docpipe.flows.deployments, "serve", lambda config, *rest: served.append(config))
+    monkeypatch.setattr(docpipe.flows.local_server, "owned_server", lambda **kw: contextlib.nullcontext())
+    result = CliRunner().invoke(app, ["serve", str(SAMPLES), "--interval", "60", "--model", "tiny-random", *given])
+    assert result.exit_code == 0, result.output
+    assert [config.settle_seconds for config in served] == [expected]
+
+
+def test_serve_help_shows_its_own_settle_default():
+    result = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "250"})
+    line = next(line for line in result.output.splitlines() if "--settle-seconds" in line)
+    assert "[default: 30.0]" in line

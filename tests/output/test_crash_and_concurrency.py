@@ -89,8 +89,12 @@ def test_two_runs_at_once_into_one_folder(tiny_model, tmp_path, prefect_home):
     assert [r.returncode for r in runs] == [0, 0], outputs
     _check_one_row_and_one_record_per_document(inputs, out)
     table = pd.read_parquet(out / "runs")
-    assert sorted(table["documents_processed"]) == [0, DOCS]  # the second waited, then found it all done
-    assert any("waiting for it to finish" in " ".join(o.split()) for o in outputs)
+    # claims are per document: the runs may split the folder in any proportion, or one may find it
+    # all done; either way each document is read by exactly one of them
+    assert sum(table["documents_processed"]) == DOCS
+    processed = table["documents_processed"].tolist()
+    if min(processed) > 0:  # both read: each waited for the documents the other held
+        assert all("waiting for it to finish" in " ".join(o.split()) for o in outputs), outputs
 
 
 def test_files_of_an_uncommitted_chunk_are_moved_aside(tmp_path):
