@@ -2,7 +2,9 @@
 
 vLLM pins its own torch and transformers, so it runs from its own environment (.venv-vllm, made
 by `bash install.sh --vllm`) as its own process. It is started in a new process group: vLLM's
-engine processes outlive a killed API server, so stopping means signalling the whole group.
+engine processes outlive a killed API server, so stopping means signalling the whole group. The
+group cannot outlive the process that started it (core/group_guard.py): a `docpipe serve-model`
+killed with SIGKILL leaves no server holding its port and GPU.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docpipe.core import child_server
+from docpipe.core.group_guard import GroupGuard, guard_group, signal_group
 from docpipe.engines.openai_server import API_KEY_ENV
 
 VLLM_PYTHON_ENV = "DOCPIPE_VLLM_PYTHON"
+STOP_GRACE = 20.0  # seconds vLLM gets to shut down after SIGTERM before SIGKILL
 
 
 def vllm_python() -> Path:
@@ -120,12 +124,21 @@ def port_taken(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-def start_server(options: ServeOptions, log: Path, python: Path | None = None) -> subprocess.Popen:
-    """Start vLLM in a new process group, its output to `log`."""
+class ServerProcess(subprocess.Popen):
+    """A vLLM server's process: the leader of its process group, guarded by `guard` (the group is
+    stopped when the process that started it ends without calling stop_server)."""
+
+    guard: GroupGuard
+
+
+def start_server(options: ServeOptions, log: Path, python: Path | None = None) -> ServerProcess:
+    """Start vLLM in a new process group, its output to `log`; it lives no longer than this process."""
     command = vllm_command(python or vllm_python(), options)
     with open(log, "ab") as sink:
-        return subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        process = ServerProcess(command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=server_environment(options), start_new_session=True)
+    process.guard = guard_group(process.pid, grace=STOP_GRACE)
+    return process
 
 
 def wait_healthy(process: subprocess.Popen, base_url: str, log: Path, timeout: float = 600.0) -> None:
@@ -139,37 +152,25 @@ def wait_healthy(process: subprocess.Popen, base_url: str, log: Path, timeout: f
         raise ServerFailed(str(exc)) from None
 
 
-def stop_server(process: subprocess.Popen, grace: float = 20.0) -> None:
+def stop_server(process: ServerProcess, grace: float = STOP_GRACE) -> None:
     """SIGTERM the server's whole process group, then SIGKILL whatever is left of it (the engine
-    processes included, which outlive a killed API server)."""
+    processes included, which outlive a killed API server). Safe to call again."""
     group = process.pid  # start_new_session: the group id is the leader's pid
-    _signal_group(group, signal.SIGTERM)
+    signal_group(group, signal.SIGTERM)
     try:
         process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         pass
-    _signal_group(group, signal.SIGKILL)
+    signal_group(group, signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + grace
     while group_alive(group) and time.monotonic() < deadline:
         time.sleep(0.2)
+    process.guard.release()
 
 
 def group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _signal_group(group: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(group, sig)
-    except ProcessLookupError:
-        pass
+    return signal_group(group, 0)
 
 
 def _tail(log: Path, lines: int = 40) -> str:
