@@ -61,8 +61,8 @@ def render_task(run: pipeline.Run, items, budget: int, renderer: Any):
 
 
 @task(name="infer", cache_policy=NO_CACHE)
-def infer_task(engine: Any, requests):
-    return pipeline.infer(engine, requests)
+def infer_task(engine: Any, requests, kept: pipeline.KeptAnswers):
+    return pipeline.infer(engine, requests, kept)  # a retry asks only for what the last attempt lacked
 
 
 @task(name="write", cache_policy=NO_CACHE)
@@ -186,7 +186,7 @@ class _Chunks:
             upcoming = next_chunk()  # render ahead while this chunk is answered
             pages = pipeline.answer_chunk(
                 run, state, lambda r, t, b: render_task(r, t, b, self.renderer),
-                lambda q: self.infer(self.engine, q), first=rendered,
+                lambda q: self.infer(self.engine, q, pipeline.KeptAnswers()), first=rendered,
             )
             if writing is not None:
                 writing.result()  # one write behind at most, and chunks commit in order

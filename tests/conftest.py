@@ -45,8 +45,7 @@ def pytest_collection_finish(session):
 
 
 # tests that use these fixtures get these markers (pyproject.toml registers them)
-MARKED_BY_FIXTURE = {"vllm_server": ("vllm", "slow"), "spare_vllm_server": ("vllm", "slow"),
-                     "prefect_site": ("processes", "slow")}
+MARKED_BY_FIXTURE = {"vllm_server": ("vllm", "slow"), "prefect_site": ("processes", "slow")}
 
 
 def pytest_collection_modifyitems(config, items):

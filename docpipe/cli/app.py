@@ -56,6 +56,7 @@ def run(
         raise typer.Exit(2) from None
     console.print(f"model: [bold]{engine.choice.spec}[/bold] ({engine.choice.why})")
     from docpipe.flows.local_server import owned_server
+    from docpipe.core.errors import EngineUnreachable
     from docpipe.output.lease import LeaseLost
 
     progress = BarProgress(console)
@@ -67,6 +68,10 @@ def run(
         raise typer.Exit(2) from None
     except LeaseLost as exc:  # what was committed stays; the rest is for the next run
         err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    except EngineUnreachable as exc:  # after --engine-retries: what was committed stays
+        err.print(f"[red]error:[/red] {exc} (after {config.engine_retries} retries of the chunk). The documents "
+                  "written so far are kept; run the same command again once the server answers, and it reads the rest.")
         raise typer.Exit(1) from None
     finally:
         progress.stop()

@@ -65,3 +65,16 @@ class DocpipeError(Exception):
 
 class ModelNotAvailable(Exception):
     """The requested model's weights are neither cached nor reachable; the message says what to do."""
+
+
+class EngineUnreachable(ConnectionError):
+    """Some requests of a call could reach no server, after the served engine's own retries.
+
+    `answered`: the call's generations by request position, None where no server was reached;
+    the pipeline keeps them, so that Prefect's retry of the chunk (`--engine-retries`, with its
+    back-off) asks only for the others. Raised rather than recorded per document: a server that
+    went away for a moment (a restart) must not turn documents into model_error."""
+
+    def __init__(self, message: str, answered: list | None = None):
+        super().__init__(message)
+        self.answered = answered or []

@@ -8,6 +8,11 @@ faster server takes more of them. A request that fails for good (after the back-
 engines/openai_server.py) becomes a RawGeneration with finish reason "error": its document is
 recorded as model_error and read again by the next run, while the others go on.
 
+A server that cannot be reached (down, restarting) is another matter: its lane puts the request
+back and closes for the rest of the call, so the other servers take its work. When no server is
+left, `generate` raises EngineUnreachable with the answers it got; the pipeline keeps them and
+Prefect retries the chunk with back-off (`--engine-retries`), asking only for the rest.
+
 Page images travel inside the request (a data URL, engines/image_encoding.py), or, with
 --media-dir, as files on the server's host (engines/media_files.py).
 """
@@ -22,6 +27,7 @@ from pathlib import Path
 
 import urllib3
 
+from docpipe.core.errors import EngineUnreachable
 from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.engines.checkpoints import ModelChoice
 from docpipe.engines.image_encoding import DEFAULT_ENCODING, encoding
@@ -32,6 +38,7 @@ from docpipe.engines.openai_server import (
     RequestFailed,
     Retry,
     ServerInfo,
+    ServerUnreachable,
     connection_pool,
     headers,
     post_with_retry,
@@ -92,21 +99,29 @@ class OpenAIEngine:
         return 2 * sum(window.limit for window in self.windows.values())
 
     def generate(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
+        """One generation per request; raises EngineUnreachable (with the answers it has) when
+        some requests could reach no server."""
         results: list[RawGeneration | None] = [None] * len(requests)
         work: queue.SimpleQueue[int] = queue.SimpleQueue()
         for index in range(len(requests)):
             work.put(index)
         call = _Call(requests, results, work)
-        lanes = [_Lane(self, server, call) for server in self.servers]
-        for lane in lanes:
+        call.lanes = [_Lane(self, server, call) for server in self.servers]
+        for lane in call.lanes:
             lane.start()
         call.finished.wait()
-        for lane in lanes:
+        for lane in call.lanes:
             lane.join()
+        if call.unreachable and any(r is None for r in results):
+            missing = sum(r is None for r in results)
+            raise EngineUnreachable(
+                f"no server could be reached for {missing} of {len(requests)} requests: "
+                + "; ".join(call.unreachable.values()), answered=results)
         return [r if r is not None else failed(q, "not answered") for r, q in zip(results, requests)]
 
     def answer(self, server: ServerInfo, pool: urllib3.HTTPConnectionPool, request: ModelRequest) -> RawGeneration:
-        """One request, never raising: a failure is the generation's error."""
+        """One request: a failure is the generation's error, except a server that could not be
+        reached (ServerUnreachable is raised: the request is for another server or attempt)."""
         started = time.perf_counter()
         slot = self.media.take() if self.media is not None else None
         try:
@@ -117,6 +132,8 @@ class OpenAIEngine:
             body = {**request_body(request, server.model, urls), **self.extra_body}
             answer = post_with_retry(pool, server.url, body, self.retry)
             return parse_answer(request, answer, time.perf_counter() - started)
+        except ServerUnreachable:
+            raise
         except RequestFailed as exc:
             return failed(request, str(exc), time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - a malformed answer fails its request alone
@@ -131,6 +148,8 @@ class _Call:
 
     def __init__(self, requests: Sequence[ModelRequest], results: list, work: queue.SimpleQueue[int]):
         self.requests, self.results, self.work = requests, results, work
+        self.lanes: list[_Lane] = []
+        self.unreachable: dict[str, str] = {}  # server url -> why, for the lanes closed in this call
         self.left = len(requests)
         self.lock = threading.Lock()
         self.finished = threading.Event()
@@ -142,6 +161,19 @@ class _Call:
             self.left -= 1
             if self.left == 0:
                 self.finished.set()
+
+    def give_back(self, lane: _Lane, index: int, why: str) -> None:
+        """`lane`'s server could not be reached for request `index`: the request goes back to the
+        queue and the lane closes; the lanes left take it, or, when none is left, the call ends."""
+        with self.lock:
+            self.work.put(index)
+            lane.closed = True
+            self.unreachable[lane.server.url] = why
+            open_lanes = [other for other in self.lanes if not other.closed]
+            if not open_lanes:
+                self.finished.set()
+        for other in open_lanes:
+            other.wake()
 
 
 class _Lane:
@@ -158,6 +190,7 @@ class _Lane:
         self.watcher: threading.Thread | None = None
         self.workers = 0  # threads taking requests now
         self.busy = 0  # requests in flight now
+        self.closed = False  # its server could not be reached: it takes no more requests in this call
 
     def start(self) -> None:
         self._grow()
@@ -171,8 +204,15 @@ class _Lane:
         for thread in self.threads:
             thread.join()
 
+    def wake(self) -> None:
+        """Requests were given back by a closed lane: take them (threads may have ended on an
+        empty queue)."""
+        self._grow()
+
     def _grow(self) -> None:
         with self.lock:
+            if self.closed:
+                return
             wanted = min(self.window.limit, self.call.work.qsize()) - self.workers
             for _ in range(max(0, wanted)):
                 self.workers += 1
@@ -184,7 +224,7 @@ class _Lane:
         call = self.call
         while True:
             with self.lock:
-                if self.workers > self.window.limit:
+                if self.closed or self.workers > self.window.limit:
                     self.workers -= 1
                     return
                 try:
@@ -195,14 +235,18 @@ class _Lane:
                 self.busy += 1
             try:
                 call.results[index] = self.engine.answer(self.server, self.pool, call.requests[index])
-            finally:
+            except ServerUnreachable as exc:
                 with self.lock:
                     self.busy -= 1
-                call.done_one()
+                call.give_back(self, index, str(exc))
+                continue
+            with self.lock:
+                self.busy -= 1
+            call.done_one()
 
     def _watch(self) -> None:
         with connection_pool(self.server.url, 1) as metrics:
-            while not self.call.finished.wait(WATCH_SECONDS):
+            while not self.call.finished.wait(WATCH_SECONDS) and not self.closed:
                 load = read_load(metrics, self.server.url, headers())
                 with self.lock:
                     self.window.observe(load, self.busy)

@@ -59,6 +59,11 @@ class RequestFailed(Exception):
     """A request that failed for good (after its retries): its message goes to the errors table."""
 
 
+class ServerUnreachable(RequestFailed):
+    """A request whose last attempt found no server (refused, reset, closed early): the server is
+    down or restarting, and the request is for another server or a later attempt."""
+
+
 def connection_pool(url: str, size: int) -> urllib3.HTTPConnectionPool:
     """Kept-alive connections to the server at `url`: up to `size` at once (a request waits for a
     free one rather than opening more)."""
@@ -140,8 +145,13 @@ class Retry:
 
 
 def post_with_retry(pool: urllib3.HTTPConnectionPool, url: str, body: dict[str, Any], retry: Retry) -> dict[str, Any]:
-    """POST a chat completion; retry on 429/502/503/504, a retryable 500 and a lost connection."""
-    message, payload = "", orjson.dumps(body)
+    """POST a chat completion; retry on 429/502/503/504, a retryable 500 and a lost connection.
+
+    Raises ServerUnreachable when the last attempt could not reach the server, RequestFailed for
+    any other failure. (urllib3's own Retry cannot say this: it counts a connection reset while
+    the answer is awaited -- a killed server -- and a read timeout -- a server still busy with the
+    request, never to be sent twice -- as one kind of error, and it cannot read a 500's body.)"""
+    message, payload, unreachable = "", orjson.dumps(body), False
     timeout = urllib3.Timeout(connect=10.0, read=retry.timeout)
     for attempt in range(retry.attempts):
         if attempt:
@@ -152,8 +162,9 @@ def post_with_retry(pool: urllib3.HTTPConnectionPool, url: str, body: dict[str, 
         except ReadTimeoutError as exc:  # the server took the request and never answered: not again
             raise RequestFailed(f"{url}: no answer within {retry.timeout:.0f} s ({exc})") from None
         except (HTTPError, ProtocolError, OSError) as exc:  # refused, reset, closed early
-            message = f"{url}: {type(exc).__name__}: {exc}"
+            message, unreachable = f"{url}: {type(exc).__name__}: {exc}", True
             continue
+        unreachable = False
         if response.status == 200:
             return orjson.loads(response.data)
         text = _text(response)
@@ -161,4 +172,4 @@ def post_with_retry(pool: urllib3.HTTPConnectionPool, url: str, body: dict[str, 
         if response.status in RETRY_STATUS or (response.status == 500 and "retry" in text.lower()):
             continue
         break
-    raise RequestFailed(message)
+    raise (ServerUnreachable if unreachable else RequestFailed)(message)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
-from docpipe.core.errors import TRANSIENT
+from docpipe.core.errors import TRANSIENT, EngineUnreachable
 from docpipe.core.types import Attempt, ModelRequest, RawGeneration, RenderedDocument, SourceDocument
 from docpipe.core.vocab import DocumentStatus, RunStatus, Task
 from docpipe.engines.base import Engine
@@ -171,8 +171,28 @@ def build_requests(run: Run, rendered: Sequence[RenderedDocument], budget: int) 
     return requests
 
 
-def infer(engine: Engine, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
-    return engine.generate(requests) if requests else []
+class KeptAnswers:
+    """Answers of one call that an earlier attempt got before its server went away: the next
+    attempt of the call (Prefect's retry of the infer task, which passes this same object again)
+    asks only for the others. A plain object, not a dict, so Prefect passes it as it is."""
+
+    def __init__(self) -> None:
+        self.by_position: dict[int, RawGeneration] = {}
+
+
+def infer(engine: Engine, requests: Sequence[ModelRequest], kept: KeptAnswers | None = None) -> list[RawGeneration]:
+    """The engine's answers, one per request. When no server could be reached for some requests
+    (EngineUnreachable), the answers it did get are kept in `kept` and the error is raised, for
+    the caller's retry."""
+    kept = kept if kept is not None else KeptAnswers()
+    asked = [i for i in range(len(requests)) if i not in kept.by_position]
+    try:
+        answers = engine.generate([requests[i] for i in asked]) if asked else []
+    except EngineUnreachable as exc:
+        kept.by_position.update({asked[j]: g for j, g in enumerate(exc.answered) if g is not None})
+        raise
+    kept.by_position.update(zip(asked, answers))
+    return [kept.by_position[i] for i in range(len(requests))]
 
 
 @dataclass

