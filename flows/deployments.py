@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from prefect.client.orchestration import get_client
@@ -21,6 +22,13 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.types.entrypoint import EntrypointType
 
 from docpipe.flows.ingest import FLOW_NAME, ingest_flow
+from docpipe.flows.lost_runs import (
+    HEARTBEAT_SECONDS,
+    ensure_lost_run_automation,
+    heartbeat_env,
+    lost_by_lease,
+    mark_crashed,
+)
 from docpipe.run.config import RunConfig
 
 
@@ -56,15 +64,20 @@ def serve(config: RunConfig, name: str, cron: str | None, interval: float | None
     serve_deployments(deployment, limit=1, print_starting_message=False)
 
 
-def deploy(config: RunConfig, name: str, pool: str, cron: str | None, interval: float | None) -> str:
+def deploy(config: RunConfig, name: str, pool: str, cron: str | None, interval: float | None,
+           heartbeat_seconds: int = HEARTBEAT_SECONDS) -> str:
     """Register the deployment on the work pool `pool` (a process pool, created when missing);
-    workers started with `prefect worker start --pool POOL` run its flow runs."""
+    workers started with `prefect worker start --pool POOL` run its flow runs. Its flow runs send
+    a heartbeat every `heartbeat_seconds`, and the server marks one Crashed after three missed
+    (flows/lost_runs.py: the automation is created when missing)."""
     ensure_pool(pool)
     schedule = _schedule(cron, interval)
     deployment = ingest_flow.to_deployment(
-        name=name, parameters=parameters(config), entrypoint_type=EntrypointType.MODULE_PATH, **schedule,
+        name=name, parameters=parameters(config), entrypoint_type=EntrypointType.MODULE_PATH,
+        job_variables={"env": heartbeat_env(heartbeat_seconds)}, **schedule,
     )
     deployment.apply(work_pool_name=pool)
+    ensure_lost_run_automation(heartbeat_seconds)
     return f"{FLOW_NAME}/{name}"
 
 
@@ -88,12 +101,18 @@ class Submitted:
     flow_run_id: str
     name: str
     state: str
+    message: str = ""  # why it ended so, when Prefect says (a lost run: what was seen)
+
+    @property
+    def lost(self) -> bool:
+        return self.state == "Crashed"
 
 
-def submit(config: RunConfig, deployment: str, shards: int) -> list[Submitted]:
-    """Start one flow run per shard of the deployment `deployment` (flow/deployment name)."""
+def submit(config: RunConfig, deployment: str, shards: int, only: list[int] | None = None) -> list[Submitted]:
+    """Start one flow run per shard of the deployment `deployment` (flow/deployment name);
+    `only`: these shards (a lost shard submitted again)."""
     runs = []
-    for shard in range(shards):
+    for shard in range(shards) if only is None else only:
         shard_config = config.model_copy(update={"shard_index": shard, "shard_count": shards})
         flow_run = run_deployment(deployment, parameters=parameters(shard_config), timeout=0,
                                   flow_run_name=f"shard-{shard}-of-{shards}", as_subflow=False)
@@ -104,14 +123,25 @@ def submit(config: RunConfig, deployment: str, shards: int) -> list[Submitted]:
 FINAL = {"Completed", "Failed", "Crashed", "Cancelled"}
 
 
-def wait(runs: list[Submitted], poll: float = 2.0, timeout: float | None = None) -> list[Submitted]:
-    """Poll the flow runs until each is in a final state (or `timeout` seconds have passed)."""
+def wait(runs: list[Submitted], out: Path, poll: float = 2.0, timeout: float | None = None) -> list[Submitted]:
+    """Poll the flow runs until each is in a final state (or `timeout` seconds have passed). A
+    Running flow run whose run's lease on `out` expired is lost: it is marked Crashed here."""
     deadline = None if timeout is None else time.monotonic() + timeout
     current = list(runs)
     with get_client(sync_client=True) as client:
         while True:
-            current = [Submitted(r.shard, r.flow_run_id, r.name, client.read_flow_run(r.flow_run_id).state_name or "?")
-                       for r in current]
+            current = [_now(client, r, out) for r in current]
             if all(r.state in FINAL for r in current) or (deadline and time.monotonic() > deadline):
                 return current
             time.sleep(poll)
+
+
+def _now(client, run: Submitted, out: Path) -> Submitted:
+    if run.state in FINAL:
+        return run
+    state = client.read_flow_run(run.flow_run_id).state
+    name, message = (state.name, state.message or "") if state is not None else ("?", "")
+    if name == "Running" and (why := lost_by_lease(out, run.flow_run_id)):
+        mark_crashed(client, run.flow_run_id, why)
+        name, message = "Crashed", why
+    return Submitted(run.shard, run.flow_run_id, run.name, name, message)

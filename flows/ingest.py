@@ -18,6 +18,7 @@ whose lease expired are moved aside (output/recovery.py).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,7 +105,7 @@ def run_ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> p
     try:
         return _run(config, engine, reporter, schema, extracting)
     finally:
-        if owned and hasattr(engine, "close"):
+        if owned:
             engine.close()  # the served engine's connections and page files
 
 
@@ -114,7 +115,9 @@ def _run(config: RunConfig, engine: Any, reporter: Progress, schema: Any, extrac
         retries=config.engine_retries, retry_delay_seconds=backoff(config.engine_retries),
         retry_condition_fn=retry_when_unreachable, timeout_seconds=config.chunk_timeout,
     )
-    with Lease(config.out, run.run_id, config.lease_seconds) as lease, model_slot(config.lease_seconds):
+    # one model per GPU: only a run that loads its model onto this host's GPU waits for the slot
+    slot = model_slot(config.lease_seconds) if engine.holds_gpu() else contextlib.nullcontext()
+    with Lease(config.out, run.run_id, config.lease_seconds, _flow_run_id()) as lease, slot:
         moved = recover_orphans(config.out)
         if moved:
             reporter.note(f"moved {len(moved)} files of an interrupted run to {config.out / '.orphaned'}")
@@ -150,6 +153,12 @@ def _run(config: RunConfig, engine: Any, reporter: Progress, schema: Any, extrac
     result = pipeline.RunResult(run.run_id, config.out, stats)
     publish(result, config.shard_index, config.shard_count)
     return result
+
+
+def _flow_run_id() -> str | None:
+    from prefect.runtime import flow_run
+
+    return flow_run.id or None
 
 
 class _Chunks:

@@ -1,5 +1,8 @@
 """One model per GPU: a Prefect global concurrency limit that runs on one host take in turn.
 
+Only a run that loads its model onto a GPU of this host takes it (`Engine.holds_gpu()`): runs
+with the served engine (`--engine openai`) load nothing here, so they never wait for each other.
+
 The limit is named after the host and the GPUs the process sees (CUDA_VISIBLE_DEVICES), so one
 worker per GPU gives each GPU its own limit of one slot, and two runs that would load two models
 onto one GPU run one after the other. It is created when missing (Prefect ignores a limit that

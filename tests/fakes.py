@@ -1,4 +1,5 @@
-"""A test engine that answers with samples/ground_truth.json: what a perfect model would say."""
+"""Test engines: every method of the Engine protocol (engines/base.py), and answers without a model:
+samples/ground_truth.json (what a perfect model would say), or one constant answer."""
 
 from __future__ import annotations
 
@@ -9,11 +10,28 @@ from docpipe.core.types import RawGeneration
 from docpipe.ingest.discover import sha256_file
 
 
-class GroundTruthEngine:
-    name = "ground-truth"
+class FakeEngine:
+    """What every test engine shares: no model on a GPU, nothing to give back, nothing to say."""
+
+    name = "fake"
+    choice = None
+    gpu = False  # pretend to hold this host's GPU (takes the model slot)
 
     def queue_depth(self):
         return 8
+
+    def holds_gpu(self):
+        return self.gpu
+
+    def close(self):
+        pass
+
+    def notes(self):
+        return []
+
+
+class GroundTruthEngine(FakeEngine):
+    name = "ground-truth"
 
     def __init__(self, samples: Path):
         truth = json.loads((samples / "ground_truth.json").read_text())
@@ -30,13 +48,10 @@ class GroundTruthEngine:
         return out
 
 
-class ConstantEngine:
+class ConstantEngine(FakeEngine):
     """Answers every request with the same JSON: for tests about everything but the model."""
 
     name = "constant"
-
-    def queue_depth(self):
-        return 8
 
     def __init__(self, answer: str = "{}"):
         self.answer = answer

@@ -75,10 +75,9 @@ def run(
         raise typer.Exit(1) from None
     finally:
         progress.stop()
-        if hasattr(engine, "close"):
-            engine.close()  # the served engine's connections and page files
+        engine.close()  # the served engine's connections and page files
     print_summary(console, result)
-    for line in engine.notes() if hasattr(engine, "notes") else ():
+    for line in engine.notes():
         console.print(line)
 
 

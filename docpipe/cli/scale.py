@@ -85,18 +85,21 @@ def deploy(
     cron: Annotated[str | None, typer.Option(help="Optional schedule, as a cron line")] = None,
     interval: Annotated[float | None, typer.Option(help="Optional schedule, as seconds between runs")] = None,
     password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=PASSWORD_FILE)] = None,
+    heartbeat_seconds: Annotated[int, typer.Option(
+        min=30, help="Flow runs send Prefect a heartbeat this often; one silent for three is marked Crashed (lost)")] = 30,
     **settings: Any,
 ) -> None:
     """Register the ingest flow on a work pool of the Prefect server named by PREFECT_API_URL;
     start one `prefect worker start --pool POOL` per GPU host (with CUDA_VISIBLE_DEVICES for one
-    GPU each), then `docpipe submit`."""
+    GPU each), then `docpipe submit`. Also creates, when missing, the Prefect automation that
+    marks a flow run without heartbeats Crashed (a lost host)."""
     quiet_defaults()
     config = _config(input, password_file, settings)
     _need_server()
     from docpipe.flows.deployments import deploy as deploy_flow
 
     try:
-        full_name = deploy_flow(config, name, pool, cron, interval)
+        full_name = deploy_flow(config, name, pool, cron, interval, heartbeat_seconds)
     except ValueError as exc:
         _fail(str(exc))
     Console().print(f"deployed {full_name} on work pool {pool!r}; start workers with: prefect worker start --pool {pool}")
@@ -107,35 +110,65 @@ def submit(
     shards: Annotated[int, typer.Option(min=1, help="Flow runs to start, each owning the documents whose content hash falls in its shard")] = 1,
     deployment: Annotated[str, typer.Option(help="Deployment as FLOW/NAME")] = "docpipe-ingest/docpipe",
     wait: Annotated[bool, typer.Option(help="Wait for every run to finish, and fail when one did")] = True,
+    resubmit_lost: Annotated[int, typer.Option(
+        min=0, help="Times a lost shard (its host or process died: Crashed) is submitted again while waiting")] = 0,
     password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=PASSWORD_FILE)] = None,
     **settings: Any,
 ) -> None:
-    """Start SHARDS flow runs of a deployment over INPUT, all writing into one output folder."""
+    """Start SHARDS flow runs of a deployment over INPUT, all writing into one output folder, and
+    wait for them. A run whose host or process is lost is marked Crashed (its lease on the output
+    folder expired, or Prefect heard no heartbeat) and reported; submitting again reads what it
+    left, nothing twice. Ctrl-C stops the waiting, not the runs."""
     quiet_defaults()
     config = _config(input, password_file, settings)
     _need_server()
     from prefect.exceptions import ObjectNotFound
 
-    from docpipe.flows.deployments import FINAL
     from docpipe.flows.deployments import submit as submit_runs
     from docpipe.flows.deployments import wait as wait_runs
 
+    console = Console()
     try:
         runs = submit_runs(config, deployment, shards)
     except ObjectNotFound:
         _fail(f"no deployment {deployment!r} on this Prefect server: run `docpipe deploy --pool NAME` first")
-    console = Console()
     console.print(f"submitted {len(runs)} flow runs of {deployment}")
-    if wait:
-        runs = wait_runs(runs)
+    if not wait:
+        _print_runs(console, config, runs)
+        return
+    history: list = []  # every flow run, lost ones and their resubmissions included
+    try:
+        for round_ in range(resubmit_lost + 1):
+            runs = wait_runs(runs, config.out)
+            history += runs
+            lost = [r for r in runs if r.lost]
+            if not lost or round_ == resubmit_lost:
+                break
+            for run in lost:
+                console.print(f"[yellow]shard {run.shard} was lost[/yellow] ({run.message}); submitting it again")
+            runs = submit_runs(config, deployment, shards, only=[r.shard for r in lost])
+    except KeyboardInterrupt:
+        Console(stderr=True).print("stopped waiting (Ctrl-C); the flow runs go on: see them in Prefect, or "
+                                   "`docpipe submit` again later (nothing is read twice)")
+        raise typer.Exit(130) from None
+    _print_runs(console, config, history)
+    last = {run.shard: run for run in history}  # each shard's latest flow run
+    for run in last.values():
+        if run.lost:
+            Console(stderr=True).print(
+                f"[red]shard {run.shard} was lost[/red]: {run.message}. What it committed is kept; submit again "
+                "(or pass --resubmit-lost N) and its other documents are read, none twice")
+    if any(run.state != "Completed" for run in last.values()):
+        raise typer.Exit(1)
+
+
+def _print_runs(console: Console, config: RunConfig, runs: list) -> None:
     table = Table(title=f"{config.input} -> {config.out}", title_justify="left")
     for column in ("shard", "flow run", "state"):
         table.add_column(column)
     for run in runs:
         table.add_row(str(run.shard), f"{run.name} ({run.flow_run_id})", run.state)
     console.print(table)
-    if wait and any(r.state != "Completed" for r in runs if r.state in FINAL):
-        raise typer.Exit(1)
 
 
 def compact(

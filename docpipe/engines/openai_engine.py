@@ -73,6 +73,9 @@ class OpenAIEngine:
             self._pools[server.url] = connection_pool(server.url, CEILING)
         return self._pools[server.url]
 
+    def holds_gpu(self) -> bool:
+        return False  # the model is the servers'
+
     def close(self) -> None:
         for pool in self._pools.values():
             pool.close()

@@ -108,6 +108,21 @@ class TransformersEngine:
         vocab = self._model.config.get_text_config().vocab_size
         self._grammars = GrammarCompiler(self._processor.tokenizer, vocab, sorted(self._stop_ids))
 
+    def holds_gpu(self) -> bool:
+        if self._model is not None:
+            return str(next(self._model.parameters()).device).startswith("cuda")
+        if self._device is not None:
+            return self._device.startswith("cuda")
+        import torch
+
+        return torch.cuda.is_available()
+
+    def close(self) -> None:
+        """Nothing to give back but the model, which goes with the engine."""
+
+    def notes(self) -> list[str]:
+        return []
+
     def queue_depth(self) -> int:
         """Four times the slots (a chunk's end drains them); with AUTO on a GPU, the memory model's
         slots are only known per request shape once loaded: 256 documents keep them filled."""

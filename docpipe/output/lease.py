@@ -39,6 +39,7 @@ class LeaseInfo:
     pid: int
     host: str
     expires_at: float
+    flow_run_id: str | None = None  # the Prefect flow run the run is part of, when it is one
 
     @property
     def live(self) -> bool:
@@ -58,7 +59,24 @@ def read_lease(out: Path, run_id: str) -> LeaseInfo | None:
         data = json.loads(lease_path(out, run_id).read_text())
     except (OSError, ValueError):
         return None
-    return LeaseInfo(data["run_id"], data["pid"], data["host"], data["expires_at"])
+    return _info(data)
+
+
+def _info(data: dict) -> LeaseInfo:
+    return LeaseInfo(data["run_id"], data["pid"], data["host"], data["expires_at"], data.get("flow_run_id"))
+
+
+def leases_of_flow_run(out: Path, flow_run_id: str) -> list[LeaseInfo]:
+    """The leases on `out` (live or expired; a run that ended removed its own) that name this flow run."""
+    found = []
+    for path in (Path(out) / LEASES).glob("*.json"):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # being replaced, or removed as we read
+        if data.get("flow_run_id") == flow_run_id:
+            found.append(_info(data))
+    return found
 
 
 def is_live(out: Path, run_id: str) -> bool:
@@ -67,10 +85,11 @@ def is_live(out: Path, run_id: str) -> bool:
 
 
 class Lease:
-    """Held with `with Lease(out, run_id, seconds):`; renewed by a thread until the block ends."""
+    """Held with `with Lease(out, run_id, seconds):`; renewed by a thread until the block ends.
+    `flow_run_id`: the Prefect flow run this run is part of (`docpipe submit` finds lost runs by it)."""
 
-    def __init__(self, out: Path, run_id: str, seconds: float):
-        self.out, self.run_id, self.seconds = Path(out), run_id, seconds
+    def __init__(self, out: Path, run_id: str, seconds: float, flow_run_id: str | None = None):
+        self.out, self.run_id, self.seconds, self.flow_run_id = Path(out), run_id, seconds, flow_run_id
         self.path = lease_path(out, run_id)
         self.valid_until = 0.0  # the expiry of the last lease written
         self.last_error: OSError | None = None
@@ -79,7 +98,8 @@ class Lease:
 
     def renew(self) -> None:
         expires_at = time.time() + self.seconds
-        info = {"run_id": self.run_id, "pid": os.getpid(), "host": socket.gethostname(), "expires_at": expires_at}
+        info = {"run_id": self.run_id, "pid": os.getpid(), "host": socket.gethostname(), "expires_at": expires_at,
+                "flow_run_id": self.flow_run_id}
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(info))
         os.replace(tmp, self.path)  # readers see the old lease or the new one, never half of one

@@ -47,7 +47,7 @@ class StandIn:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self):  # noqa: N802 - http.server's name
+            def do_POST(self):
                 self.rfile.read(int(self.headers["Content-Length"]))
                 time.sleep(stand_in.delay)
                 body = json.dumps(ANSWER).encode()

@@ -1,6 +1,7 @@
 """Scale-out on a real Prefect server with two real workers: shards give the tables of one local
-run; a worker killed mid-run loses and duplicates nothing once the submission runs again; a
-served deployment picks up a file dropped in after it started; a password never reaches Prefect."""
+run; a worker killed mid-run is reported lost, its shard submitted again, and nothing is lost or
+duplicated; a served deployment picks up a file dropped in after it started; a password never
+reaches Prefect."""
 
 from __future__ import annotations
 
@@ -81,29 +82,44 @@ def _run_of_worker(out: Path, worker_pid: int) -> str | None:
     return None
 
 
-def test_a_worker_killed_mid_run_then_the_submission_again(prefect_site, scale_input, local_run, tmp_path):
+def test_a_worker_killed_mid_run_is_reported_lost_and_its_shard_submitted_again(prefect_site, scale_input, local_run,
+                                                                                tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     out = tmp_path / "killed"
     args = [*_run_args(prefect_site, scale_input, out), "--shards", "2", "--deployment", DEPLOYMENT]
-    submitted = prefect_site.docpipe("submit", *args, "--no-wait")
-    assert submitted.returncode == 0, submitted.stderr[-3000:]
-    victim = prefect_site.workers[0]
-    deadline, run_id = time.monotonic() + 300, None
-    while time.monotonic() < deadline:  # until the victim's run has committed a document
-        run_id = run_id or _run_of_worker(out, victim.pid)
-        if run_id and list((out / "documents").glob(f"part-{run_id}-c*.parquet")):
-            break
-        time.sleep(0.2)
-    assert run_id, "the first worker never ran a shard"
-    family = descendants(victim.pid) | {victim.pid}
-    for pid in family:  # the host is lost: the worker and its flow run die at once
-        os.kill(pid, signal.SIGKILL)
-    victim.wait()
-    assert not wait_gone(family, 10)
-    committed_by_victim = len(pd.read_parquet(out / "documents").query("run_id == @run_id"))
-    assert 0 < committed_by_victim
+    submit = subprocess.Popen([sys.executable, "-m", "docpipe", "submit", *args, "--resubmit-lost", "1"],
+                              env=prefect_site.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        victim = prefect_site.workers[0]
+        deadline, run_id = time.monotonic() + 300, None
+        while time.monotonic() < deadline:  # until the victim's run has committed a document
+            run_id = run_id or _run_of_worker(out, victim.pid)
+            if run_id and list((out / "documents").glob(f"part-{run_id}-c*.parquet")):
+                break
+            assert submit.poll() is None, submit.stdout.read()[-3000:]
+            time.sleep(0.2)
+        assert run_id, "the first worker never ran a shard"
+        lease = json.loads((out / "_leases" / f"{run_id}.json").read_text())
+        family = descendants(victim.pid) | {victim.pid}
+        for pid in family:  # the host is lost: the worker and its flow run die at once
+            os.kill(pid, signal.SIGKILL)
+        victim.wait()
+        assert not wait_gone(family, 10)
+        committed_by_victim = len(pd.read_parquet(out / "documents").query("run_id == @run_id"))
+        assert 0 < committed_by_victim
 
-    rerun = prefect_site.docpipe("submit", *args)  # the other worker takes both shards now
-    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+        # submit sees the lost run (its lease expires: 6 s), marks it Crashed, submits its shard
+        # again (the other worker takes it) and ends with every shard completed
+        output, _ = submit.communicate(timeout=300)
+    finally:
+        submit.kill()
+    text = " ".join(output.split())
+    assert submit.returncode == 0, output[-3000:]
+    assert f"was lost (run {run_id} (pid {lease['pid']}" in text and "submitting it again" in text
+    with temporary_settings(updates={PREFECT_API_URL: prefect_site.url}), get_client(sync_client=True) as client:
+        assert client.read_flow_run(lease["flow_run_id"]).state.name == "Crashed"
     _nothing_lost_nothing_duplicated(scale_input, out)
     pd.testing.assert_frame_equal(_documents(out), _documents(local_run))
     pd.testing.assert_frame_equal(_records(out), _records(local_run))

@@ -1,5 +1,5 @@
 """Only an engine that cannot be reached is retried; a chunk over its time limit stops the run;
-the per-GPU model slot exists (created when missing) once a run has started."""
+the per-GPU model slot is held by a run that loads its model onto this host's GPU, and only by it."""
 
 from __future__ import annotations
 
@@ -66,12 +66,41 @@ def test_a_chunk_over_its_time_limit_stops_the_run(samples_copy, tmp_path):
     assert not (tmp_path / "out" / "documents").exists()  # nothing committed for the timed-out chunk
 
 
-def test_the_model_slot_is_created_with_one_slot(samples_copy, tmp_path):
+class SlotWatchingEngine(ConstantEngine):
+    """Notes, while it answers, how many runs hold this host's model slot (None: no slot exists)."""
+
+    def __init__(self, gpu: bool):
+        super().__init__()
+        self.gpu, self.seen = gpu, []
+
+    def generate(self, requests):
+        from prefect.client.orchestration import get_client
+        from prefect.exceptions import ObjectNotFound
+
+        from docpipe.flows.model_slot import slot_name
+
+        with get_client(sync_client=True) as client:
+            try:
+                self.seen.append(client.read_global_concurrency_limit_by_name(slot_name()).active_slots)
+            except ObjectNotFound:
+                self.seen.append(None)
+        return super().generate(requests)
+
+
+def test_a_run_that_loads_its_model_onto_this_hosts_gpu_holds_the_slot_of_one(samples_copy, tmp_path):
     from prefect.client.orchestration import get_client
 
     from docpipe.flows.model_slot import slot_name
 
-    ingest(_config(samples_copy, tmp_path / "out"), engine=ConstantEngine())
+    engine = SlotWatchingEngine(gpu=True)
+    ingest(_config(samples_copy, tmp_path / "out"), engine=engine)
+    assert engine.seen == [1]  # held while it answered
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name(slot_name())
     assert limit.limit == 1 and limit.active_slots == 0  # given back when the run ended
+
+
+def test_a_run_whose_model_is_elsewhere_takes_no_slot(samples_copy, tmp_path):
+    engine = SlotWatchingEngine(gpu=False)  # a served engine: the model is on the servers' GPUs
+    ingest(_config(samples_copy, tmp_path / "out"), engine=engine)
+    assert engine.seen in ([0], [None])  # no slot held (or none created yet): runs of this host do not wait

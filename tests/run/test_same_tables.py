@@ -24,6 +24,7 @@ from docpipe.flows.ingest import ingest
 from docpipe.ingest.discover import sha256_file
 from docpipe.output import tables
 from docpipe.run.config import RunConfig
+from tests.fakes import FakeEngine
 
 pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
@@ -38,15 +39,12 @@ RUNS = [  # (schema, budget, pages per request)
 ]
 
 
-class ProbableTruthEngine:
+class ProbableTruthEngine(FakeEngine):
     """Ground truth as the answer; token i (one character each) has probability q ** (i % 9), with
     q = 0.9 for half the documents (their least certain field falls under 0.5: auto reads them
     again at a higher budget) and 0.97 for the others."""
 
     name = "probable-truth"
-
-    def queue_depth(self):
-        return 8
 
     def __init__(self, samples: Path):
         truth = json.loads((samples / "ground_truth.json").read_text())

@@ -23,7 +23,7 @@ def _engine() -> None:
 
 def _serve(port: int, name: str) -> None:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
+        def do_GET(self):
             body = json.dumps({"data": [{"id": name}]}).encode() if self.path == "/v1/models" else b"{}"
             self.send_response(200 if self.path in ("/health", "/v1/models") else 404)
             self.send_header("Content-Length", str(len(body)))
