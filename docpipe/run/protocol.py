@@ -1,0 +1,178 @@
+"""The protocol of one run over an output folder, in plain Python: what lets many runs write into
+one folder at once, losing nothing and reading nothing twice. flows/ingest.py is the Prefect
+wiring over it.
+
+    lease on OUT -> move the files of runs whose lease expired aside -> discover -> this shard ->
+    settled files -> plan (skip finished work) -> claim -> chunk after chunk: [render ahead |
+    answer | write behind] -> wait for the documents another live run holds -> runs row
+
+How each stage is called belongs to the caller (`Stages`): plain functions, with a thread for the
+render ahead and the write behind (`plain_stages`), or Prefect tasks in the flow (retries of an
+unreachable engine, time limits, the run's task graph, the GPU's model slot).
+
+The GPU is kept fed: while chunk k is being answered, chunk k+1 is rendered and chunk k-1 is
+written; at most one chunk waits on each side, so memory stays flat on any folder size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docpipe.core.vocab import RunStatus
+from docpipe.engines.base import Engine
+from docpipe.ingest.discover import discover
+from docpipe.ingest.render_pool import make_renderer
+from docpipe.output.claims import release, try_claim
+from docpipe.output.lease import Lease
+from docpipe.output.recovery import recover_orphans
+from docpipe.run import pipeline
+from docpipe.run.config import RunConfig
+from docpipe.run.progress import Progress
+from docpipe.run.shards import in_shard, settled
+from docpipe.schema.spec import Schema
+
+
+def write(run: pipeline.Run, state: pipeline.ChunkState, stats: pipeline.RunStats, lease: Lease) -> None:
+    """A chunk's tables; a run that lost its lease commits nothing (the check right before the commit)."""
+    pipeline.write_chunk(run, state, stats, before_commit=lease.check)
+
+
+@dataclass(frozen=True)
+class Stages:
+    """How the protocol calls each stage. `render_ahead` and `write_behind` start their stage and
+    return at once with something whose `.result()` waits for it (a Future, a Prefect future)."""
+
+    render_ahead: Callable[..., Any]  # (run, items, budget, renderer) -> future of rendered documents
+    write_behind: Callable[..., Any]  # (run, state, stats, lease) -> future of None
+    discover: Callable[[Path, bool], list] = discover
+    plan: Callable[..., tuple[list[pipeline.WorkItem], int]] = pipeline.plan
+    render: Callable[..., list] = pipeline.render  # later budget rounds (auto), in the chunk's turn
+    infer: Callable[..., list] = pipeline.infer  # (engine, requests, kept answers)
+    model_slot: Callable[[float], contextlib.AbstractContextManager] = field(default=lambda seconds: contextlib.nullcontext())
+    owner: Callable[[], str | None] = field(default=lambda: None)  # what the lease names (a flow run)
+
+
+@contextlib.contextmanager
+def plain_stages() -> Iterator[Stages]:
+    """Every stage a plain function call; the render ahead and the write behind in threads."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="docpipe-stage") as pool:
+        yield Stages(
+            render_ahead=lambda *args: pool.submit(pipeline.render, *args),
+            write_behind=lambda *args: pool.submit(write, *args),
+        )
+
+
+def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schema | None,
+            stages: Stages) -> pipeline.RunResult:
+    """One run of `config` with `engine`, start to runs row. Runs a chunk loop per pass: a pass
+    reads what this run could claim, then it waits for what another live run holds, and reads
+    what that run left unfinished."""
+    run = pipeline.start_run(config, schema, engine.name)
+    # one model per GPU: only a run that loads its model onto this host's GPU waits for the slot
+    slot = stages.model_slot(config.lease_seconds) if engine.holds_gpu() else contextlib.nullcontext()
+    with Lease(config.out, run.run_id, config.lease_seconds, stages.owner()) as lease, slot:
+        moved = recover_orphans(config.out)
+        if moved:
+            reporter.note(f"moved {len(moved)} files of an interrupted run to {config.out / '.orphaned'}")
+        documents = in_shard(stages.discover(config.input, config.follow_links), config.shard_index, config.shard_count)
+        ready, waiting = settled(documents, config.settle_seconds)
+        if waiting:
+            reporter.note(f"{len(waiting)} files are still being written; the next run reads them")
+        pending, already_done = stages.plan(run, ready)
+        stats = pipeline.RunStats(found=len(ready), already_done=already_done)
+        reporter.begin(len(pending), "transcribing" if run.transcribing else "extracting")
+        renderer = make_renderer(config.render_workers, config.render_timeout, config.render_memory_mb)
+        chunks = _Chunks(run, engine, stages, renderer, stats, reporter, lease)
+        noted: set[str] = set()
+        try:
+            while pending:
+                mine, others = _claim(run, pending, reporter, noted)
+                # a claim is free once its run ended, committed or not: what another run committed
+                # between our plan and our claim is done
+                todo = _still_to_do(run, mine, stats)
+                release(config.out, sorted({i.key for i in mine} - {i.key for i in todo}), run.run_id)
+                chunks.process(todo)
+                if not others:
+                    break
+                time.sleep(min(2.0, config.lease_seconds / 3))
+                pending = _still_to_do(run, others, stats)
+        except BaseException:
+            pipeline.finish_run(run, stats, RunStatus.FAILED)
+            raise
+        finally:
+            renderer.close()
+            release(config.out, sorted(chunks.claimed), run.run_id)
+        pipeline.finish_run(run, stats, RunStatus.COMPLETED)
+    return pipeline.RunResult(run.run_id, config.out, stats)
+
+
+class _Chunks:
+    """Chunks of one run, numbered across its passes (a pass: the documents it could claim)."""
+
+    def __init__(self, run, engine, stages: Stages, renderer, stats, reporter, lease):
+        self.run, self.engine, self.stages, self.renderer = run, engine, stages, renderer
+        self.stats, self.reporter, self.lease = stats, reporter, lease
+        self.seq = 0
+        self.claimed: set[str] = set()
+
+    def process(self, items: Sequence[pipeline.WorkItem]) -> None:
+        """Chunk after chunk; each chunk's size is asked of the engine when it is cut (the served
+        engine's in-flight window grows or shrinks to its servers' limits as the run goes)."""
+        run, stages = self.run, self.stages
+        self.claimed |= {item.key for item in items}
+        first_budget = run.policy.budgets[0]  # later rounds (auto) render in answer_chunk
+        cut = 0
+
+        def next_chunk():
+            nonlocal cut
+            if cut >= len(items):
+                return None
+            size = run.config.documents_per_chunk(self.engine.queue_depth())
+            state = pipeline.ChunkState(list(items[cut : cut + size]), self.seq)
+            cut, self.seq = cut + size, self.seq + 1
+            return state, stages.render_ahead(run, state.pending(run), first_budget, self.renderer)
+
+        writing: Future | Any = None
+        upcoming = next_chunk()
+        while upcoming is not None:
+            state, rendering = upcoming
+            rendered = rendering.result()
+            upcoming = next_chunk()  # render ahead while this chunk is answered
+            pages = pipeline.answer_chunk(
+                run, state, lambda r, t, b: stages.render(r, t, b, self.renderer),
+                lambda q: stages.infer(self.engine, q, pipeline.KeptAnswers()), first=rendered,
+            )
+            if writing is not None:
+                writing.result()  # one write behind at most, and chunks commit in order
+            writing = stages.write_behind(run, state, self.stats, self.lease)
+            self.reporter.advance(len(state.items), pages)
+        if writing is not None:
+            writing.result()
+
+
+def _claim(run: pipeline.Run, items: Sequence[pipeline.WorkItem], reporter: Progress, noted: set[str]):
+    """(ours, another live run's): claims per work key, so copies of a file go together."""
+    mine, others, holders = [], [], {}
+    for item in items:
+        if item.key not in holders:
+            holders[item.key] = try_claim(run.config.out, item.key, run.run_id)
+        (mine if holders[item.key] is None else others).append(item)
+    by = {lease.describe() for lease in holders.values() if lease is not None}
+    if others and not by <= noted:
+        noted |= by
+        reporter.note(f"{len(others)} documents are being read by {', '.join(sorted(by))}; waiting for it to finish")
+    return mine, others
+
+
+def _still_to_do(run: pipeline.Run, items: Sequence[pipeline.WorkItem], stats: pipeline.RunStats):
+    """Of the documents another run was reading: those it has not finished (yet)."""
+    done = pipeline.finished_keys(run.config.out)
+    left = [item for item in items if item.key not in done]
+    stats.already_done += len(items) - len(left)
+    return left
