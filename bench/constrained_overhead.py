@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from docpipe.core.types import ModelRequest
 from docpipe.engines.checkpoints import resolve_model
-from docpipe.engines.transformers_engine import TransformersEngine
+from docpipe.engines.inprocess.transformers_engine import TransformersEngine
 from docpipe.schema.load import resolve_schema
 from docpipe.schema.prompt import build_prompt
 

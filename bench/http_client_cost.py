@@ -2,7 +2,7 @@
 
     python bench/http_client_cost.py --requests 1024 --threads 16 --body-kb 150
 
-Why the served engine uses urllib3 (engines/openai_server.py): the same POST of a request-sized
+Why the served engine uses urllib3 (engines/served/openai_server.py): the same POST of a request-sized
 body and the same answer (served_client_cost.py's stub and canned invoice answer) through httpx,
 urllib3 and the standard library's http.client, each with its own kept-alive connection per
 thread, `--threads` threads at once. Printed: CPU milliseconds per request of this process

@@ -13,7 +13,7 @@ done before the clock starts (both engines need it; bench/render_rate.py measure
 
 Printed: the median and range over --repeat sittings (this machine's CPU time is noisy) of the
 CPU milliseconds per page of the docpipe process (time.process_time, all its threads),
-split into the request round trip (encode + HTTP + parse, engines/openai_engine.py), the rest of
+split into the request round trip (encode + HTTP + parse, engines/served/openai_engine.py), the rest of
 the chunk (requests built, answers validated and merged) and writing the chunk's Parquet files;
 and pages per second through the stub.
 """
@@ -146,10 +146,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure(args, port: int, work: Path, media_dir: Path | None, rendered_by_key: dict) -> dict[str, str]:
     """One transport's figures: the whole served path through `pipeline`, with the stub."""
-    from docpipe.engines.image_encoding import encoding
-    from docpipe.engines.media_files import MediaFolder
-    from docpipe.engines.openai_engine import OpenAIEngine
-    from docpipe.engines.openai_server import check_servers
+    from docpipe.engines.served.image_encoding import encoding
+    from docpipe.engines.served.media_files import MediaFolder
+    from docpipe.engines.served.openai_engine import OpenAIEngine
+    from docpipe.engines.served.openai_server import check_servers
     from docpipe.ingest.discover import discover
     from docpipe.ingest.limits import RenderOptions
     from docpipe.ingest.render import render_document

@@ -15,8 +15,8 @@ from pathlib import Path
 
 
 def served_engine(url: str, model: str | None, output_tokens: int, in_flight: int):
-    from docpipe.engines.openai_engine import OpenAIEngine
-    from docpipe.engines.openai_server import check_servers
+    from docpipe.engines.served.openai_engine import OpenAIEngine
+    from docpipe.engines.served.openai_server import check_servers
 
     forced = {"min_tokens": output_tokens, "ignore_eos": True}
     return OpenAIEngine(check_servers((url,), model, in_flight), extra_body=forced)
@@ -28,7 +28,7 @@ def start_tiny():
     import socket
 
     from docpipe.engines.checkpoints import resolve_model
-    from docpipe.engines.vllm_launch import ServeOptions, start_server, wait_healthy
+    from docpipe.engines.served.vllm_launch import ServeOptions, start_server, wait_healthy
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -174,7 +174,7 @@ def run_budget(args, budget: int, page_count: int, make, config, device: str, co
     from throughput import GPUS, floor, pages
 
     from docpipe.core.types import ModelRequest
-    from docpipe.engines.transformers_engine import EngineOptions
+    from docpipe.engines.inprocess.transformers_engine import EngineOptions
     from docpipe.schema.load import resolve_schema
     from docpipe.schema.prompt import build_prompt
 

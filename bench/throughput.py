@@ -79,7 +79,7 @@ def count_params(config) -> tuple[float, float, float, float]:
 
 def floor(config, budget: int, text_tokens: int, output_tokens: int, batch: int, gpu: str) -> Floor:
     """The best a GPU could do: FLOPs at peak, and the bytes a decode step must read."""
-    from docpipe.engines.memory_model import kv_bytes_per_request
+    from docpipe.engines.inprocess.memory_model import kv_bytes_per_request
 
     peak, bandwidth = GPUS[gpu]
     total, active, vision_params, embed_params = count_params(config)
@@ -127,7 +127,7 @@ def build(args):
     """(engine factory, model config, device name)."""
     import torch
 
-    from docpipe.engines.transformers_engine import (
+    from docpipe.engines.inprocess.transformers_engine import (
         AUTO,
         EngineOptions,
         TransformersEngine,
@@ -177,7 +177,7 @@ def pages(budget: int, count: int):
 
 
 def variant_options(name: str, output_tokens: int):
-    from docpipe.engines.transformers_engine import EngineOptions
+    from docpipe.engines.inprocess.transformers_engine import EngineOptions
 
     settings = {"min_new_tokens": output_tokens}
     for part in name.split("+"):
@@ -282,7 +282,7 @@ def served_comparison(args, make, work) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from served_compare import compare, served_engine, start_tiny
 
-    from docpipe.engines.vllm_launch import stop_server
+    from docpipe.engines.served.vllm_launch import stop_server
 
     process, url = start_tiny() if args.serve_tiny else (None, args.served_url)
     try:

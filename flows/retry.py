@@ -1,6 +1,6 @@
 """Which failures a chunk is retried for: an engine that could not be reached, nothing else.
 
-The served engine retries each request itself (engines/openai_server.py) and moves requests to
+The served engine retries each request itself (engines/served/openai_server.py) and moves requests to
 the servers it can reach; when none is left it raises EngineUnreachable, which Prefect's task
 retry catches here and runs the chunk again after 2, 4, 8... seconds.
 

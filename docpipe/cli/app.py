@@ -55,8 +55,8 @@ def run(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     console.print(f"model: [bold]{engine.choice.spec}[/bold] ({engine.choice.why})")
-    from docpipe.flows.local_server import owned_server
     from docpipe.core.errors import EngineUnreachable
+    from docpipe.flows.local_server import owned_server
     from docpipe.output.lease import LeaseLost
 
     progress = BarProgress(console)

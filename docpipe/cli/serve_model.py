@@ -43,8 +43,8 @@ def serve_model(
     `docpipe run --engine openai`. The API key, if any, is read from DOCPIPE_API_KEY."""
     from docpipe.core.errors import ModelNotAvailable
     from docpipe.engines.checkpoints import resolve_model
-    from docpipe.engines.openai_server import API_KEY_ENV
-    from docpipe.engines.vllm_launch import (
+    from docpipe.engines.served.openai_server import API_KEY_ENV
+    from docpipe.engines.served.vllm_launch import (
         ServeOptions,
         ServerFailed,
         port_taken,

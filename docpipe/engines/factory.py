@@ -7,7 +7,7 @@ from typing import Literal
 
 from docpipe.engines.base import Engine
 from docpipe.engines.checkpoints import resolve_model
-from docpipe.engines.transformers_engine import AUTO, TransformersEngine
+from docpipe.engines.inprocess.transformers_engine import AUTO, TransformersEngine
 
 
 def build_engine(model: str | None, batch_size: int | Literal["auto"], engine: str = "transformers",
@@ -19,8 +19,8 @@ def build_engine(model: str | None, batch_size: int | Literal["auto"], engine: s
     `--engine openai`: the served engine; every `--base-url` must answer and serve `--model` now
     (ModelNotAvailable otherwise), and with `media_dir` read page files from it."""
     if engine == "openai":
-        from docpipe.engines.openai_engine import OpenAIEngine
-        from docpipe.engines.openai_server import Retry, check_servers
+        from docpipe.engines.served.openai_engine import OpenAIEngine
+        from docpipe.engines.served.openai_server import Retry, check_servers
 
         servers = check_servers(tuple(base_urls), model, max_in_flight, media_dir)
         return OpenAIEngine(servers, Retry(timeout=request_timeout), image_encoding, media_dir=media_dir)

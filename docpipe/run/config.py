@@ -83,7 +83,7 @@ class RunConfig(BaseModel):
         ge=1,
     )
     prompt_version: str = Field(PROMPT_VERSION, description="Part of the work key: a new prompt reads documents again")
-    # the served engine (engines/openai_engine.py): `docpipe serve-model` starts a server
+    # the served engine (engines/served/openai_engine.py): `docpipe serve-model` starts a server
     engine: Literal["transformers", "openai"] = option(
         "transformers", "transformers: the model runs in this process; openai: requests go to "
         "OpenAI-compatible servers (vLLM from `docpipe serve-model`) at --base-url",

@@ -8,8 +8,8 @@ import pytest
 from transformers import Gemma4Config
 
 from docpipe.core.types import ModelRequest
-from docpipe.engines.batching import plan_batches
-from docpipe.engines.memory_model import (
+from docpipe.engines.inprocess.batching import plan_batches
+from docpipe.engines.inprocess.memory_model import (
     RequestShape,
     auto_batch_size,
     kv_bytes_per_request,

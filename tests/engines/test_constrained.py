@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from docpipe.answers.validate import validate_generation
 from docpipe.core.errors import Category
 from docpipe.core.types import ModelRequest
-from docpipe.engines.transformers_engine import TransformersEngine
+from docpipe.engines.inprocess.transformers_engine import TransformersEngine
 from docpipe.schema.load import available_schemas, resolve_schema
 from docpipe.schema.prompt import build_prompt
 

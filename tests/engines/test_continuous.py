@@ -16,8 +16,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from docpipe.core.types import ModelRequest
-from docpipe.engines.continuous import ContinuousDecoder
-from docpipe.engines.transformers_engine import EngineOptions, TransformersEngine
+from docpipe.engines.inprocess.continuous import ContinuousDecoder
+from docpipe.engines.inprocess.transformers_engine import EngineOptions, TransformersEngine
 
 SCHEMA = json.dumps({
     "type": "object",
@@ -109,7 +109,7 @@ def test_out_of_memory_halves_the_slots_and_the_work_goes_on(tiny_model, hundred
 def test_out_of_memory_while_a_request_joins_the_batch_loses_nothing(tiny_model, hundreds, monkeypatch):
     """The merge of a new row's cache into the batch is the step's largest allocation: an
     out-of-memory error there must requeue the joining request with the batch's own."""
-    import docpipe.engines.continuous as continuous_module
+    import docpipe.engines.inprocess.continuous as continuous_module
 
     requests, alone = hundreds
     merge, calls, raised = continuous_module.merge_row, [], []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image, ImageDraw
 
 from docpipe.core.types import ModelRequest
-from docpipe.engines.transformers_engine import TransformersEngine
+from docpipe.engines.inprocess.transformers_engine import TransformersEngine
 
 
 def _page(width, height, text):

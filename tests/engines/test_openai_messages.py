@@ -10,7 +10,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from docpipe.engines.openai_messages import token_offsets
+from docpipe.engines.served.openai_messages import token_offsets
 
 
 def _whole_characters(text: str, pieces: list[bytes]) -> tuple[int, ...]:

@@ -19,8 +19,8 @@ from docpipe.core.child_server import free_port
 from docpipe.core.errors import EngineUnreachable
 from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.core.vocab import FinishReason
-from docpipe.engines.openai_engine import OpenAIEngine
-from docpipe.engines.openai_server import Retry, ServerInfo
+from docpipe.engines.served.openai_engine import OpenAIEngine
+from docpipe.engines.served.openai_server import Retry, ServerInfo
 from docpipe.run import pipeline
 
 ANSWER = {"choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}],

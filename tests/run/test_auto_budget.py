@@ -7,7 +7,7 @@ import pytest
 
 from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import ExtractedRecord
-from docpipe.engines.transformers_engine import TransformersEngine
+from docpipe.engines.inprocess.transformers_engine import TransformersEngine
 from docpipe.flows.ingest import ingest
 from docpipe.ingest.discover import discover
 from docpipe.run import pipeline

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from docpipe.cli.app import app
-from docpipe.engines.transformers_engine import TransformersEngine
+from docpipe.engines.inprocess.transformers_engine import TransformersEngine
 from docpipe.flows.ingest import ingest
 from docpipe.run.config import RunConfig
 

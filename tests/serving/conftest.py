@@ -31,7 +31,7 @@ class Server:
 def launch_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server:
     """Start the server and return at once: `wait_ready` before its first use; `port`: this one
     (by default a free one)."""
-    from docpipe.engines.vllm_launch import ServeOptions, start_server, vllm_python
+    from docpipe.engines.served.vllm_launch import ServeOptions, start_server, vllm_python
 
     try:
         python = vllm_python()
@@ -51,7 +51,7 @@ def _launch_in_own_folder(tiny_model) -> Server:
 
 
 def wait_ready(server: Server) -> None:
-    from docpipe.engines.vllm_launch import wait_healthy
+    from docpipe.engines.served.vllm_launch import wait_healthy
 
     wait_healthy(server.process, server.base_url, server.log, timeout=600)  # stops the server if it fails
 
@@ -59,7 +59,7 @@ def wait_ready(server: Server) -> None:
 def restart_on_its_port(server: Server, tiny_model) -> None:
     """Stop what is left of `server` (a killed API server leaves its engine processes) and start
     a new one on the same port, with a new log; `server` then names the new one."""
-    from docpipe.engines.vllm_launch import stop_server
+    from docpipe.engines.served.vllm_launch import stop_server
 
     stop_server(server.process)
     port = int(server.base_url.rsplit(":", 1)[1].split("/")[0])
@@ -77,7 +77,7 @@ def pytest_collection_finish(session):
     """Start the session's vLLM server now if selected tests need it, in a thread: a cold start
     (20-30 s here) then overlaps the tests that come first, and the fixture only waits for what is
     left of it."""
-    from docpipe.engines.vllm_launch import vllm_python
+    from docpipe.engines.served.vllm_launch import vllm_python
 
     config = session.config
     wanted = [name for name in BACKGROUND if any(name in item.fixturenames for item in session.items)]
@@ -108,7 +108,7 @@ def pytest_collection_finish(session):
 
 
 def pytest_unconfigure(config):
-    from docpipe.engines.vllm_launch import stop_server
+    from docpipe.engines.served.vllm_launch import stop_server
 
     launcher = getattr(config, "_docpipe_vllm_launcher", None)
     if launcher is None:
@@ -134,7 +134,7 @@ def _session_server(name: str, tiny_model, config) -> Server:
 
 @pytest.fixture(scope="session")
 def vllm_server(tiny_model, pytestconfig) -> Iterator[Server]:
-    from docpipe.engines.vllm_launch import group_alive, stop_server
+    from docpipe.engines.served.vllm_launch import group_alive, stop_server
 
     server = _session_server("vllm_server", tiny_model, pytestconfig)
     yield server

@@ -13,9 +13,9 @@ from PIL import Image
 
 from docpipe.core.types import ModelRequest
 from docpipe.core.vocab import FinishReason
-from docpipe.engines.openai_engine import OpenAIEngine
-from docpipe.engines.openai_server import check_servers
-from docpipe.engines.transformers_engine import TransformersEngine
+from docpipe.engines.inprocess.transformers_engine import TransformersEngine
+from docpipe.engines.served.openai_engine import OpenAIEngine
+from docpipe.engines.served.openai_server import check_servers
 
 pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 

@@ -35,7 +35,7 @@ def test_a_taken_port_is_refused_before_vllm_starts(monkeypatch, tmp_path):
 
 def test_the_media_folder_is_private_and_only_made_for_this_host(tmp_path):
     from docpipe.cli.serve_model import _media_folder
-    from docpipe.engines.vllm_launch import ServeOptions, vllm_command
+    from docpipe.engines.served.vllm_launch import ServeOptions, vllm_command
 
     made, owned = _media_folder(None, "127.0.0.1", 8123)
     try:

@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from docpipe.core.child_server import free_port
-from docpipe.engines.vllm_launch import port_taken
+from docpipe.engines.served.vllm_launch import port_taken
 
 FAKE_VLLM = Path(__file__).with_name("fake_vllm.py")
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from docpipe.cli.app import app
 from docpipe.core.child_server import free_port
-from docpipe.engines.transformers_engine import TransformersEngine
+from docpipe.engines.inprocess.transformers_engine import TransformersEngine
 from docpipe.flows.ingest import ingest
 from docpipe.output import tables
 from docpipe.run.config import RunConfig

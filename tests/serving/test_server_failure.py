@@ -13,8 +13,8 @@ import time
 import pandas as pd
 import pytest
 
-from docpipe.engines.openai_engine import OpenAIEngine
-from docpipe.engines.openai_server import Retry, check_servers
+from docpipe.engines.served.openai_engine import OpenAIEngine
+from docpipe.engines.served.openai_server import Retry, check_servers
 from docpipe.flows.ingest import ingest
 from docpipe.output.tables import read_table
 from docpipe.run.config import RunConfig
@@ -30,7 +30,7 @@ def _answers_so_far(server) -> int:
 
 
 def _kill_after_an_answer_then_restart(server, tiny_model, seen: dict, deadline_s: float = 600) -> None:
-    from docpipe.engines.vllm_launch import group_alive
+    from docpipe.engines.served.vllm_launch import group_alive
 
     before, end = _answers_so_far(server), time.monotonic() + deadline_s
     while _answers_so_far(server) == before:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from docpipe.engines.repetition_stop import RepetitionStop, repeating_tail
+from docpipe.engines.inprocess.repetition_stop import RepetitionStop, repeating_tail
 from docpipe.transcribe.repetition import cut_repetition
 
 

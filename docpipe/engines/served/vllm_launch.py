@@ -19,7 +19,7 @@ from pathlib import Path
 
 from docpipe.core import child_server
 from docpipe.core.group_guard import GroupGuard, guard_group, signal_group
-from docpipe.engines.openai_server import API_KEY_ENV
+from docpipe.engines.served.openai_server import API_KEY_ENV
 
 VLLM_PYTHON_ENV = "DOCPIPE_VLLM_PYTHON"
 STOP_GRACE = 20.0  # seconds vLLM gets to shut down after SIGTERM before SIGKILL
@@ -32,7 +32,7 @@ def vllm_python() -> Path:
     if named:
         candidates = [Path(named)]
     else:
-        candidates = [Path.cwd() / ".venv-vllm/bin/python", Path(__file__).resolve().parents[2] / ".venv-vllm/bin/python"]
+        candidates = [Path.cwd() / ".venv-vllm/bin/python", Path(__file__).resolve().parents[3] / ".venv-vllm/bin/python"]
     for path in candidates:
         if path.is_file():
             return path

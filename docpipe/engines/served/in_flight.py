@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from docpipe.engines.server_load import Load
+from docpipe.engines.served.server_load import Load
 
 CEILING = 4096  # requests in flight per server at most: each holds a page image in the server's memory
 

@@ -111,7 +111,7 @@ class ConstrainedJsonProcessor(LogitsProcessor):
         if active:
             import llguidance.torch as llt
 
-            from docpipe.engines.token_mask import mask_rows
+            from docpipe.engines.inprocess.token_mask import mask_rows
 
             bitmask = llt.allocate_token_bitmask(self.rows, scores.shape[-1])
             if len(active) > 1:

@@ -25,12 +25,12 @@ from PIL import Image
 from urllib3.exceptions import HTTPError, ProtocolError, ReadTimeoutError
 
 from docpipe.core.errors import ModelNotAvailable
-from docpipe.engines.media_files import MediaFolder
+from docpipe.engines.served.media_files import MediaFolder
 
 API_KEY_ENV = "DOCPIPE_API_KEY"
 RETRY_STATUS = {429, 502, 503, 504}
 # requests in flight per server at first, unless --max-in-flight says: twice serve-model's default
-# --max-num-seqs (128); then the window follows the server's own limit (engines/in_flight.py)
+# --max-num-seqs (128); then the window follows the server's own limit (engines/served/in_flight.py)
 DEFAULT_IN_FLIGHT = 256
 
 

@@ -1,7 +1,7 @@
 """One ModelRequest as an OpenAI-compatible chat completion request, and its answer back as a
 RawGeneration.
 
-The request carries what the local engine uses (engines/transformers_engine.py): the page images,
+The request carries what the local engine uses (engines/inprocess/transformers_engine.py): the page images,
 the prompt, the visual budget as `mm_processor_kwargs.max_soft_tokens` (vLLM hands it to Gemma 4's
 processor), the schema's JSON schema as `response_format` (the server's structured-output backend
 enforces it; `docpipe serve-model` starts vLLM with llguidance and compact JSON, as the local engine

@@ -21,11 +21,9 @@ import queue
 import re
 from pathlib import Path
 
-
 from PIL.Image import Image
 
 from docpipe.core.errors import ModelNotAvailable
-
 
 FILE_NAME = re.compile(r"docpipe-(\d+)-\d+-\d+\.ppm")
 

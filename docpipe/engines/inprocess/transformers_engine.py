@@ -1,14 +1,14 @@
 """Gemma 4 through transformers: AutoProcessor + AutoModelForImageTextToText.
 
 Two batching paths, chosen by `EngineOptions.batching`:
-- "continuous" (default, engines/continuous.py): the batch size is a number of slots; a row that
+- "continuous" (default, engines/inprocess/continuous.py): the batch size is a number of slots; a row that
   finishes hands its slot to the next waiting request, prefilled alone with its images.
-- "static": `generate` on batches planned by engines/batching.py; every row decodes until the
+- "static": `generate` on batches planned by engines/inprocess/batching.py; every row decodes until the
   batch's longest answer ends. Kept as the reference and for the side-by-side benchmark.
 
 bf16 on a GPU, float32 on CPU; left padding; every processor output (including
 `mm_token_type_ids`, without which the larger Gemma 4 models lose bidirectional attention among
-image tokens) goes to the model (engines/model_inputs.py). The model is loaded on the first
+image tokens) goes to the model (engines/inprocess/model_inputs.py). The model is loaded on the first
 `generate`, not when the engine is made. `last_stats` holds the last call's DecodeStats.
 
 Fast paths (`EngineOptions`), each measured on and off by bench/throughput.py: the experts kernel
@@ -26,9 +26,9 @@ from typing import Any
 
 from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.core.vocab import FinishReason
-from docpipe.engines.batching import plan_batches
 from docpipe.engines.checkpoints import ModelChoice
-from docpipe.engines.decode_stats import DecodeStats
+from docpipe.engines.inprocess.batching import plan_batches
+from docpipe.engines.inprocess.decode_stats import DecodeStats
 
 AUTO = 0  # batch_size=AUTO: from the memory model and the GPU's free memory
 CPU_AUTO_BATCH = 8  # batch_size=AUTO without a GPU: a few rows keep 2-16 cores busy
@@ -103,7 +103,7 @@ class TransformersEngine:
         config = self._model.generation_config
         stops = config.eos_token_id if config.eos_token_id is not None else []
         self._stop_ids = set(stops if isinstance(stops, list) else [stops])
-        from docpipe.engines.constrained import GrammarCompiler
+        from docpipe.engines.inprocess.constrained import GrammarCompiler
 
         vocab = self._model.config.get_text_config().vocab_size
         self._grammars = GrammarCompiler(self._processor.tokenizer, vocab, sorted(self._stop_ids))
@@ -140,7 +140,7 @@ class TransformersEngine:
 
         if not str(self._device).startswith("cuda"):
             return CPU_AUTO_BATCH
-        from docpipe.engines.memory_model import RequestShape, auto_batch_size
+        from docpipe.engines.inprocess.memory_model import RequestShape, auto_batch_size
 
         free, _ = torch.cuda.mem_get_info()
         shape = RequestShape(request.budget, len(request.images), new_tokens=request.max_new_tokens)
@@ -156,7 +156,7 @@ class TransformersEngine:
         return self._generate_static(requests)
 
     def _generate_continuous(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
-        from docpipe.engines.continuous import ContinuousDecoder
+        from docpipe.engines.inprocess.continuous import ContinuousDecoder
 
         shapes = {(r.budget, len(r.images), r.max_new_tokens): r for r in requests}
         slots = min(self.batch_size_for(r) for r in shapes.values())  # the largest shape must fit
@@ -209,11 +209,11 @@ class TransformersEngine:
         import torch
         from transformers import LogitsProcessorList
 
-        from docpipe.engines.model_inputs import encode
+        from docpipe.engines.inprocess.model_inputs import encode
 
         inputs = encode(self._processor, batch, self._device, self._model.dtype)
 
-        from docpipe.engines.constrained import (
+        from docpipe.engines.inprocess.constrained import (
             ConstrainedJsonProcessor,
             decode_with_offsets,
         )
@@ -226,7 +226,7 @@ class TransformersEngine:
         if any(r.json_schema is None for r in batch) and not self.options.min_new_tokens:
             from transformers import StoppingCriteriaList
 
-            from docpipe.engines.repetition_stop import RepetitionStop
+            from docpipe.engines.inprocess.repetition_stop import RepetitionStop
 
             looping = RepetitionStop([r.json_schema is None for r in batch], prompt_length)
             extra["stopping_criteria"] = StoppingCriteriaList([looping])

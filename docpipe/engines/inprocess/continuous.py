@@ -6,7 +6,7 @@ here, on the model's public forward and DynamicCache:
 
 - A waiting request is prefilled alone, with its pixel values and `mm_token_type_ids`, exactly
   as `generate` prefills it (`logits_to_keep=1`); its first token is chosen under its grammar;
-  its cache joins the running batch (engines/kv_rows.py: left-padded block, padding mask).
+  its cache joins the running batch (engines/inprocess/kv_rows.py: left-padded block, padding mask).
 - Each decode step is one forward pass over all rows, with per-row `position_ids` (a row's own
   token count) and the 2-D padding mask; transformers builds the causal and sliding masks.
 - Overlap: step k+1's forward needs only token k, and so does the mask for step k+1. So token k
@@ -33,11 +33,11 @@ from typing import Any
 import torch
 
 from docpipe.core.types import ModelRequest, RawGeneration
-from docpipe.engines.decode_stats import DecodeStats
-from docpipe.engines.kv_rows import keep_rows, merge_row
-from docpipe.engines.model_inputs import encode
-from docpipe.engines.slot import Slot, failed
-from docpipe.engines.token_mask import greedy, mask_rows
+from docpipe.engines.inprocess.decode_stats import DecodeStats
+from docpipe.engines.inprocess.kv_rows import keep_rows, merge_row
+from docpipe.engines.inprocess.model_inputs import encode
+from docpipe.engines.inprocess.slot import Slot, failed
+from docpipe.engines.inprocess.token_mask import greedy, mask_rows
 
 
 @dataclass

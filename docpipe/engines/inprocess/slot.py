@@ -2,7 +2,7 @@
 
 Each slot keeps its grammar matcher (None for a free answer, or once the grammar rejected a
 token), its tokens, its stop state and its own `max_new_tokens`; free answers are checked for a
-loop (engines/repetition_stop.py) every 16 tokens, as the static path does. The log-probability
+loop (engines/inprocess/repetition_stop.py) every 16 tokens, as the static path does. The log-probability
 of each chosen token stays on the device until the slot finishes (`logprobs` is filled then).
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.core.vocab import FinishReason
-from docpipe.engines.repetition_stop import MAX_PERIOD, MIN_REPEATS, MIN_SPAN, repeating_tail
+from docpipe.engines.inprocess.repetition_stop import MAX_PERIOD, MIN_REPEATS, MIN_SPAN, repeating_tail
 
 LOOP_CHECK_EVERY = 16  # as RepetitionStop's default
 
@@ -50,7 +50,7 @@ class Slot:
             self.finish = FinishReason.REPETITION
 
     def generation(self, tokenizer: Any, seconds: float) -> RawGeneration:
-        from docpipe.engines.constrained import decode_with_offsets
+        from docpipe.engines.inprocess.constrained import decode_with_offsets
 
         stopped = self.finish == FinishReason.STOP
         kept = self.tokens[:-1] if stopped else self.tokens

@@ -2,10 +2,10 @@
 `docpipe serve-model`), many at once.
 
 Each server has its own lane: a connection pool and worker threads, as many as its in-flight
-window (engines/in_flight.py: twice what the server runs at once, read from its /metrics while a
+window (engines/served/in_flight.py: twice what the server runs at once, read from its /metrics while a
 call is under way, unless --max-in-flight fixes it). All lanes take requests from one queue, so a
 faster server takes more of them. A request that fails for good (after the back-off and retries of
-engines/openai_server.py) becomes a RawGeneration with finish reason "error": its document is
+engines/served/openai_server.py) becomes a RawGeneration with finish reason "error": its document is
 recorded as model_error and read again by the next run, while the others go on.
 
 A server that cannot be reached (down, restarting) is another matter: its lane puts the request
@@ -13,8 +13,8 @@ back and closes for the rest of the call, so the other servers take its work. Wh
 left, `generate` raises EngineUnreachable with the answers it got; the pipeline keeps them and
 Prefect retries the chunk with back-off (`--engine-retries`), asking only for the rest.
 
-Page images travel inside the request (a data URL, engines/image_encoding.py), or, with
---media-dir, as files on the server's host (engines/media_files.py).
+Page images travel inside the request (a data URL, engines/served/image_encoding.py), or, with
+--media-dir, as files on the server's host (engines/served/media_files.py).
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ import urllib3
 from docpipe.core.errors import EngineUnreachable
 from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.engines.checkpoints import ModelChoice
-from docpipe.engines.image_encoding import DEFAULT_ENCODING, encoding
-from docpipe.engines.in_flight import CEILING, InFlightWindow
-from docpipe.engines.media_files import MediaFolder
-from docpipe.engines.openai_messages import failed, parse_answer, request_body
-from docpipe.engines.openai_server import (
+from docpipe.engines.served.image_encoding import DEFAULT_ENCODING, encoding
+from docpipe.engines.served.in_flight import CEILING, InFlightWindow
+from docpipe.engines.served.media_files import MediaFolder
+from docpipe.engines.served.openai_messages import failed, parse_answer, request_body
+from docpipe.engines.served.openai_server import (
     RequestFailed,
     Retry,
     ServerInfo,
@@ -43,7 +43,7 @@ from docpipe.engines.openai_server import (
     headers,
     post_with_retry,
 )
-from docpipe.engines.server_load import read_load
+from docpipe.engines.served.server_load import read_load
 
 WATCH_SECONDS = 0.5  # how often a lane reads its server's load during a call
 
@@ -52,7 +52,7 @@ class OpenAIEngine:
     def __init__(self, servers: Sequence[ServerInfo], retry: Retry | None = None,
                  image_encoding: str = DEFAULT_ENCODING, extra_body: dict | None = None,
                  media_dir: Path | None = None):
-        """`servers` as engines.openai_server.check_servers returns them (checked at start);
+        """`servers` as engines.served.openai_server.check_servers returns them (checked at start);
         `extra_body` adds fields to every request (benchmarks force the answer's length with
         vLLM's min_tokens and ignore_eos); `media_dir`: pages go as files there (check_servers
         has checked that every server reads them)."""
