@@ -18,7 +18,7 @@ from docpipe.answers.source_page import assign_pages
 from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import ExtractedRecord, RawGeneration
 from docpipe.core.vocab import FinishReason
-from docpipe.normalize.evidence import EVIDENCE_KINDS, DocumentEvidence, describe, gather_evidence, parse_with
+from docpipe.normalize.evidence import DocumentEvidence, describe, gather_evidence
 from docpipe.schema.spec import RAW_KINDS, FieldSpec, Schema
 
 
@@ -93,9 +93,7 @@ class _Typer:
             if spec.kind in RAW_KINDS and value is not None:
                 self.raw[path] = str(value)
             try:
-                if spec.kind in EVIDENCE_KINDS:
-                    return parse_with(spec.kind, value, self.evidence)
-                return spec.parse(value)
+                return spec.parse(value, self.evidence)
             except ValueError as exc:
                 self.errors[where] = str(exc)
                 return None

@@ -61,7 +61,7 @@ def join(out: str | Path, schema_name: str, truths: list[Truth]) -> Joined:
     by_doc = {row["doc_id"]: {k: plain(v) for k, v in row.items()} for _, row in records.iterrows()}
     paths: dict[str, set[str]] = {}
     if not documents.empty:
-        same_schema = documents["schema"].astype(str).str.split("@").str[0] == schema_name
+        same_schema = documents["schema"] == schema_name
         for _, row in documents[same_schema].iterrows():
             paths.setdefault(row["doc_id"], set()).add(str(row["source_path"]))
     by_name: dict[str, list[tuple[str, str]]] = {}

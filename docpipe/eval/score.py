@@ -27,20 +27,11 @@ from typing import Any
 
 from anls_star import anls_score
 
-from docpipe import normalize
 from docpipe.eval.match import Counted, ListMatch, match_items
+from docpipe.schema.kinds import Compare, rules
 from docpipe.schema.spec import FieldSpec, Schema
 
 AMOUNT_TOLERANCE = 0.005
-_TEXT_KINDS = {"text", "enum"}
-_NUMERIC_KINDS = {"money", "number"}
-# the parsers that type a model's answer (docpipe.normalize), applied to labels and predictions alike
-_PARSERS = {
-    "money": normalize.parse_money,
-    "number": normalize.parse_number,
-    "integer": normalize.parse_integer,
-    "date": normalize.parse_date,
-}
 
 
 @dataclass(frozen=True)
@@ -71,14 +62,15 @@ def typed(spec: FieldSpec, value: Any) -> Any:
     """A labelled or predicted value typed by its field's kind; empty text and lists are None."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if spec.kind == "list":
+    compare = rules(spec.kind).compare
+    if compare == Compare.ITEMS:
         items = [{sub.name: typed(sub, item[sub.name]) for sub in spec.fields if sub.name in item} for item in value]
         return items or None
-    if spec.kind in _TEXT_KINDS:
+    if compare == Compare.TEXT:
         text = " ".join(str(value).split())
         return text or None
-    try:
-        return _PARSERS[spec.kind](value)
+    try:  # the parser that types a model's answer, applied to labels and predictions alike
+        return rules(spec.kind).parse(value, None)
     except ValueError as exc:
         raise ValueError(f"{spec.name}: {value!r} is not a {spec.kind} ({exc})") from None
 
@@ -87,14 +79,15 @@ def values_equal(spec: FieldSpec, truth: Any, predicted: Any) -> bool:
     """Typed values (see `typed`) equal under the field's rule."""
     if truth is None or predicted is None:
         return truth is None and predicted is None
-    if spec.kind in _TEXT_KINDS:
+    compare = rules(spec.kind).compare
+    if compare == Compare.TEXT:
         return truth.casefold() == predicted.casefold()
-    if spec.kind in _NUMERIC_KINDS:
+    if compare == Compare.AMOUNT:
         return abs(float(truth) - float(predicted)) <= AMOUNT_TOLERANCE
-    if spec.kind == "list":
+    if compare == Compare.ITEMS:
         match = _list_match(spec, truth, predicted)
         return match.found == match.labelled == match.predicted
-    return truth == predicted  # integer, date
+    return truth == predicted  # Compare.EQUAL: integer, date
 
 
 def as_text(spec: FieldSpec, value: Any) -> Any:
@@ -124,7 +117,7 @@ def _item_similarity(spec: FieldSpec):
             sub, guess = subs[name], predicted.get(name)
             if values_equal(sub, value, guess):
                 total += 1.0
-            elif sub.kind in _TEXT_KINDS and value is not None and guess is not None:
+            elif rules(sub.kind).compare == Compare.TEXT and value is not None and guess is not None:
                 total += anls_score(value, guess)
         return total / len(truth)
 

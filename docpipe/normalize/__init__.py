@@ -13,10 +13,10 @@ the value alone, and takes the document's evidence as an optional second argumen
 
 from docpipe.normalize.ambiguity import AmbiguousValue
 from docpipe.normalize.dates import parse_date
-from docpipe.normalize.evidence import DocumentEvidence, gather_evidence, parse_with
+from docpipe.normalize.evidence import DocumentEvidence, gather_evidence
 from docpipe.normalize.numbers import parse_integer, parse_money, parse_number
 
 __all__ = [
     "AmbiguousValue", "DocumentEvidence", "gather_evidence", "parse_date", "parse_integer", "parse_money",
-    "parse_number", "parse_with",
+    "parse_number",
 ]

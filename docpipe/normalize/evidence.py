@@ -3,8 +3,8 @@ currency, its day/month order. Parsers use it to settle values that are ambiguou
 ("1.727", "04/05/2026"); each decision records the rule that made it.
 
 `gather_evidence(money, numbers, dates, date_order)` reads the printed strings of one answer's
-money, number and date fields and returns a `DocumentEvidence`; `parse_with(kind, value, evidence)`
-types one value with it.
+money, number and date fields and returns a `DocumentEvidence`; every parser takes it as its
+`evidence` argument (schema/kinds.py says which parser types which field kind).
 
 Day/month order, in this order of rules (the first that decides wins):
 
@@ -35,19 +35,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from docpipe.normalize.currencies import MONTH_FIRST, codes_of, minor_units, without_minor_units
-from docpipe.normalize.dates import ORDERS, _numeric_readings, parse_date
+from docpipe.normalize.dates import ORDERS, _numeric_readings
 from docpipe.normalize.months import any_month_alternation
 from docpipe.normalize.numbers import (
-    parse_integer,
-    parse_money,
-    parse_number,
     self_evident_mark,
     split_amount,
 )
 
 YEAR_FIRST = frozenset({"JPY", "CNY", "KRW", "TWD", "HUF"})
 UNDECIDED_CURRENCIES = frozenset({"CAD"})
-EVIDENCE_KINDS = frozenset({"money", "number", "integer", "date"})
 
 
 @dataclass(frozen=True)
@@ -164,19 +160,6 @@ def gather_evidence(money: Iterable[object] = (), numbers: Iterable[object] = ()
     else:
         order, order_rule = _date_order(date_texts, currency, currency_rule)
     return DocumentEvidence(order, order_rule, mark, mark_rule, currency, currency_rule)
-
-
-def parse_with(kind: str, value: object, evidence: DocumentEvidence | None) -> object:
-    """Type one value of a money, number, integer or date field with the document's evidence."""
-    if kind == "money":
-        return parse_money(value, evidence)
-    if kind == "number":
-        return parse_number(value, evidence)
-    if kind == "integer":
-        return parse_integer(value, evidence)
-    if kind == "date":
-        return parse_date(value, "auto", evidence)
-    raise ValueError(f"no parser with evidence for {kind!r}")
 
 
 def describe(evidence: DocumentEvidence) -> dict[str, str | None]:

@@ -18,6 +18,10 @@ import pyarrow as pa
 UTC_TS = pa.timestamp("us", tz="UTC")
 
 
+# the `schema` column of every table that has one: what the document was read into
+SCHEMA_COLUMN = "the schema's name (its records table), or transcripts"
+
+
 def column(arrow_type: pa.DataType, doc: str = "") -> Any:
     """A row field that is a table column of `arrow_type` (`doc` says what it holds)."""
     return dataclasses.field(metadata={"arrow": arrow_type, "doc": doc})
@@ -41,7 +45,7 @@ class DocumentRow:
     size_bytes: int = column(pa.int64())
     kind: str = column(pa.string(), "DocumentKind: pdf | png | jpeg | tiff | empty | unknown | unreadable")
     pages: int = column(pa.int32(), "pages in the file")
-    schema: str = column(pa.string())
+    schema: str = column(pa.string(), SCHEMA_COLUMN)
     status: str = column(pa.string(), "DocumentStatus: ok | partial | failed | skipped")
     budget: int | None = column(pa.int32(), "the visual budget of the final reading")
     error_category: str | None = column(pa.string(), "Category")
@@ -73,7 +77,7 @@ class GenerationRow:
     doc_id: str = column(pa.string())
     work_key: str = column(pa.string())
     run_id: str = column(pa.string())
-    schema: str = column(pa.string())
+    schema: str = column(pa.string(), SCHEMA_COLUMN)
     model: str = column(pa.string())
     budget: int = column(pa.int32())
     prompt_version: str = column(pa.string())
@@ -110,7 +114,8 @@ class RunRow:
     finished_at: dt.datetime = column(UTC_TS)
     status: str = column(pa.string(), "RunStatus: completed | failed")
     input_path: str = column(pa.string())
-    schema: str = column(pa.string())
+    schema: str = column(pa.string(), SCHEMA_COLUMN)
+    task_key: str = column(pa.string(), "what the run read documents for, versioned: <schema>@<version> or transcripts@<prompt version>")
     model: str = column(pa.string())
     budget_policy: str = column(pa.string(), "a budget, or auto:<start>-<ceiling>@<threshold>")
     config_json: str = column(pa.string())

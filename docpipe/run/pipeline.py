@@ -304,7 +304,7 @@ def finish_run(run: Run, stats: RunStats, status: RunStatus) -> None:
     stats.seconds = time.perf_counter() - run.started_clock
     row = RunRow(
         run_id=run.run_id, started_at=run.started_at, finished_at=_now(),
-        status=status, input_path=str(run.config.input), schema=run.task_key,
+        status=status, input_path=str(run.config.input), schema=run.table, task_key=run.task_key,
         model=run.model, budget_policy=run.policy.key,
         config_json=run.config.public_json(),
         documents_found=stats.found, documents_already_done=stats.already_done,

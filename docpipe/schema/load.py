@@ -10,7 +10,8 @@ from typing import Any
 import yaml
 
 from docpipe.core.budget import check_budget
-from docpipe.schema.spec import DEFAULT_MAX_LENGTH, KINDS, FieldSpec, Schema
+from docpipe.schema.kinds import Kind
+from docpipe.schema.spec import DEFAULT_MAX_LENGTH, FieldSpec, Schema
 
 # the output folder's own tables (output/rows.py; tests/schema/test_schema_names.py keeps the two
 # in step): a schema of one of these names would write its records into that table
@@ -29,13 +30,13 @@ def _check_name(path: Path, name: str) -> str:
 
 
 def _field(name: str, spec: dict[str, Any]) -> FieldSpec:
-    kind = spec.get("kind")
-    if kind not in KINDS:
-        raise ValueError(f"field {name!r}: kind must be one of {KINDS}, got {kind!r}")
+    if spec.get("kind") not in set(Kind):
+        raise ValueError(f"field {name!r}: kind must be one of {', '.join(Kind)}, got {spec.get('kind')!r}")
+    kind = Kind(spec["kind"])
     children = tuple(_field(n, s) for n, s in (spec.get("fields") or {}).items())
-    if kind == "list" and not children:
+    if kind == Kind.LIST and not children:
         raise ValueError(f"field {name!r}: a list needs `fields`")
-    if kind == "enum" and not spec.get("values"):
+    if kind == Kind.ENUM and not spec.get("values"):
         raise ValueError(f"field {name!r}: an enum needs `values`")
     return FieldSpec(
         name=name, kind=kind, description=str(spec.get("description", "")),

@@ -9,19 +9,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from docpipe.schema.kinds import rules
+
 if TYPE_CHECKING:  # annotations only: the prompt version is read without loading the field specs
     from docpipe.schema.spec import FieldSpec, Schema
 
 PROMPT_VERSION = "2"  # 2: typed values transcribed as printed
-
-_KIND_WORDS = {
-    "text": "text",
-    "integer": "whole number as printed",
-    "number": "number as printed",
-    "money": "amount exactly as printed, with its currency sign or code if any",
-    "date": "date exactly as printed",
-}
-
 
 def skeleton(schema: Schema) -> str:
     """An example of the answer's shape, with null in every value."""
@@ -36,7 +29,7 @@ def field_line(spec: FieldSpec, indent: str = "") -> str:
     elif spec.kind == "list":
         kind = "list of objects, each with: " + ", ".join(f.name for f in spec.fields)
     else:
-        kind = _KIND_WORDS[spec.kind]
+        kind = rules(spec.kind).prompt
     line = f"{indent}- {spec.name} ({kind}): {spec.description}".rstrip(": ")
     children = [field_line(f, indent + "  ") for f in spec.fields]
     return "\n".join([line, *children])

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from docpipe.normalize import gather_evidence, parse_date, parse_money, parse_with
+from docpipe.normalize import gather_evidence, parse_date, parse_money
+from docpipe.schema.kinds import Kind, rules
 
 
 def test_decimal_mark_from_the_other_amounts():
@@ -64,5 +65,5 @@ def test_the_setting_wins():
 
 def test_a_us_invoice_reads_month_first():
     evidence = gather_evidence(money=["$1,234.56", "USD 20.00"], dates=["04/05/2026"])
-    assert parse_with("date", "04/05/2026", evidence) == dt.date(2026, 4, 5)
-    assert parse_with("money", "$1,234.56", evidence) == 1234.56
+    assert rules(Kind.DATE).parse("04/05/2026", evidence) == dt.date(2026, 4, 5)  # as a date field types it
+    assert rules(Kind.MONEY).parse("$1,234.56", evidence) == 1234.56

@@ -40,6 +40,7 @@ CONTRACT = {
     ],
     "runs": [
         ("run_id", S), ("started_at", TS), ("finished_at", TS), ("status", S), ("input_path", S), ("schema", S),
+        ("task_key", S),
         ("model", S), ("budget_policy", S), ("config_json", S), ("documents_found", I64),
         ("documents_already_done", I64), ("documents_processed", I64), ("documents_ok", I64),
         ("documents_failed", I64), ("pages", I64), ("records", I64), ("records_valid", I64), ("escalations", I64),
