@@ -29,6 +29,34 @@ class SourceDocument:
 
 
 @dataclass(frozen=True)
+class Word:
+    """A word of a page's text layer, its box normalised to the page as shown (0-1, origin top-left,
+    rotation applied): the same frame as the rendered image."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass(frozen=True)
+class Box:
+    """Where a value is printed: a page and a box normalised to it (0-1, origin top-left), or,
+    with no page and no box, why there is none (`source`)."""
+
+    page: int | None
+    x0: float | None
+    y0: float | None
+    x1: float | None
+    y1: float | None
+    # "text_layer": the page's own words; "not_found": the text layer was searched and nothing
+    # matched well enough; "no_text_layer": the pages have no text layer (scans)
+    source: str
+    score: float | None  # how well the printed words match the value (0-100, rapidfuzz ratio)
+
+
+@dataclass(frozen=True)
 class RenderedPage:
     """One page rendered at exactly the size Gemma 4's image processor uses for `budget`."""
 
@@ -43,6 +71,7 @@ class RenderedPage:
     text_layer: str | None
     status: PageStatus = PageStatus.OK
     failure: Failure | None = None
+    words: tuple[Word, ...] = ()  # the text layer's words with their boxes (born-digital pages)
 
     @property
     def soft_tokens(self) -> int:
@@ -113,6 +142,7 @@ class ExtractedRecord:
     raw: dict[tuple, str] = field(default_factory=dict)  # printed text of typed values
     confidence: dict[tuple, float] = field(default_factory=dict)  # see answers/confidence.py
     pages: dict[tuple, int] = field(default_factory=dict)  # source page of fields and list items
+    boxes: dict[tuple, Box] = field(default_factory=dict)  # where each value is printed (answers/boxes.py)
     page_nos: tuple[int, ...] = ()  # the pages the model saw
     # how printed values were typed: the date order and decimal mark decided for the document,
     # each with the rule that decided it (normalize/evidence.py), and the currency it prints

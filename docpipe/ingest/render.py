@@ -14,7 +14,7 @@ from PIL import Image, ImageOps, ImageSequence
 
 from docpipe.core.budget import render_size
 from docpipe.core.errors import Category, DocpipeError, Failure, Stage
-from docpipe.core.types import RenderedDocument, RenderedPage, SourceDocument
+from docpipe.core.types import RenderedDocument, RenderedPage, SourceDocument, Word
 from docpipe.core.vocab import DocumentKind, PageStatus
 from docpipe.ingest.limits import RenderOptions
 
@@ -111,13 +111,31 @@ def _render_pdf_page(doc: pymupdf.Document, index: int, source: SourceDocument, 
             image = _fit(image, width, height)
         return RenderedPage(
             source.doc_id, page_no, rect.width, rect.height, page.rotation, budget,
-            image, page.get_text("text"),
+            image, page.get_text("text"), words=page_words(page),
         )
     except Exception as exc:  # noqa: BLE001 - a bad page must not stop the document
         return RenderedPage(
             source.doc_id, page_no, 0.0, 0.0, 0, budget, None, None, status=PageStatus.FAILED,
             failure=Failure(Stage.RENDER, Category.RENDER_ERROR, f"{type(exc).__name__}: {exc}", page_no),
         )
+
+
+def page_words(page: pymupdf.Page) -> tuple[Word, ...]:
+    """The page's text-layer words in reading order, boxed in the frame of the page as shown
+    (rotation applied, 0-1, origin top-left), where the rendered image has them too."""
+    rect, rotate = page.rect, page.rotation_matrix
+    if rect.width <= 0 or rect.height <= 0:
+        return ()
+    words = []
+    for x0, y0, x1, y1, text, *_ in page.get_text("words", sort=True):
+        box = pymupdf.Rect(x0, y0, x1, y1) * rotate
+        words.append(Word(text, _unit(box.x0 / rect.width), _unit(box.y0 / rect.height),
+                          _unit(box.x1 / rect.width), _unit(box.y1 / rect.height)))
+    return tuple(words)
+
+
+def _unit(value: float) -> float:
+    return round(min(1.0, max(0.0, value)), 5)
 
 
 def _fit(image: Image.Image, width: int, height: int) -> Image.Image:

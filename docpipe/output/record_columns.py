@@ -6,18 +6,28 @@ Next to every field `f` of the schema:
     f_raw          the value as printed (money, date, number, integer fields)
     f_confidence   see confidence.py; for a list, the minimum over all its values
     f_page         the page the value came from (for a list, its first item's page)
-A list field is list<struct> whose items carry their sub-fields (with `_raw` where typed) plus the
-item's `confidence` and `page`.
+    f_box          where the value is printed (answers/boxes.py): page, x0, y0, x1, y1 (0-1, origin
+                   top-left), source (text_layer | not_found | no_text_layer), score (0-100)
+A list field is list<struct> whose items carry their sub-fields (with `_raw` where typed, and
+`_box`) plus the item's `confidence` and `page`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pyarrow as pa
 
-from docpipe.core.types import ExtractedRecord
+from docpipe.core.types import Box, ExtractedRecord
 from docpipe.schema.spec import RAW_KINDS, FieldSpec, Schema
+
+BOX = pa.struct([pa.field("page", pa.int32())] + [pa.field(n, pa.float32()) for n in ("x0", "y0", "x1", "y1")]
+                + [pa.field("source", pa.string()), pa.field("score", pa.float32())])
+
+
+def _box(box: Box | None) -> dict[str, Any] | None:
+    return None if box is None else dataclasses.asdict(box)
 
 
 def _item_type(spec: FieldSpec) -> pa.DataType:
@@ -26,6 +36,7 @@ def _item_type(spec: FieldSpec) -> pa.DataType:
         fields.append(pa.field(sub.name, sub.arrow_type()))
         if sub.kind in RAW_KINDS:
             fields.append(pa.field(f"{sub.name}_raw", pa.string()))
+        fields.append(pa.field(f"{sub.name}_box", BOX))
     fields += [pa.field("confidence", pa.float64()), pa.field("page", pa.int32())]
     return pa.struct(fields)
 
@@ -40,6 +51,8 @@ def record_fields(schema: Schema) -> list[pa.Field]:
             if spec.kind in RAW_KINDS:
                 out.append(pa.field(f"{spec.name}_raw", pa.string()))
         out += [pa.field(f"{spec.name}_confidence", pa.float64()), pa.field(f"{spec.name}_page", pa.int32())]
+        if spec.kind != "list":
+            out.append(pa.field(f"{spec.name}_box", BOX))
     return out
 
 
@@ -58,6 +71,8 @@ def record_columns(schema: Schema, record: ExtractedRecord) -> dict[str, Any]:
                 row[f"{name}_raw"] = record.raw.get(path)
         row[f"{name}_confidence"] = record.confidence.get(path)
         row[f"{name}_page"] = record.pages.get(path)
+        if spec.kind != "list":
+            row[f"{name}_box"] = _box(record.boxes.get(path))
     return row
 
 
@@ -67,6 +82,7 @@ def _item(spec: FieldSpec, item: dict[str, Any], path: tuple, record: ExtractedR
         out[sub.name] = item.get(sub.name)
         if sub.kind in RAW_KINDS:
             out[f"{sub.name}_raw"] = record.raw.get((*path, sub.name))
+        out[f"{sub.name}_box"] = _box(record.boxes.get((*path, sub.name)))
     out["confidence"] = record.confidence.get(path)
     out["page"] = record.pages.get(path)
     return out

@@ -18,6 +18,8 @@ import pyarrow as pa
 UTC_TS = pa.timestamp("us", tz="UTC")
 
 
+WORDS = pa.list_(pa.struct([pa.field("text", pa.string())] + [pa.field(n, pa.float32()) for n in ("x0", "y0", "x1", "y1")]))
+
 # the `schema` column of every table that has one: what the document was read into
 SCHEMA_COLUMN = "the schema's name (its records table), or transcripts"
 
@@ -68,6 +70,7 @@ class PageRow:
     budget: int = column(pa.int32())
     soft_tokens: int = column(pa.int32())
     text_layer: str | None = column(pa.string())
+    words: list[dict] | None = column(WORDS, "the text layer's words and boxes (0-1, origin top-left), in reading order")
     status: str = column(pa.string(), "PageStatus: ok | skipped | failed")
     error_message: str | None = column(pa.string(), "'<category>: <message>' of a skipped or failed page")
 

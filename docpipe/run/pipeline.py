@@ -9,6 +9,7 @@ chunk in flight, and a rerun skips every document whose work key is already writ
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docpipe.answers.boxes import value_boxes
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
 from docpipe.core.errors import TRANSIENT, EngineUnreachable
@@ -231,6 +233,9 @@ class ChunkState:
                 continue
             parts = [validate_generation(run.schema, g, texts, run.config.date_order) for _, g in pairs]
             record = merge_records(run.schema, parts) if parts else None
+            if record is not None:  # where each value is printed, from the pages' text layer
+                words = {p.page_no: p.words for p in doc.pages}
+                record = dataclasses.replace(record, boxes=value_boxes(run.schema, record, words))
             self.attempts.setdefault(item.key, []).append(Attempt(
                 budget, doc, tuple(r for r, _ in pairs), tuple(g for _, g in pairs), record,
             ))

@@ -9,6 +9,7 @@ merged again by records.merge_records.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from docpipe.answers.boxes import value_boxes
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
-from docpipe.core.types import RawGeneration
+from docpipe.core.types import RawGeneration, Word
 from docpipe.output import tables
 from docpipe.output.outcome import record_row
 from docpipe.schema.load import load_schema, resolve_schema
@@ -56,6 +58,7 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
         (r.doc_id, r.run_id, int(r.budget), int(r.page_no)): r.text_layer
         for r in pages.itertuples() if isinstance(r.text_layer, str) and r.text_layer
     }
+    words = _words(pages)
     run_id = "revalidate-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     now = dt.datetime.now(dt.UTC)
     written, valid = {}, {}
@@ -75,11 +78,27 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
                 }
                 parts.append(validate_generation(schema, generation, page_texts, date_order))
             record = merge_records(schema, parts)
+            on_pages = words.get((doc_id, source_run, int(budget)), {})
+            record = dataclasses.replace(record, boxes=value_boxes(schema, record, on_pages))
             rows.append(record_row(schema, record, work_key, run_id, ordered[0].model, int(budget), now))
         tables.write_rows(out, schema.name, rows, tables.records_schema(schema), run_id)
         written[schema.name] = len(rows)
         valid[schema.name] = sum(1 for r in rows if r["valid"])
     return RevalidateResult(run_id, written, valid)
+
+
+def _words(pages) -> dict[tuple, dict[int, tuple[Word, ...]]]:
+    """The text-layer words of every page read, by (doc_id, run_id, budget) and page number
+    (outputs written before the pages table had words give none: their values get no box)."""
+    found: dict[tuple, dict[int, tuple[Word, ...]]] = {}
+    if "words" not in pages.columns:
+        return found
+    for r in pages.itertuples():
+        if r.words is None or len(r.words) == 0:
+            continue
+        page_words = tuple(Word(w["text"], w["x0"], w["y0"], w["x1"], w["y1"]) for w in r.words)
+        found.setdefault((r.doc_id, r.run_id, int(r.budget)), {})[int(r.page_no)] = page_words
+    return found
 
 
 def _stored_schema(name: str, schema_dir: Path | None) -> Schema:

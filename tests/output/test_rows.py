@@ -12,6 +12,8 @@ from docpipe.output.rows import ROW_CLASSES, ErrorRow
 from docpipe.schema.load import resolve_schema
 
 S, I32, I64, F64, B = pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.bool_()
+F32 = pa.float32()
+WORDS = pa.list_(pa.struct([("text", S), ("x0", F32), ("y0", F32), ("x1", F32), ("y1", F32)]))
 TS = pa.timestamp("us", tz="UTC")
 
 # The table contract users query (README: the table list), written out by hand: a column renamed,
@@ -25,6 +27,7 @@ CONTRACT = {
     "pages": [
         ("doc_id", S), ("run_id", S), ("page_no", I32), ("width_pt", F64), ("height_pt", F64), ("rotation", I32),
         ("render_width", I32), ("render_height", I32), ("budget", I32), ("soft_tokens", I32), ("text_layer", S),
+        ("words", WORDS),
         ("status", S), ("error_message", S),
     ],
     "generations": [

@@ -98,8 +98,8 @@ def _snapshot(out: Path, inputs: Path) -> dict:
                 config.pop("input"), config.pop("out")
                 row["config_json"] = config
             row.pop("input_path", None)
-            for column in ("token_logprobs", "token_ends"):  # the engine's own numbers: count them
-                if column in row:
+            for column in ("token_logprobs", "token_ends", "words"):  # long lists: count them
+                if column in row and row[column] is not None:
                     row[column] = len(row[column])
             rows.append(row)
         rows.sort(key=lambda r: json.dumps(r, sort_keys=True))
