@@ -8,7 +8,8 @@ ratio. The best run scoring at least MIN_SCORE gives the box: the union of its w
 
 The model's page for the value (answers/source_page.py) is searched first and wins when the value
 is there, so a value printed on two pages takes the page the model read it from; otherwise the
-document's other pages are searched. A value found nowhere gets a Box without page or
+document's other pages are searched. Within a list item, the values are placed near the item's
+longest value (its row): a quantity "2" is the one on the line of its description. A value found nowhere gets a Box without page or
 coordinates whose `source` says why: "not_found" (with the best score seen) or "no_text_layer".
 """
 
@@ -31,21 +32,38 @@ def _norm(text: str) -> str:
     return " ".join(_DROP.sub(" ", text.casefold()).split())
 
 
-def _best_run(target: str, words: Sequence[Word]) -> tuple[float, int, int]:
-    """(score, first word, word count) of the run of words closest to `target`."""
+def _runs(target: str, words: Sequence[Word]) -> list[tuple[float, int, int]]:
+    """(score, first word, word count) of every run of words scoring at least MIN_SCORE, best first
+    (among equals, earliest first); the best run seen when none does."""
     size = max(1, len(target.split()))
     normed = [_norm(w.text) for w in words]
-    best = (0.0, 0, 0)
-    for count in {max(1, size - 1), size, size + 1}:
+    found, best = [], (0.0, 0, 0)
+    for count in sorted({max(1, size - 1), size, size + 1}):
         for start in range(len(words) - count + 1):
             score = fuzz.ratio(" ".join(normed[start : start + count]).strip(), target)
+            if score >= MIN_SCORE:
+                found.append((score, start, count))
             if score > best[0]:
                 best = (score, start, count)
-    return best
+    found.sort(key=lambda run: (-run[0], run[1]))
+    return found or [best]
 
 
-def locate(text: str, page_order: Sequence[int], words_by_page: Mapping[int, Sequence[Word]]) -> Box:
-    """The box of `text` on the first page of `page_order` that prints it, or why there is none."""
+def _box_of(page: int, run: Sequence[Word], score: float) -> Box:
+    return Box(page, min(w.x0 for w in run), min(w.y0 for w in run), max(w.x1 for w in run),
+               max(w.y1 for w in run), "text_layer", round(score, 1))
+
+
+def _distance(box: Box, near: Box) -> float:
+    """Rows first: how far apart two boxes' vertical centres are, then their left edges."""
+    return abs((box.y0 + box.y1) - (near.y0 + near.y1)) / 2 + 0.01 * abs(box.x0 - near.x0)
+
+
+def locate(text: str, page_order: Sequence[int], words_by_page: Mapping[int, Sequence[Word]],
+           near: Box | None = None) -> Box:
+    """The box of `text` on the first page of `page_order` that prints it, or why there is none.
+    `near`: a box of the same list item (its row): of the runs that match as well as the best (a
+    short value such as "2" is printed in many places), the one closest to it."""
     target = _norm(text)
     if not any(words_by_page.get(p) for p in page_order):
         return Box(None, None, None, None, None, "no_text_layer", None)
@@ -54,37 +72,50 @@ def locate(text: str, page_order: Sequence[int], words_by_page: Mapping[int, Seq
         words = words_by_page.get(page) or ()
         if not words or not target:
             continue
-        score, start, count = _best_run(target, words)
-        best_seen = max(best_seen, score)
-        if score >= MIN_SCORE:
-            run = words[start : start + count]
-            return Box(page, min(w.x0 for w in run), min(w.y0 for w in run), max(w.x1 for w in run),
-                       max(w.y1 for w in run), "text_layer", round(score, 1))
+        runs = _runs(target, words)
+        best_seen = max(best_seen, runs[0][0])
+        if runs[0][0] < MIN_SCORE:
+            continue
+        boxes = [_box_of(page, words[start : start + count], score) for score, start, count in runs
+                 if score >= runs[0][0] - 5]
+        if near is not None and near.page == page:
+            return min(boxes, key=lambda box: _distance(box, near))
+        return boxes[0]
     return Box(None, None, None, None, None, "not_found", round(best_seen, 1))
 
 
 def value_boxes(schema: Schema, record: ExtractedRecord, words_by_page: Mapping[int, Sequence[Word]]) -> dict[tuple, Box]:
     """A box for every non-null value of `record` (scalar fields, and every field of every list
-    item), by path: ("total",), ("line_items", 0, "amount")."""
+    item), by path: ("total",), ("line_items", 0, "amount"). A list item's longest value is placed
+    first, and its other values on the runs nearest to it (the item's row)."""
     pages = sorted(words_by_page)
     boxes: dict[tuple, Box] = {}
 
-    def place(path: tuple, value: Any, page: int | None) -> None:
+    def place(path: tuple, value: Any, page: int | None, near: Box | None = None) -> Box | None:
         if value is None or isinstance(value, bool | list | dict):
-            return
+            return None
         text = record.raw.get(path) or str(value)
         order = ([page] if page is not None else []) + [p for p in pages if p != page]
-        boxes[path] = locate(text, order, words_by_page)
+        boxes[path] = locate(text, order, words_by_page, near)
+        return boxes[path]
 
     for spec in schema.fields:
         value = record.values.get(spec.name)
         if value is None:
             continue
-        if spec.kind == "list":
-            for index, item in enumerate(value):
-                page = record.pages.get((spec.name, index))
-                for sub in spec.fields:
-                    place((spec.name, index, sub.name), (item or {}).get(sub.name), page)
-        else:
+        if spec.kind != "list":
             place((spec.name,), value, record.pages.get((spec.name,)))
+            continue
+        for index, item in enumerate(value):
+            item, page = item or {}, record.pages.get((spec.name, index))
+            texts = {sub.name: record.raw.get((spec.name, index, sub.name)) or str(item.get(sub.name))
+                     for sub in spec.fields if item.get(sub.name) is not None}
+            if not texts:
+                continue
+            anchor_name = max(texts, key=lambda name: len(texts[name]))
+            anchor = place((spec.name, index, anchor_name), item.get(anchor_name), page)
+            near = anchor if anchor is not None and anchor.page is not None else None
+            for sub in spec.fields:
+                if sub.name != anchor_name:
+                    place((spec.name, index, sub.name), item.get(sub.name), page, near)
     return boxes

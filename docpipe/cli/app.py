@@ -87,8 +87,12 @@ def show(
     table: Annotated[str, typer.Argument(help="A schema name (latest record per document), transcripts (latest per page), or documents, pages, generations, errors, runs")],
     limit: Annotated[int, typer.Option(help="Rows to show")] = 20,
     all_columns: Annotated[bool, typer.Option(help="Show every column, not the main ones")] = False,
+    doc: Annotated[str | None, typer.Option(
+        help="A schema's table: one document whole, vertically (its file name, or the start of its doc_id)")] = None,
 ) -> None:
-    """Print a table of OUT (for a schema: the latest record per document)."""
+    """Print a table of OUT (for a schema: the latest record per document, one line each, named by
+    its file; --doc NAME shows one document's every value, as printed, confidence, page and box)."""
+    from docpipe.cli import show_records
     from docpipe.cli.summary import brief_columns, print_frame
     from docpipe.output.tables import FIXED, read_table
 
@@ -98,6 +102,18 @@ def show(
         known = ", ".join([*FIXED, *schemas])
         Console(stderr=True).print(f"[yellow]no rows in {table!r} under {out}; tables there: {known}[/yellow]")
         raise typer.Exit(1)
+    if table not in FIXED and not all_columns:
+        names = show_records.document_names(out)
+        if doc is None:
+            show_records.print_overview(Console(), table, frame, names, limit)
+            return
+        row = show_records.find_document(frame, names, doc)
+        if row is None:
+            Console(stderr=True).print(f"[red]error:[/red] no document {doc!r} in {table}; its documents: "
+                                       + ", ".join(sorted(names.get(d, d) for d in frame["doc_id"])))
+            raise typer.Exit(2)
+        show_records.print_document(Console(), table, frame, row, names.get(row["doc_id"], row["doc_id"]))
+        return
     shown = frame if all_columns else frame[brief_columns(table, frame)]
     print_frame(Console(), shown, title=f"{table} ({len(frame)} rows)", limit=limit)
 

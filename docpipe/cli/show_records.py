@@ -1,0 +1,143 @@
+"""`docpipe show OUT SCHEMA`: a schema's records as a person reads them.
+
+At a glance: one line per document, named by its file, with whether its record is valid and its
+least certain field, then as many of its values as the terminal fits, each whole or wrapped
+(never cut); the fields left out are named, with the command that shows them. `--doc NAME` shows
+one document vertically: field, value, as printed, confidence, page and box, list items by index.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+NAME_WIDTH = 40  # a file name longer than this wraps (it is never cut)
+VALUE_WIDTH = 18  # each value column at least this wide (wider values wrap)
+_FIXED_COLUMNS = 3  # document, valid, least certain
+
+
+def document_names(out: Path) -> dict[str, str]:
+    """doc_id -> file name, from the documents table."""
+    from docpipe.output.tables import read_table
+
+    documents = read_table(out, "documents")
+    if documents.empty:
+        return {}
+    return {row.doc_id: Path(row.source_path).name for row in documents.itertuples()}
+
+
+def text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}" if round(value, 2) == value else f"{value:,}"
+    return " ".join(str(value).split())
+
+
+def fields_of(frame: pd.DataFrame) -> list[str]:
+    """The record's fields, in the schema's order (each has a `_confidence` column beside it)."""
+    return [c.removesuffix("_confidence") for c in frame.columns
+            if c.endswith("_confidence") and c.removesuffix("_confidence") in frame.columns]
+
+
+def _is_list(frame: pd.DataFrame, field: str) -> bool:
+    return any(isinstance(v, list | tuple) or hasattr(v, "__array__") for v in frame[field].dropna().head(5))
+
+
+def _least_certain(fields: list[str], row: pd.Series) -> str:
+    scores = {name: row.get(f"{name}_confidence") for name in fields}
+    known = {k: v for k, v in scores.items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
+    if not known:
+        return ""
+    name = min(known, key=known.get)
+    return f"{name} {known[name]:.2f}"
+
+
+def print_overview(console: Console, schema: str, frame: pd.DataFrame, names: dict[str, str], limit: int) -> None:
+    """One line per document: its file, valid, least certain field, then the values that fit."""
+    every = fields_of(frame)
+    lists = [f for f in every if _is_list(frame, f)]
+    frame = frame.head(limit)
+    shown_names = [names.get(d, str(d)[:12]) for d in frame["doc_id"]]
+    name_width = min(NAME_WIDTH, max([len("document"), *map(len, shown_names)]))
+    fixed = name_width + len("valid") + len("least certain 0.00") + 3 * _FIXED_COLUMNS + 1
+    room = console.width - fixed
+    fields = [f for f in every if f not in lists]
+    fits = []
+    for field in fields:
+        width = max(VALUE_WIDTH, min(len(field), 24)) + 3  # the column and its border and padding
+        if width > room:
+            break
+        fits.append(field)
+        room -= width
+    table = Table(title=f"{schema} ({len(frame)} documents)", title_justify="left")
+    table.add_column("document", no_wrap=False, overflow="fold", min_width=name_width, max_width=NAME_WIDTH)
+    table.add_column("valid", no_wrap=True)
+    table.add_column("least certain", no_wrap=True)
+    for field in fits:
+        table.add_column(field, overflow="fold", min_width=VALUE_WIDTH)
+    for name, (_, row) in zip(shown_names, frame.iterrows()):
+        table.add_row(name, "yes" if row.get("valid") else "no", _least_certain(every, row),
+                      *(text(row.get(f)) for f in fits))
+    console.print(table)
+    left = [f for f in every if f not in fits]
+    if left:
+        console.print(f"not shown here: {', '.join(left)}; one document whole: "
+                      f"docpipe show OUT {schema} --doc FILE_NAME")
+
+
+def _page(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(int(value))
+
+
+def _box(box: Any) -> str:
+    if not isinstance(box, dict):
+        return ""
+    if box.get("page") is None:
+        return str(box.get("source") or "")
+    return (f"p{int(box['page'])} {box['x0']:.3f},{box['y0']:.3f} {box['x1']:.3f},{box['y1']:.3f} "
+            f"{box['source']} {box['score']:.0f}")
+
+
+def print_document(console: Console, schema: str, frame: pd.DataFrame, row: pd.Series, name: str) -> None:
+    """One document vertically: a line per value (a list's items under it, by index), long values
+    wrapped, never cut."""
+    table = Table(title=f"{name} ({schema}; valid: {'yes' if row.get('valid') else 'no'})", title_justify="left")
+    rows: list[tuple[str, ...]] = []
+    for field in fields_of(frame):
+        value = row.get(field)
+        if not _is_list(frame, field):
+            rows.append((field, text(value), text(row.get(f"{field}_raw")), text(row.get(f"{field}_confidence")),
+                         _page(row.get(f"{field}_page")), _box(row.get(f"{field}_box"))))
+            continue
+        count = 0 if value is None else len(value)
+        rows.append((field, f"{count} item{'s' if count != 1 else ''}", "", "", "", ""))
+        for index, item in enumerate(value if count else ()):
+            subs = [k for k in item if k not in ("confidence", "page") and not k.endswith(("_raw", "_box"))]
+            for sub in subs:
+                rows.append((f"  [{index}].{sub}", text(item.get(sub)), text(item.get(f"{sub}_raw")),
+                             text(item.get("confidence")), _page(item.get("page")), _box(item.get(f"{sub}_box"))))
+    # a field's name is never broken; the other columns wrap their values, never cut them
+    table.add_column("field", no_wrap=True, min_width=max(len(r[0]) for r in rows) if rows else 5)
+    table.add_column("value", overflow="fold", ratio=3, min_width=12)
+    table.add_column("as printed", overflow="fold", ratio=2, min_width=7)
+    table.add_column("conf", no_wrap=True, width=4)
+    table.add_column("page", no_wrap=True, width=4)
+    table.add_column("box", overflow="fold", ratio=2)
+    for row_cells in rows:
+        table.add_row(*row_cells)
+    console.print(table)
+
+
+def find_document(frame: pd.DataFrame, names: dict[str, str], wanted: str) -> pd.Series | None:
+    """The record of the document whose file name (or doc_id prefix) is `wanted`."""
+    for _, row in frame.iterrows():
+        name = names.get(row["doc_id"], "")
+        if wanted in (name, Path(name).stem) or (len(wanted) >= 6 and str(row["doc_id"]).startswith(wanted)):
+            return row
+    return None
