@@ -203,6 +203,46 @@ def eval_(
 
 
 @app.command()
+def review(
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run")],
+    schema: Annotated[str | None, typer.Option(help="The schema whose records to review (default: the only one in OUT)")] = None,
+    schema_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Your own schema file, for records read with it")] = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one)")] = 0,
+    reviewer: Annotated[str | None, typer.Option(help="Who reviews, written with each correction (default: $USER)")] = None,
+) -> None:
+    """A local web page to check a run's values on their pages, least certain first, and correct
+    them; corrections go to OUT's corrections table (read_table(..., corrected=True) applies them;
+    `docpipe eval --truth OUT` scores another run against the reviewed documents). Ctrl-C stops it."""
+    import getpass
+
+    import uvicorn
+
+    from docpipe.cli.review_page import review_app
+    from docpipe.core.child_server import free_port
+    from docpipe.schema.load import load_schema, resolve_schema
+
+    err = Console(stderr=True)
+    found = sorted(p.name for p in (out / "records").glob("*") if p.is_dir() and any(p.glob("*.parquet")))
+    if not found:
+        err.print(f"[red]error:[/red] no records under {out}: review a folder written by `docpipe run`")
+        raise typer.Exit(2)
+    name = schema or (found[0] if len(found) == 1 else None)
+    if name is None or name not in found:
+        wanted = f"no records of schema {schema!r} in {out}" if schema else f"{out} holds records of several schemas"
+        err.print(f"[red]error:[/red] {wanted}: give --schema, one of {', '.join(found)}")
+        raise typer.Exit(2)
+    try:
+        spec = load_schema(schema_file) if schema_file is not None else resolve_schema(name)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}; a schema of your own: --schema-file path/to/{name}.yaml")
+        raise typer.Exit(2) from None
+    port = port or free_port()
+    who = reviewer or getpass.getuser()
+    Console().print(f"reviewing {name} records of {out} as {who}: open http://127.0.0.1:{port}/ (Ctrl-C stops)")
+    uvicorn.run(review_app(out, spec, who), host="127.0.0.1", port=port, log_level="warning")
+
+
+@app.command()
 def schemas() -> None:
     """List the schemas in schemas/ with their fields."""
     from docpipe.schema.load import available_schemas, resolve_schema

@@ -50,8 +50,11 @@ class Truth:
 
 
 def load_truth(path: str | Path) -> list[Truth]:
-    """Every labelled document in a JSON file or in the JSON files of a folder (not recursive)."""
+    """Every labelled document in a JSON file or in the JSON files of a folder (not recursive), or
+    the reviewed documents of a docpipe output folder (one with a corrections table)."""
     path = Path(path)
+    if path.is_dir() and (path / "corrections").is_dir():
+        return reviewed_truths(path)
     if path.is_dir():
         files = sorted(p for p in path.glob("*.json") if not p.name.startswith("."))
         kv_stems = {p.name[: -len(".kv.json")] for p in files if p.name.endswith(".kv.json")}
@@ -142,3 +145,42 @@ def for_schema(truths: list[Truth], schema_name: str, field_names: set[str]) -> 
             continue
         kept.append(truth)
     return kept, other
+
+
+def reviewed_truths(out: Path) -> list[Truth]:
+    """The documents a person reviewed in `docpipe review` (at least one value accepted or
+    corrected), each labelled with its corrected record: a reviewed run is ground truth for the
+    next model or budget."""
+    from docpipe.output.tables import read_all, read_table
+
+    corrections = read_all(out, "corrections")
+    names = {d.doc_id: Path(d.source_path).name for d in read_table(out, "documents").itertuples()}
+    found: list[Truth] = []
+    for schema_name, of_schema in corrections.groupby("schema", sort=True):
+        records = read_table(out, str(schema_name), corrected=True)
+        reviewed = records[records["doc_id"].isin(set(of_schema["doc_id"]))]
+        fields = [c.removesuffix("_confidence") for c in records.columns
+                  if c.endswith("_confidence") and c.removesuffix("_confidence") in records.columns]
+        for row in reviewed.itertuples():
+            labels = {name: _label(getattr(row, name)) for name in fields}
+            key = names.get(row.doc_id, row.doc_id)
+            found.append(Truth(key, str(schema_name), labels, str(out), "docpipe-review"))
+    return found
+
+
+def _label(value: Any) -> Any:
+    """A record's typed value as a label (JSON-like: dates as ISO text, list items without their
+    _raw, _box, confidence and page)."""
+    import datetime as dt
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()
+    if isinstance(value, list):
+        return [{k: _label(v) for k, v in dict(item).items()
+                 if k not in ("confidence", "page") and not k.endswith(("_raw", "_box"))} for item in value]
+    return value.item() if hasattr(value, "item") else value

@@ -157,6 +157,21 @@ class TranscriptRow:
     created_at: dt.datetime = column(UTC_TS)
 
 
+@dataclass(frozen=True)
+class CorrectionRow:
+    doc_id: str = column(pa.string())
+    work_key: str = column(pa.string(), "the record's piece of work")
+    schema: str = column(pa.string(), SCHEMA_COLUMN)
+    field: str = column(pa.string(), "the field, or a list's field: line_items")
+    list_index: int | None = column(pa.int32(), "the list item, for a list's field")
+    item_field: str | None = column(pa.string(), "the item's field: amount")
+    old_value: str | None = column(pa.string(), "the record's value, as text")
+    new_value: str | None = column(pa.string(), "what the reviewer says it is (as printed); null: no value")
+    accepted: bool = column(pa.bool_(), "true: the reviewer confirmed the record's value")
+    reviewer: str = column(pa.string())
+    created_at: dt.datetime = column(UTC_TS)
+
+
 ROW_CLASSES = {
     "documents": DocumentRow,
     "pages": PageRow,
@@ -164,4 +179,5 @@ ROW_CLASSES = {
     "errors": ErrorRow,
     "runs": RunRow,
     "transcripts": TranscriptRow,
+    "corrections": CorrectionRow,
 }

@@ -130,10 +130,12 @@ def read_all(out: Path, table: str) -> pd.DataFrame:
     return arrow.to_pandas()
 
 
-def read_table(out: str | Path, table: str) -> pd.DataFrame:
+def read_table(out: str | Path, table: str, corrected: bool = False, schema: Schema | None = None) -> pd.DataFrame:
     """A table as users want it: for a schema name, the latest record per document.
 
     `read_table("out", "invoice")` gives one row per document (the most recent extraction);
+    `corrected=True` applies the reviewers' corrections (`docpipe review`; output/corrections.py),
+    typing them by the schema (`schema`, or the built-in schema of that name);
     `documents` gives one row per document and piece of work (the latest attempt);
     `transcripts` the latest transcript of each page, in page order; other fixed tables are
     returned whole.
@@ -142,7 +144,13 @@ def read_table(out: str | Path, table: str) -> pd.DataFrame:
     if frame.empty:
         return frame
     if table not in FIXED:
-        return _latest(frame, ["doc_id"], "extracted_at")
+        latest = _latest(frame, ["doc_id"], "extracted_at")
+        if not corrected:
+            return latest
+        from docpipe.output.corrections import apply_corrections
+        from docpipe.schema.load import resolve_schema
+
+        return apply_corrections(latest, read_all(Path(out), "corrections"), schema or resolve_schema(table))
     if table == "documents":
         return _latest(frame, ["work_key", "source_path"], "finished_at")
     if table == "transcripts":  # the latest reading of each page, pages in document order

@@ -15,7 +15,7 @@ from docpipe.schema.spec import DEFAULT_MAX_LENGTH, FieldSpec, Schema
 
 # the output folder's own tables (output/rows.py; tests/schema/test_schema_names.py keeps the two
 # in step): a schema of one of these names would write its records into that table
-RESERVED_NAMES = frozenset({"documents", "pages", "generations", "errors", "runs", "transcripts"})
+RESERVED_NAMES = frozenset({"documents", "pages", "generations", "errors", "runs", "transcripts", "corrections"})
 
 
 def _check_name(path: Path, name: str) -> str:

@@ -55,6 +55,10 @@ CONTRACT = {
         ("truncated", B), ("lowest_token_prob", F64), ("mean_token_prob", F64), ("text_layer_cer", F64),
         ("seconds", F64), ("created_at", TS),
     ],
+    "corrections": [
+        ("doc_id", S), ("work_key", S), ("schema", S), ("field", S), ("list_index", I32), ("item_field", S),
+        ("old_value", S), ("new_value", S), ("accepted", B), ("reviewer", S), ("created_at", TS),
+    ],
 }
 
 
