@@ -121,13 +121,16 @@ def _render_pdf_page(doc: pymupdf.Document, index: int, source: SourceDocument, 
 
 
 def page_words(page: pymupdf.Page) -> tuple[Word, ...]:
-    """The page's text-layer words in reading order, boxed in the frame of the page as shown
+    """The page's text-layer words in reading order (PyMuPDF's blocks, their lines, their words),
+    boxed in the frame of the page as shown
     (rotation applied, 0-1, origin top-left), where the rendered image has them too."""
     rect, rotate = page.rect, page.rotation_matrix
     if rect.width <= 0 or rect.height <= 0:
         return ()
     words = []
-    for x0, y0, x1, y1, text, *_ in page.get_text("words", sort=True):
+    # block by block, line by line: a block's lines stay together (an address beside a column of
+    # labels), where sorting every word by its position would interleave the two columns
+    for x0, y0, x1, y1, text, *_ in sorted(page.get_text("words"), key=lambda w: (w[5], w[6], w[7])):
         box = pymupdf.Rect(x0, y0, x1, y1) * rotate
         words.append(Word(text, _unit(box.x0 / rect.width), _unit(box.y0 / rect.height),
                           _unit(box.x1 / rect.width), _unit(box.y1 / rect.height)))

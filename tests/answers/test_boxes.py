@@ -98,3 +98,13 @@ def test_a_value_over_several_words_and_lines_is_one_box():
         Word(t, 0.1 * i, 0.55, 0.1 * i + 0.08, 0.57) for i, t in enumerate(["Desert", "Flats,", "AZ"]))
     box = locate("88 Mesa Vista Drive, Desert Flats, AZ", [1], {1: words})
     assert box.source == "text_layer" and (box.x0, box.y0, box.x1, box.y1) == (0.0, 0.5, 0.58, 0.57)
+
+
+def test_an_address_beside_a_column_of_labels_is_boxed_whole(invoices):
+    # invoice_acme prints the seller's address over three lines, the last ('USA') level with the
+    # 'Invoice No.' label of the right-hand column: words are read block by block, not by height
+    acme = invoices[invoices["source_path"].str.endswith("invoice_acme.pdf")].iloc[0]
+    box = acme["seller_address_box"]
+    [(page, usa)] = [hit for hit in _drawn(acme["source_path"], "USA") if hit[1][1] < 0.2]
+    assert box["source"] == "text_layer" and box["score"] == 100.0
+    assert box["page"] == page and abs(box["y1"] - usa[3]) <= TOLERANCE  # down to its last line
