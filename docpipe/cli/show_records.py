@@ -16,6 +16,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from docpipe.output.record_columns import field_names
+
 NAME_WIDTH = 40  # a file name longer than this wraps (it is never cut)
 VALUE_WIDTH = 18  # each value column at least this wide (wider values wrap)
 _FIXED_COLUMNS = 3  # document, valid, least certain
@@ -39,12 +41,6 @@ def text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def fields_of(frame: pd.DataFrame) -> list[str]:
-    """The record's fields, in the schema's order (each has a `_confidence` column beside it)."""
-    return [c.removesuffix("_confidence") for c in frame.columns
-            if c.endswith("_confidence") and c.removesuffix("_confidence") in frame.columns]
-
-
 def _is_list(frame: pd.DataFrame, field: str) -> bool:
     return any(isinstance(v, list | tuple) or hasattr(v, "__array__") for v in frame[field].dropna().head(5))
 
@@ -60,7 +56,7 @@ def _least_certain(fields: list[str], row: pd.Series) -> str:
 
 def print_overview(console: Console, schema: str, frame: pd.DataFrame, names: dict[str, str], limit: int) -> None:
     """One line per document: its file, valid, least certain field, then the values that fit."""
-    every = fields_of(frame)
+    every = field_names(frame.columns)
     lists = [f for f in every if _is_list(frame, f)]
     frame = frame.head(limit)
     shown_names = [names.get(d, str(d)[:12]) for d in frame["doc_id"]]
@@ -109,7 +105,7 @@ def print_document(console: Console, schema: str, frame: pd.DataFrame, row: pd.S
     wrapped, never cut."""
     table = Table(title=f"{name} ({schema}; valid: {'yes' if row.get('valid') else 'no'})", title_justify="left")
     rows: list[tuple[str, ...]] = []
-    for field in fields_of(frame):
+    for field in field_names(frame.columns):
         value = row.get(field)
         if not _is_list(frame, field):
             rows.append((field, text(value), text(row.get(f"{field}_raw")), text(row.get(f"{field}_confidence")),

@@ -151,6 +151,7 @@ def reviewed_truths(out: Path) -> list[Truth]:
     """The documents a person reviewed in `docpipe review` (at least one value accepted or
     corrected), each labelled with its corrected record: a reviewed run is ground truth for the
     next model or budget."""
+    from docpipe.output.record_columns import field_names
     from docpipe.output.tables import read_all, read_table
 
     corrections = read_all(out, "corrections")
@@ -159,8 +160,7 @@ def reviewed_truths(out: Path) -> list[Truth]:
     for schema_name, of_schema in corrections.groupby("schema", sort=True):
         records = read_table(out, str(schema_name), corrected=True)
         reviewed = records[records["doc_id"].isin(set(of_schema["doc_id"]))]
-        fields = [c.removesuffix("_confidence") for c in records.columns
-                  if c.endswith("_confidence") and c.removesuffix("_confidence") in records.columns]
+        fields = field_names(records.columns)
         for row in reviewed.itertuples():
             labels = {name: _label(getattr(row, name)) for name in fields}
             key = names.get(row.doc_id, row.doc_id)

@@ -56,6 +56,14 @@ def record_fields(schema: Schema) -> list[pa.Field]:
     return out
 
 
+def field_names(columns) -> list[str]:
+    """The schema's fields of a records table read back, in the schema's order, from its column
+    names: each field `f` has `f_confidence` beside it (no schema file needed)."""
+    names = set(columns)
+    return [c.removesuffix("_confidence") for c in columns
+            if c.endswith("_confidence") and c.removesuffix("_confidence") in names]
+
+
 def record_columns(schema: Schema, record: ExtractedRecord) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for spec in schema.fields:
