@@ -19,7 +19,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz
+from rapidfuzz.process import cdist
 
 from docpipe.core.types import Box, ExtractedRecord, Word
 from docpipe.schema.spec import Schema
@@ -32,19 +34,36 @@ def _norm(text: str) -> str:
     return " ".join(_DROP.sub(" ", text.casefold()).split())
 
 
-def _runs(target: str, words: Sequence[Word]) -> list[tuple[float, int, int]]:
+class _PageText:
+    """A page's words, normalised once, and its runs of `count` consecutive words joined once per
+    count: every value of a document is looked for in the same runs."""
+
+    def __init__(self, words: Sequence[Word]):
+        self.words = words
+        self.normed = [_norm(w.text) for w in words]
+        self._joined: dict[int, list[str]] = {}
+
+    def runs_of(self, count: int) -> list[str]:
+        if count not in self._joined:
+            self._joined[count] = [" ".join(self.normed[start : start + count]).strip()
+                                   for start in range(len(self.words) - count + 1)]
+        return self._joined[count]
+
+
+def _runs(target: str, page: _PageText) -> list[tuple[float, int, int]]:
     """(score, first word, word count) of every run of words scoring at least MIN_SCORE, best first
     (among equals, earliest first); the best run seen when none does."""
     size = max(1, len(target.split()))
-    normed = [_norm(w.text) for w in words]
     found, best = [], (0.0, 0, 0)
     for count in sorted({max(1, size - 1), size, size + 1}):
-        for start in range(len(words) - count + 1):
-            score = fuzz.ratio(" ".join(normed[start : start + count]).strip(), target)
-            if score >= MIN_SCORE:
-                found.append((score, start, count))
-            if score > best[0]:
-                best = (score, start, count)
+        choices = page.runs_of(count)
+        if not choices:
+            continue
+        scores = cdist([target], choices, scorer=fuzz.ratio, dtype=np.float64)[0]  # all runs at once, in C
+        found += [(float(scores[start]), int(start), count) for start in np.flatnonzero(scores >= MIN_SCORE)]
+        top = int(scores.argmax())  # the first of the highest
+        if scores[top] > best[0]:
+            best = (float(scores[top]), top, count)
     found.sort(key=lambda run: (-run[0], run[1]))
     return found or [best]
 
@@ -60,10 +79,12 @@ def _distance(box: Box, near: Box) -> float:
 
 
 def locate(text: str, page_order: Sequence[int], words_by_page: Mapping[int, Sequence[Word]],
-           near: Box | None = None) -> Box:
+           near: Box | None = None, _texts: dict[int, _PageText] | None = None) -> Box:
     """The box of `text` on the first page of `page_order` that prints it, or why there is none.
     `near`: a box of the same list item (its row): of the runs that match as well as the best (a
-    short value such as "2" is printed in many places), the one closest to it."""
+    short value such as "2" is printed in many places), the one closest to it. (`_texts`: the
+    pages' normalised runs, kept across the values of one document by value_boxes.)"""
+    texts = {} if _texts is None else _texts
     target = _norm(text)
     if not any(words_by_page.get(p) for p in page_order):
         return Box(None, None, None, None, None, "no_text_layer", None)
@@ -72,7 +93,9 @@ def locate(text: str, page_order: Sequence[int], words_by_page: Mapping[int, Seq
         words = words_by_page.get(page) or ()
         if not words or not target:
             continue
-        runs = _runs(target, words)
+        if page not in texts:
+            texts[page] = _PageText(words)
+        runs = _runs(target, texts[page])
         best_seen = max(best_seen, runs[0][0])
         if runs[0][0] < MIN_SCORE:
             continue
@@ -90,13 +113,14 @@ def value_boxes(schema: Schema, record: ExtractedRecord, words_by_page: Mapping[
     first, and its other values on the runs nearest to it (the item's row)."""
     pages = sorted(words_by_page)
     boxes: dict[tuple, Box] = {}
+    texts: dict[int, _PageText] = {}  # each page normalised once for all the document's values
 
     def place(path: tuple, value: Any, page: int | None, near: Box | None = None) -> Box | None:
         if value is None or isinstance(value, bool | list | dict):
             return None
         text = record.raw.get(path) or str(value)
         order = ([page] if page is not None else []) + [p for p in pages if p != page]
-        boxes[path] = locate(text, order, words_by_page, near)
+        boxes[path] = locate(text, order, words_by_page, near, texts)
         return boxes[path]
 
     for spec in schema.fields:
