@@ -56,14 +56,12 @@ def apply_corrections(records: pd.DataFrame, corrections: pd.DataFrame, schema: 
         index, spec = where.get(fix.doc_id), specs.get(fix.field)
         if index is None or spec is None:
             continue
-        row = records.loc[index]
-        if pd.isna(fix.list_index):
+        item_index = None if pd.isna(fix.list_index) else int(fix.list_index)
+        if item_index is None:
             _set_scalar(records, index, spec, fix)
         else:
-            _set_item(records, index, row, spec, int(fix.list_index), fix)
-        records.at[index, "corrected"] = [*records.at[index, "corrected"],
-                                          path_of(fix.field, None if pd.isna(fix.list_index) else int(fix.list_index),
-                                                  fix.item_field)]
+            _set_item(records, index, spec, item_index, fix)
+        records.at[index, "corrected"] = [*records.at[index, "corrected"], path_of(fix.field, item_index, fix.item_field)]
     return records
 
 
@@ -79,8 +77,9 @@ def _set_scalar(records: pd.DataFrame, index: int, spec, fix) -> None:
     records.at[index, f"{spec.name}_confidence"] = 1.0
 
 
-def _set_item(records: pd.DataFrame, index: int, row: pd.Series, spec, item_index: int, fix) -> None:
-    items = [dict(item) for item in (row[spec.name] if row[spec.name] is not None else [])]
+def _set_item(records: pd.DataFrame, index: int, spec, item_index: int, fix) -> None:
+    value = records.at[index, spec.name]
+    items = [dict(item) for item in (value if value is not None else [])]
     sub = next((s for s in spec.fields if s.name == fix.item_field), None)
     if sub is None or item_index >= len(items):
         return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from docpipe.core.errors import Category, Failure, Stage
@@ -184,7 +184,7 @@ def page_row(ctx: DocContext, page: RenderedPage) -> PageRow:
         render_width=page.image.width if page.image is not None else None,
         render_height=page.image.height if page.image is not None else None,
         budget=page.budget, soft_tokens=page.soft_tokens, text_layer=page.text_layer,
-        words=[{"text": w.text, "x0": w.x0, "y0": w.y0, "x1": w.x1, "y1": w.y1} for w in page.words] or None,
+        words=[asdict(w) for w in page.words] or None,
         status=page.status, error_message=None if page.failure is None else str(page.failure),
     )
 

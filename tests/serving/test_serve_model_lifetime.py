@@ -17,6 +17,7 @@ import pytest
 
 from docpipe.core.child_server import free_port
 from docpipe.engines.served.vllm_launch import port_taken
+from tests.flows.processes import wait_gone
 
 FAKE_VLLM = Path(__file__).with_name("fake_vllm.py")
 
@@ -57,7 +58,7 @@ def test_serve_model_killed_with_sigkill_leaves_no_server_and_a_free_port(tmp_pa
 
         serve.send_signal(signal.SIGKILL)
         serve.wait()
-        _, alive = psutil.wait_procs(server, timeout=30)
+        alive = wait_gone({process.pid for process in server}, 30)
         assert not alive, f"left running after serve-model was killed: {alive}"
         _wait_for(lambda: not port_taken("127.0.0.1", port), 10, f"port {port} still taken")
     finally:

@@ -31,12 +31,10 @@ def parse_metrics(text: str) -> Load | None:
     try:
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
-                if sample.name in RUNNING or sample.name in WAITING:
-                    seen = True
-                    if sample.name in RUNNING:
-                        running += sample.value
-                    else:
-                        waiting += sample.value
+                if sample.name in RUNNING:
+                    running, seen = running + sample.value, True
+                elif sample.name in WAITING:
+                    waiting, seen = waiting + sample.value, True
     except ValueError:  # not an exposition prometheus_client can read
         return None
     return Load(int(running), int(waiting)) if seen else None
