@@ -23,6 +23,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
+from docpipe.answers.model_boxes import combine
 from docpipe.core.types import Box, ExtractedRecord, Word
 from docpipe.schema.spec import Schema
 
@@ -143,3 +144,9 @@ def value_boxes(schema: Schema, record: ExtractedRecord, words_by_page: Mapping[
                 if sub.name != anchor_name:
                     place((spec.name, index, sub.name), item.get(sub.name), page, near)
     return boxes
+
+
+def record_boxes(schema: Schema, record: ExtractedRecord, words_by_page: Mapping[int, Sequence[Word]]) -> dict[tuple, Box]:
+    """The record's boxes: the text layer's, met with the boxes the model drew itself (already in
+    `record.boxes` with `--boxes model`; answers/model_boxes.combine says which wins)."""
+    return combine(value_boxes(schema, record, words_by_page), record.boxes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from docpipe.core.errors import Category, Failure, Stage
-from docpipe.core.types import ExtractedRecord
+from docpipe.core.types import Box, ExtractedRecord
 from docpipe.schema.spec import Schema
 
 
@@ -23,6 +23,7 @@ def merge_records(schema: Schema, parts: list[ExtractedRecord]) -> ExtractedReco
     raw: dict[tuple, str] = {}
     confidence: dict[tuple, float] = {}
     pages: dict[tuple, int] = {}
+    boxes: dict[tuple, Box] = {}
     for spec in schema.fields:
         name = spec.name
         if spec.kind == "list":
@@ -31,7 +32,7 @@ def merge_records(schema: Schema, parts: list[ExtractedRecord]) -> ExtractedReco
                 for index, item in enumerate(part.values.get(name) or []):
                     new, old = (name, len(items)), (name, index)
                     items.append(item)
-                    _copy_under(part, old, new, raw, confidence, pages)
+                    _copy_under(part, old, new, raw, confidence, pages, boxes)
             values[name] = items if any(p.values.get(name) is not None for p in parts) else None
             item_conf = [confidence[(name, i)] for i in range(len(items)) if (name, i) in confidence]
             if item_conf:
@@ -46,7 +47,7 @@ def merge_records(schema: Schema, parts: list[ExtractedRecord]) -> ExtractedReco
             continue
         best = max(given, key=lambda p: (p.confidence.get((name,), 0.0), -parts.index(p)))
         values[name] = best.values[name]
-        _copy_under(best, (name,), (name,), raw, confidence, pages)
+        _copy_under(best, (name,), (name,), raw, confidence, pages, boxes)
     errors = {f"page {_pages(p)}: {k}": v for p in parts for k, v in p.field_errors.items()}
     failed = [p for p in parts if p.failure is not None and not p.field_errors]
     failed_notes = {f"page {_pages(p)}": str(p.failure) for p in failed}
@@ -60,7 +61,7 @@ def merge_records(schema: Schema, parts: list[ExtractedRecord]) -> ExtractedReco
     return ExtractedRecord(
         parts[0].doc_id, values, valid, {} if len(failed) == len(parts) else errors,
         failure=failure,
-        raw=raw, confidence=confidence, pages=pages,
+        raw=raw, confidence=confidence, pages=pages, boxes=boxes,
         page_nos=tuple(n for p in parts for n in p.page_nos),
         typing=next((p.typing for p in parts if p.typing.get("date_order_rule") not in (None, "default")),
                     parts[0].typing),
@@ -71,10 +72,11 @@ def _pages(part: ExtractedRecord) -> str:
     return ",".join(str(n) for n in part.page_nos)
 
 
-def _copy_under(part: ExtractedRecord, old: tuple, new: tuple, raw: dict, confidence: dict, pages: dict) -> None:
-    """Copy raw/confidence/page entries at and under path `old` to path `new`."""
+def _copy_under(part: ExtractedRecord, old: tuple, new: tuple, raw: dict, confidence: dict, pages: dict,
+                boxes: dict) -> None:
+    """Copy raw/confidence/page/box entries at and under path `old` to path `new`."""
     size = len(old)
-    for source, target in ((part.raw, raw), (part.confidence, confidence), (part.pages, pages)):
+    for source, target in ((part.raw, raw), (part.confidence, confidence), (part.pages, pages), (part.boxes, boxes)):
         for path, value in source.items():
             if path[:size] == old:
                 target[(*new, *path[size:])] = value

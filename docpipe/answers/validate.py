@@ -2,7 +2,9 @@
 
 A value that does not fit its field becomes null with an error naming the field; the other fields
 keep their values. The record is `valid` only when every value fitted. No answer (no JSON object)
-is an invalid_output error; an answer cut off by the token limit is `truncated`.
+is an invalid_output error; an answer cut off by the token limit is `truncated`. Boxes the model
+drew beside the values (`--boxes model`) are read into the record's `boxes`; their tokens never
+count in a value's confidence.
 
 Paths name values: ("total",) is a field, ("line_items", 2) the third item of a list (after
 dropping items that are not objects), ("line_items", 2, "amount") a value inside it.
@@ -14,11 +16,13 @@ from typing import Any
 
 from docpipe.answers.confidence import value_confidences
 from docpipe.answers.json_spans import Path, find_json_object, leaf_spans
+from docpipe.answers.model_boxes import answer_boxes
 from docpipe.answers.source_page import assign_pages
 from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import ExtractedRecord, RawGeneration
 from docpipe.core.vocab import FinishReason
 from docpipe.normalize.evidence import DocumentEvidence, describe, gather_evidence
+from docpipe.schema.box_fields import is_box_key
 from docpipe.schema.spec import RAW_KINDS, FieldSpec, Schema
 
 
@@ -45,14 +49,18 @@ def validate_generation(schema: Schema, generation: RawGeneration,
     values = {f.name: typer.typed(f, answer.get(f.name), (f.name,)) for f in schema.fields}
     values = schema.model.model_validate(values).model_dump()  # typed values always pass: a bug if not
     spans = leaf_spans(generation.text, start)
-    confidence = typer.remap(value_confidences(spans, generation.token_ends, generation.token_logprobs))
+    value_spans = {p: s for p, s in spans.items() if not any(is_box_key(k) for k in p)}
+    box_spans = {p: s for p, s in spans.items() if p not in value_spans}  # --boxes model: not the values'
+    confidence = typer.remap(value_confidences(value_spans, generation.token_ends, generation.token_logprobs))
+    drawn = answer_boxes(schema, answer, typer.sources, pages,
+                         value_confidences(box_spans, generation.token_ends, generation.token_logprobs))
     where = assign_pages(schema, values, typer.raw, pages, page_texts or {})
     errors = typer.errors
     summary = "; ".join(f"{k}: {v}" for k, v in errors.items())
     return ExtractedRecord(
         generation.doc_id, values, not errors, errors,
         failure=Failure(Stage.VALIDATE, Category.INVALID_OUTPUT, summary) if errors else None,
-        raw=typer.raw, confidence=confidence, pages=where, page_nos=pages,
+        raw=typer.raw, confidence=confidence, pages=where, boxes=drawn, page_nos=pages,
         typing=describe(typer.evidence) if typer.evidence is not None else {},
     )
 

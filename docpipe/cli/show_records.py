@@ -96,8 +96,16 @@ def _box(box: Any) -> str:
         return ""
     if box.get("page") is None:
         return str(box.get("source") or "")
-    return (f"p{int(box['page'])} {box['x0']:.3f},{box['y0']:.3f} {box['x1']:.3f},{box['y1']:.3f} "
-            f"{box['source']} {box['score']:.0f}")
+    text = f"p{int(box['page'])} {box['x0']:.3f},{box['y0']:.3f} {box['x1']:.3f},{box['y1']:.3f} {box['source']}"
+    if _present(box.get("score")):
+        text += f" {box['score']:.0f}"
+    if _present(box.get("model_iou")):  # --boxes model: how far the model's own box agrees
+        text += f" (model's box overlaps {box['model_iou']:.2f})"
+    return text
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 def print_document(console: Console, schema: str, frame: pd.DataFrame, row: pd.Series, name: str) -> None:

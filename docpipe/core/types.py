@@ -50,10 +50,17 @@ class Box:
     y0: float | None
     x1: float | None
     y1: float | None
-    # "text_layer": the page's own words; "not_found": the text layer was searched and nothing
-    # matched well enough; "no_text_layer": the pages have no text layer (scans)
+    # "text_layer": the page's own words; "model": the model's own box_2d (`--boxes model`), used
+    # where the text layer has none; "not_found": the text layer was searched and nothing matched
+    # well enough; "no_text_layer": the pages have no text layer (scans)
     source: str
-    score: float | None  # how well the printed words match the value (0-100, rapidfuzz ratio)
+    # text_layer: how well the printed words match the value (0-100, rapidfuzz ratio); model: the
+    # confidence of the tokens that wrote the box (0-100)
+    score: float | None
+    # with `--boxes model`, when the model drew a box where the text layer found the value: how much
+    # the two overlap (intersection over union, 0-1; 0 when on different pages). The text layer's
+    # box is kept; a low figure is the disagreement, for a reviewer to look at
+    model_iou: float | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ Next to every field `f` of the schema:
     f_confidence   see confidence.py; for a list, the minimum over all its values
     f_page         the page the value came from (for a list, its first item's page)
     f_box          where the value is printed (answers/boxes.py): page, x0, y0, x1, y1 (0-1, origin
-                   top-left), source (text_layer | not_found | no_text_layer), score (0-100)
+                   top-left), source (text_layer | model | not_found | no_text_layer), score (0-100),
+                   model_iou (with --boxes model: the model's box against the text layer's, 0-1)
 A list field is list<struct> whose items carry their sub-fields (with `_raw` where typed, and
 `_box`) plus the item's `confidence` and `page`.
 """
@@ -23,7 +24,8 @@ from docpipe.core.types import Box, ExtractedRecord
 from docpipe.schema.spec import RAW_KINDS, FieldSpec, Schema
 
 BOX = pa.struct([pa.field("page", pa.int32())] + [pa.field(n, pa.float32()) for n in ("x0", "y0", "x1", "y1")]
-                + [pa.field("source", pa.string()), pa.field("score", pa.float32())])
+                + [pa.field("source", pa.string()), pa.field("score", pa.float32()),
+                   pa.field("model_iou", pa.float32())])
 
 
 def _box(box: Box | None) -> dict[str, Any] | None:

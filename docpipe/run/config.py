@@ -104,6 +104,12 @@ class RunConfig(BaseModel):
         None, "--engine openai, server on this host: pages go as files in this folder instead of inside "
         "the requests (lossless and cheaper; the folder `docpipe serve-model` prints)",
     )
+    boxes: Literal["text", "model", "auto"] = option(
+        "text", "Where each value's box comes from: text (the pages' text layer: free, born-digital pages "
+        "only); model (also ask the model for a box beside every value: costs output tokens, see "
+        "docs/benchmarks.md; the text layer's box wins where both exist); auto (ask the model only for "
+        "pages without a text layer: scans)",
+    )
     date_order: Literal["auto", "DMY", "MDY", "YMD"] = option(
         "auto", "Day/month order of numeric dates such as 04/05/2026: DMY, MDY, YMD, or auto (decided per "
         "document from its other dates, month names and currency; day first when nothing says)",

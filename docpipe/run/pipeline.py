@@ -19,11 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from docpipe.answers.boxes import value_boxes
+from docpipe.answers.boxes import record_boxes
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
 from docpipe.core.errors import TRANSIENT, EngineUnreachable
-from docpipe.core.types import Attempt, ModelRequest, RawGeneration, RenderedDocument, SourceDocument
+from docpipe.core.types import (
+    Attempt, ModelRequest, RawGeneration, RenderedDocument, RenderedPage, SourceDocument,
+)
 from docpipe.core.vocab import DocumentStatus, RunStatus, Task
 from docpipe.engines.base import Engine
 from docpipe.ingest.render_pool import InlineRenderer, Renderer
@@ -98,8 +100,17 @@ class Run:
         return TRANSCRIBE_TASK if self.schema is None else self.schema.name
 
     @property
+    def boxes(self) -> str:
+        """Which pages the model is asked to box every value on (`--boxes`): text (none), model
+        (all), auto (those without a text layer); transcription asks for none."""
+        return "text" if self.schema is None else self.config.boxes
+
+    @property
     def prompt_version(self) -> str:
-        return TRANSCRIBE_PROMPT_VERSION if self.schema is None else self.config.prompt_version
+        """In the work key: asking for boxes is another prompt, so a run with them reads again."""
+        if self.schema is None:
+            return TRANSCRIBE_PROMPT_VERSION
+        return self.config.prompt_version + ("" if self.boxes == "text" else f"+boxes-{self.boxes}")
 
     def context(self, key: str) -> DocContext:
         return DocContext(self.run_id, key, self.table, self.schema, self.model, self.prompt_version, _now())
@@ -156,16 +167,24 @@ def build_requests(run: Run, rendered: Sequence[RenderedDocument], budget: int) 
                          run.config.max_new_tokens, None, (page.page_no,))
             for doc in rendered for page in doc.usable_pages
         ]
-    prompt = build_prompt(run.schema)
-    schema_json = (
-        json.dumps(run.schema.json_schema(run.config.max_text_length)) if run.config.constrained else None
-    )
+    asks: dict[int, tuple[str, str | None]] = {}  # by boxes asked for: prompt and JSON schema
+
+    def ask(group: Sequence[RenderedPage]) -> tuple[str, str | None]:
+        """With boxes asked of the model, the box keys depend on the number of images."""
+        wanted = run.boxes == "model" or (run.boxes == "auto" and not any(p.words for p in group))
+        boxes = len(group) if wanted else 0
+        if boxes not in asks:
+            schema_json = run.schema.json_schema(run.config.max_text_length, boxes) if run.config.constrained else None
+            asks[boxes] = (build_prompt(run.schema, boxes), None if schema_json is None else json.dumps(schema_json))
+        return asks[boxes]
+
     requests = []
     for doc in rendered:
         pages = doc.usable_pages
         groups = [pages] if len(pages) <= run.config.pages_per_request else [(p,) for p in pages]
         for group in groups:
             if group:
+                prompt, schema_json = ask(group)
                 requests.append(ModelRequest(
                     doc.source.doc_id, tuple(p.image for p in group), prompt, budget,
                     run.config.max_new_tokens, schema_json, tuple(p.page_no for p in group),
@@ -235,7 +254,7 @@ class ChunkState:
             record = merge_records(run.schema, parts) if parts else None
             if record is not None:  # where each value is printed, from the pages' text layer
                 words = {p.page_no: p.words for p in doc.pages}
-                record = dataclasses.replace(record, boxes=value_boxes(run.schema, record, words))
+                record = dataclasses.replace(record, boxes=record_boxes(run.schema, record, words))
             self.attempts.setdefault(item.key, []).append(Attempt(
                 budget, doc, tuple(r for r, _ in pairs), tuple(g for _, g in pairs), record,
             ))

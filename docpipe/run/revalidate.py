@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from docpipe.answers.boxes import value_boxes
+from docpipe.answers.boxes import record_boxes
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
 from docpipe.core.types import RawGeneration, Word
@@ -79,7 +79,7 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
                 parts.append(validate_generation(schema, generation, page_texts, date_order))
             record = merge_records(schema, parts)
             on_pages = words.get((doc_id, source_run, int(budget)), {})
-            record = dataclasses.replace(record, boxes=value_boxes(schema, record, on_pages))
+            record = dataclasses.replace(record, boxes=record_boxes(schema, record, on_pages))
             rows.append(record_row(schema, record, work_key, run_id, ordered[0].model, int(budget), now))
         tables.write_rows(out, schema.name, rows, tables.records_schema(schema), run_id)
         written[schema.name] = len(rows)

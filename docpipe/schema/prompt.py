@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from docpipe.schema.box_fields import BOX_SUFFIX, PAGE_SUFFIX, box_instructions
 from docpipe.schema.kinds import rules
 
 if TYPE_CHECKING:  # annotations only: the prompt version is read without loading the field specs
@@ -16,10 +17,16 @@ if TYPE_CHECKING:  # annotations only: the prompt version is read without loadin
 
 PROMPT_VERSION = "2"  # 2: typed values transcribed as printed
 
-def skeleton(schema: Schema) -> str:
-    """An example of the answer's shape, with null in every value."""
+def skeleton(schema: Schema, boxes: int = 0) -> str:
+    """An example of the answer's shape, with null in every value (and its box's keys, when
+    `boxes` page images are asked about with boxes)."""
     def shape(fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
-        return {f.name: [shape(f.fields)] if f.kind == "list" else None for f in fields}
+        out: dict[str, Any] = {}
+        for f in fields:
+            out[f.name] = [shape(f.fields)] if f.kind == "list" else None
+            if boxes and f.kind != "list":
+                out |= ({f.name + PAGE_SUFFIX: None} if boxes > 1 else {}) | {f.name + BOX_SUFFIX: None}
+        return out
     return json.dumps(shape(schema.fields))
 
 
@@ -35,12 +42,15 @@ def field_line(spec: FieldSpec, indent: str = "") -> str:
     return "\n".join([line, *children])
 
 
-def build_prompt(schema: Schema) -> str:
+def build_prompt(schema: Schema, boxes: int = 0) -> str:
+    """The instructions for `schema`; `boxes`: the number of page images when every value is to
+    come with its box (`--boxes model`), 0 for none."""
     lines = "\n".join(field_line(f) for f in schema.fields)
     return (
         f"Read this {schema.title} ({schema.description}) and extract the fields below.\n"
         f"{lines}\n"
         "Answer with one JSON object and nothing else, with exactly these keys. "
         "Use null for a value that is not on the document; never guess.\n"
-        f"Shape: {skeleton(schema)}"
+        + (box_instructions(boxes) + "\n" if boxes else "")
+        + f"Shape: {skeleton(schema, boxes)}"
     )

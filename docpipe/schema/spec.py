@@ -16,6 +16,7 @@ import pyarrow as pa
 from pydantic import BaseModel, BeforeValidator, ConfigDict, create_model
 
 from docpipe.normalize.evidence import DocumentEvidence
+from docpipe.schema.box_fields import box_properties
 from docpipe.schema.kinds import RULES, Kind, parse_text
 
 KINDS = tuple(Kind)
@@ -59,12 +60,12 @@ class FieldSpec:
             return list[_model(self.name, self.fields)] | None  # type: ignore[misc]
         return Annotated[RULES[self.kind].python | None, BeforeValidator(self.parse)]
 
-    def json_schema(self, text_cap: int | None = None) -> dict[str, Any]:
+    def json_schema(self, text_cap: int | None = None, boxes: int = 0) -> dict[str, Any]:
         pattern = RULES[self.kind].pattern
         if self.kind == Kind.ENUM:
             schema: dict[str, Any] = {"enum": [*self.values, None]}
         elif self.kind == Kind.LIST:
-            schema = {"type": ["array", "null"], "items": _object_schema(self.fields, text_cap)}
+            schema = {"type": ["array", "null"], "items": _object_schema(self.fields, text_cap, boxes)}
             if self.max_items is not None:
                 schema["maxItems"] = self.max_items
         elif pattern is not None:  # typed kinds are strings as printed, in a pattern the parsers always type
@@ -84,11 +85,18 @@ def _model(name: str, fields: tuple[FieldSpec, ...]) -> type[BaseModel]:
     )
 
 
-def _object_schema(fields: tuple[FieldSpec, ...], text_cap: int | None = None) -> dict[str, Any]:
+def _object_schema(fields: tuple[FieldSpec, ...], text_cap: int | None = None, boxes: int = 0) -> dict[str, Any]:
+    """`boxes`: the number of page images when each value is to be followed by its box
+    (schema/box_fields.py), 0 for none."""
+    properties: dict[str, Any] = {}
+    for f in fields:
+        properties[f.name] = f.json_schema(text_cap, boxes)
+        if boxes and f.kind != Kind.LIST:
+            properties |= box_properties(f.name, boxes)
     return {
         "type": "object",
-        "properties": {f.name: f.json_schema(text_cap) for f in fields},
-        "required": [f.name for f in fields],
+        "properties": properties,
+        "required": list(properties),
         "additionalProperties": False,
     }
 
@@ -107,9 +115,10 @@ class Schema:
         """Name and version, part of the idempotency key: a new version reprocesses."""
         return f"{self.name}@{self.version}"
 
-    def json_schema(self, text_cap: int | None = None) -> dict[str, Any]:
-        """The JSON schema of an answer; `text_cap` lowers every text field's maxLength."""
-        schema = _object_schema(self.fields, text_cap)
+    def json_schema(self, text_cap: int | None = None, boxes: int = 0) -> dict[str, Any]:
+        """The JSON schema of an answer; `text_cap` lowers every text field's maxLength; `boxes`:
+        the number of page images in the request when every value comes with its box."""
+        schema = _object_schema(self.fields, text_cap, boxes)
         schema["title"] = self.name
         return schema
 

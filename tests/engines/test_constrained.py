@@ -61,3 +61,29 @@ def test_every_constrained_answer_parses_and_validates(tiny_model, bounded_schem
     # the same model without the constraint: noise that never validates
     free = engine.generate([replace(r, json_schema=None, max_new_tokens=60) for r in requests])
     assert not any(validate_generation(schema, g).valid for g in free)
+
+
+def test_the_tiny_model_writes_a_box_on_the_grid_beside_every_value(tiny_model, bounded_schemas):
+    """`--boxes model` through the real grammar: whatever the random model writes, each box is four
+    integers from 0 to 1000 (or null), and typed into a model box on the request's page."""
+    schema = resolve_schema("receipt", bounded_schemas)
+    json_schema = schema.json_schema(TEXT_CAP, boxes=1)
+    requests = [
+        ModelRequest(f"doc{i}", (page,), f"{build_prompt(schema, 1)} #{i}", 70, 700, json.dumps(json_schema), (5,))
+        for i, page in enumerate(_pages())
+    ]
+    generations = TransformersEngine(tiny_model, batch_size=3).generate(requests)
+    finished = [g for g in generations if g.finish_reason == "stop"]
+    assert finished, "every answer hit the token limit: the test would prove nothing"
+    drawn = 0
+    for generation in finished:
+        answer = json.loads(generation.text)
+        jsonschema.Draft202012Validator(json_schema).validate(answer)
+        record = validate_generation(schema, generation)
+        for field in (f for f in schema.fields if f.kind != "list"):
+            box = answer[f"{field.name}_box_2d"]
+            assert box is None or (len(box) == 4 and all(isinstance(c, int) and 0 <= c <= 1000 for c in box))
+            if box is not None and record.values[field.name] is not None:
+                assert record.boxes[(field.name,)].source == "model" and record.boxes[(field.name,)].page == 5
+                drawn += 1
+    assert drawn, "no value came with a box: the test would prove nothing"
