@@ -30,6 +30,7 @@ from docpipe.flows.artifacts import publish
 from docpipe.flows.model_slot import model_slot
 from docpipe.flows.retry import backoff, retry_when_unreachable
 from docpipe.ingest.discover import discover
+from docpipe.ingest.file_index import FileIndex
 from docpipe.output.lease import Lease
 from docpipe.run import pipeline, protocol
 from docpipe.run.config import RunConfig
@@ -40,8 +41,8 @@ FLOW_NAME = "docpipe-ingest"
 
 
 @task(name="discover", cache_policy=NO_CACHE)
-def discover_task(root: Path, follow_links: bool = False):
-    return discover(root, follow_links)
+def discover_task(root: Path, follow_links: bool = False, index: FileIndex | None = None, rehash: bool = False):
+    return discover(root, follow_links, index, rehash)
 
 
 @task(name="plan", cache_policy=NO_CACHE)

@@ -128,6 +128,7 @@ def submit(
     from docpipe.flows.deployments import wait as wait_runs
 
     console = Console()
+    config = _index_input(console, config)
     try:
         runs = submit_runs(config, deployment, shards)
     except ObjectNotFound:
@@ -160,6 +161,20 @@ def submit(
                 "(or pass --resubmit-lost N) and its other documents are read, none twice")
     if any(run.state != "Completed" for run in last.values()):
         raise typer.Exit(1)
+
+
+def _index_input(console: Console, config: RunConfig) -> RunConfig:
+    """Hash what OUT's file index does not know, once, here: every shard then reads it from the
+    index instead of hashing the whole folder itself. The runs need not rehash again."""
+    from docpipe.ingest.discover import discover
+    from docpipe.ingest.file_index import FileIndex
+
+    config.out.mkdir(parents=True, exist_ok=True)
+    index = FileIndex(config.out)
+    with console.status(f"indexing {config.input} (a file not seen before is hashed once, for every shard)"):
+        documents = discover(config.input, config.follow_links, index, config.rehash)
+    console.print(f"indexed {len(documents)} files")
+    return config.model_copy(update={"rehash": False})
 
 
 def _print_runs(console: Console, config: RunConfig, runs: list) -> None:

@@ -1,14 +1,18 @@
-"""Find the input files under a folder and recognise what they are by their first bytes."""
+"""Find the input files under a folder, recognise what they are by their first bytes, and name each
+by the sha256 of its content (read once: ingest/file_index.py remembers it)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import SourceDocument
 from docpipe.core.vocab import DocumentKind
+from docpipe.ingest.file_index import Entry, FileIndex, Stat, known
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", DocumentKind.PNG),
@@ -38,41 +42,81 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _read(path: Path) -> tuple[Stat, str, DocumentKind]:
+    """A file's stat (taken before its bytes are read: a file written meanwhile is hashed again
+    next time), content hash and kind."""
+    with path.open("rb") as handle:
+        stat = Stat.of(os.fstat(handle.fileno()))
+        head = handle.read(1024)
+        digest = hashlib.sha256(head)
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return stat, digest.hexdigest(), sniff(head)
+
+
 def iter_files(root: Path) -> Iterator[Path]:
-    """Every regular file under `root` in a stable order, skipping hidden files and folders."""
+    """Every regular file under `root` (links to files included), streamed in a stable order
+    (each folder's entries by name), skipping hidden files and folders and links to folders."""
     if root.is_file():
         yield root
         return
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts):
+    with os.scandir(root) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        if entry.name.startswith("."):
             continue
-        if path.is_file():
-            yield path
+        if entry.is_dir(follow_symlinks=False):
+            yield from iter_files(Path(entry.path))
+        elif entry.is_file():
+            yield Path(entry.path)
 
 
-def discover(root: Path, follow_links: bool = False) -> list[SourceDocument]:
+def discover(root: Path, follow_links: bool = False, index: FileIndex | None = None, rehash: bool = False,
+             workers: int | None = None) -> list[SourceDocument]:
     """All input files, each with its content hash and kind (unknown kinds are kept, not dropped).
+
+    With `index` (ingest/file_index.py), a file whose stat is what the index recorded is not read:
+    its hash comes from the index; new and changed files are hashed by `workers` threads at once
+    and added to the index. `rehash` reads every file again.
 
     A symbolic link whose target lies outside `root` is not read unless `follow_links`: a link
     dropped into a served inbox must not make docpipe read (and send to a model) any file on the
     host. It gets its row, with category outside_input."""
-    documents = []
     inside = Path(root).resolve()
-    for path in iter_files(root):
-        target = path.resolve()
-        if not follow_links and target != inside and not target.is_relative_to(inside):
-            key = hashlib.sha256(str(path.absolute()).encode()).hexdigest()
-            failure = Failure(Stage.DISCOVER, Category.OUTSIDE_INPUT,
-                              f"a link to {target}, outside the input folder: not read (--follow-links reads it)")
-            documents.append(SourceDocument(path.absolute(), key, DocumentKind.UNREADABLE, 0, failure))
-            continue
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(1024)
-            documents.append(SourceDocument(path.resolve(), sha256_file(path), sniff(head), path.stat().st_size))
-        except OSError as exc:  # unreadable or gone: still one row, never dropped
-            key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()
-            failure = Failure(Stage.DISCOVER, Category.UNREADABLE, f"the file cannot be read: {type(exc).__name__}: {exc}")
-            documents.append(SourceDocument(path.resolve(), key, DocumentKind.UNREADABLE, 0, failure))
+    known_files = {} if index is None or rehash else index.load()
+    learnt: dict[str, Entry] = {}
+    found: list[SourceDocument | tuple[Path, Future]] = []
+    with ThreadPoolExecutor(workers or min(8, 2 * (os.cpu_count() or 1)), thread_name_prefix="docpipe-hash") as pool:
+        for path in iter_files(inside):
+            if path.is_symlink():
+                target = path.resolve()
+                if not follow_links and target != inside and not target.is_relative_to(inside):
+                    key = hashlib.sha256(str(path.absolute()).encode()).hexdigest()
+                    failure = Failure(Stage.DISCOVER, Category.OUTSIDE_INPUT,
+                                      f"a link to {target}, outside the input folder: not read (--follow-links reads it)")
+                    found.append(SourceDocument(path.absolute(), key, DocumentKind.UNREADABLE, 0, failure))
+                    continue
+                path = target
+            try:
+                entry = known(known_files, str(path), Stat.of(path.stat()))
+            except OSError:
+                entry = None  # gone meanwhile: reading it says so
+            if entry is not None:
+                found.append(SourceDocument(path, entry.sha256, DocumentKind(entry.kind), entry.stat.size))
+            else:
+                found.append((path, pool.submit(_read, path)))
+        documents = [item if isinstance(item, SourceDocument) else _document(*item, learnt) for item in found]
+    if index is not None:
+        index.add(learnt)
     return documents
+
+
+def _document(path: Path, reading: Future, learnt: dict[str, Entry]) -> SourceDocument:
+    try:
+        stat, digest, kind = reading.result()
+    except OSError as exc:  # unreadable or gone: still one row, never dropped
+        key = hashlib.sha256(str(path).encode()).hexdigest()
+        failure = Failure(Stage.DISCOVER, Category.UNREADABLE, f"the file cannot be read: {type(exc).__name__}: {exc}")
+        return SourceDocument(path, key, DocumentKind.UNREADABLE, 0, failure)
+    learnt[str(path)] = Entry(stat, digest, str(kind))
+    return SourceDocument(path, digest, kind, stat.size)

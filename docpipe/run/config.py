@@ -124,6 +124,10 @@ class RunConfig(BaseModel):
     follow_links: bool = option(
         False, "Read files that symbolic links under INPUT point to outside it (by default they get a row, unread)",
     )
+    rehash: bool = option(
+        False, "Read and hash every input file again (by default a file whose size, times, device and inode "
+        "are those OUT's file index recorded is trusted unread)",
+    )
     settle_seconds: float = option(
         0.0, "A file modified less than this many seconds ago is still being written: left for the next run", ge=0,
     )

@@ -2,7 +2,8 @@
 one folder at once, losing nothing and reading nothing twice. flows/ingest.py is the Prefect
 wiring over it.
 
-    lease on OUT -> move the files of runs whose lease expired aside -> discover -> this shard ->
+    lease on OUT -> move the files of runs whose lease expired aside -> discover (hashing only files
+    the file index does not know unchanged) -> this shard ->
     settled files -> plan (skip finished work) -> claim -> chunk after chunk: [render ahead |
     answer | write behind] -> wait for the documents another live run holds -> runs row
 
@@ -27,6 +28,7 @@ from typing import Any
 from docpipe.core.vocab import RunStatus
 from docpipe.engines.base import Engine
 from docpipe.ingest.discover import discover
+from docpipe.ingest.file_index import FileIndex
 from docpipe.ingest.render_pool import make_renderer
 from docpipe.output.claims import release, try_claim
 from docpipe.output.lease import Lease
@@ -50,7 +52,7 @@ class Stages:
 
     render_ahead: Callable[..., Any]  # (run, items, budget, renderer) -> future of rendered documents
     write_behind: Callable[..., Any]  # (run, state, stats, lease) -> future of None
-    discover: Callable[[Path, bool], list] = discover
+    discover: Callable[..., list] = discover  # (input, follow_links, file index, rehash)
     plan: Callable[..., tuple[list[pipeline.WorkItem], int]] = pipeline.plan
     render: Callable[..., list] = pipeline.render  # later budget rounds (auto), in the chunk's turn
     infer: Callable[..., list] = pipeline.infer  # (engine, requests, kept answers)
@@ -80,7 +82,12 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
         moved = recover_orphans(config.out)
         if moved:
             reporter.note(f"moved {len(moved)} files of an interrupted run to {config.out / '.orphaned'}")
-        documents = in_shard(stages.discover(config.input, config.follow_links), config.shard_index, config.shard_count)
+        index = FileIndex(config.out)  # what earlier runs learnt: unchanged files are not read again
+        found = stages.discover(config.input, config.follow_links, index, config.rehash)
+        if index.set_aside:
+            reporter.note(f"the file index had {len(index.set_aside)} unreadable parts (moved to "
+                          f"{config.out / '.orphaned'}): their files were hashed again")
+        documents = in_shard(found, config.shard_index, config.shard_count)
         ready, waiting = settled(documents, config.settle_seconds)
         if waiting:
             reporter.note(f"{len(waiting)} files are still being written; the next run reads them")

@@ -67,6 +67,9 @@ def test_two_shards_on_two_workers_give_the_tables_of_one_local_run(prefect_site
     runs = pd.read_parquet(out / "runs")  # two runs, each found only its shard
     total = len(list(iter_files(scale_input)))
     assert len(runs) == 2 and runs["documents_found"].sum() == total and (runs["documents_found"] < total).all()
+    # each file hashed once: by the submitter, into the file index the shards then read unchanged
+    assert f"indexed {total} files" in result.stdout
+    assert len(list((out / ".file_index").glob("seg-*.parquet"))) == 1
 
 
 def _run_of_worker(out: Path, worker_pid: int) -> str | None:

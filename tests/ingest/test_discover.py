@@ -47,7 +47,7 @@ def test_an_unreadable_file_is_kept_with_its_reason(tmp_path):
         locked.chmod(0o644)
         from unittest import mock
 
-        with mock.patch("docpipe.ingest.discover.sha256_file", side_effect=PermissionError("denied")):
+        with mock.patch("docpipe.ingest.discover._read", side_effect=PermissionError("denied")):
             (doc,) = discover(tmp_path)
     else:
         (doc,) = discover(tmp_path)
