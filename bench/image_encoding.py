@@ -1,4 +1,4 @@
-"""CPU cost per page of each image encoding the served engine can send (docpipe/engines/served/image_encoding.py).
+"""CPU cost per page of each image encoding the served engine can send (docpipe/core/page_image.py).
 
     python bench/image_encoding.py --budget 280 --repeat 20
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=280)
     parser.add_argument("--repeat", type=int, default=10, help="passes over the sample pages")
     args = parser.parse_args(argv)
-    from docpipe.engines.served.image_encoding import ENCODINGS
+    from docpipe.core.page_image import ENCODINGS
 
     pages = sample_pages(args.budget)
     sizes = sorted({f"{p.width}x{p.height}" for p in pages})

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure(args, port: int, work: Path, media_dir: Path | None, rendered_by_key: dict) -> dict[str, str]:
     """One transport's figures: the whole served path through `pipeline`, with the stub."""
-    from docpipe.engines.served.image_encoding import encoding
+    from docpipe.core.page_image import encoding
     from docpipe.engines.served.media_files import MediaFolder
     from docpipe.engines.served.openai_engine import OpenAIEngine
     from docpipe.engines.served.openai_server import check_servers

@@ -14,6 +14,7 @@ from PIL.Image import Image
 
 from docpipe.core.budget import soft_tokens
 from docpipe.core.errors import Failure
+from docpipe.core.page_image import PageImage
 from docpipe.core.vocab import DocumentKind, FinishReason, PageStatus
 
 
@@ -74,7 +75,9 @@ class RenderedPage:
     source_height: float
     rotation: int
     budget: int
-    image: Image | None  # None when the page was not rendered (skipped or failed)
+    # None when the page was not rendered (skipped or failed); a PageImage when kept as encoded
+    # bytes, or as its size alone once answered (core/page_image.py)
+    image: Image | PageImage | None
     text_layer: str | None
     status: PageStatus = PageStatus.OK
     failure: Failure | None = None
@@ -109,7 +112,7 @@ class ModelRequest:
     """
 
     doc_id: str
-    images: tuple[Image, ...]
+    images: tuple[Image | PageImage, ...]
     prompt: str
     budget: int
     max_new_tokens: int

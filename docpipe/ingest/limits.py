@@ -17,3 +17,6 @@ class RenderOptions:
     max_pages: int = 16  # pages beyond are recorded as skipped
     max_pixels: int = 100_000_000  # a raster page larger than this is refused before decoding
     passwords: tuple[str, ...] = ()  # tried in order on encrypted PDFs (after the empty one)
+    # png | webp | jpeg: each page is encoded into this format as soon as it is rendered, and kept
+    # as those bytes (core/page_image.py: what a served request carries); None keeps the pixels
+    encoding: str | None = None

@@ -7,6 +7,7 @@ JPEG, TIFF frames) are EXIF-transposed and resized once with Pillow.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pymupdf
@@ -16,6 +17,7 @@ from docpipe.core.budget import render_size
 from docpipe.core.errors import Category, DocpipeError, Failure, Stage
 from docpipe.core.types import RenderedDocument, RenderedPage, SourceDocument, Word
 from docpipe.core.vocab import DocumentKind, PageStatus
+from docpipe.core.page_image import PageImage, encoding
 from docpipe.ingest.limits import RenderOptions
 
 
@@ -50,6 +52,10 @@ def render_document(source: SourceDocument, budget: int, options: RenderOptions)
             source, failure=Failure(Stage.RENDER, Category.EMPTY, "the document has no pages"),
             render_seconds=time.perf_counter() - started,
         )
+    if options.encoding is not None:  # kept as the bytes a served request carries, not as pixels
+        how = encoding(options.encoding)
+        pages = [page if page.image is None else dataclasses.replace(page, image=PageImage.encoded(page.image, how))
+                 for page in pages]
     return RenderedDocument(
         source, pages=tuple(pages), page_count=count, render_seconds=time.perf_counter() - started
     )

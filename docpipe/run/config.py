@@ -207,8 +207,12 @@ class RunConfig(BaseModel):
                 "media_dir": self.media_dir}
 
     def render_options(self) -> RenderOptions:
+        """With a served engine whose pages go inside the requests, pages are encoded as they are
+        rendered (in the render workers, into the requests' format): a chunk holds bytes, not pixels."""
+        served_inline = self.engine == "openai" and self.media_dir is None
         return RenderOptions(max_pages=self.max_pages, max_pixels=self.max_pixels,
-                             passwords=tuple(p.get_secret_value() for p in self.passwords))
+                             passwords=tuple(p.get_secret_value() for p in self.passwords),
+                             encoding=self.image_encoding if served_inline else None)
 
     def with_password_file(self) -> RunConfig:
         """The passwords of `password_file` added to the given ones (read where the run runs)."""

@@ -23,6 +23,7 @@ from docpipe.answers.boxes import record_boxes
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
 from docpipe.core.errors import TRANSIENT, EngineUnreachable
+from docpipe.core.page_image import size_only
 from docpipe.core.types import (
     Attempt, ModelRequest, RawGeneration, RenderedDocument, RenderedPage, SourceDocument,
 )
@@ -192,6 +193,15 @@ def build_requests(run: Run, rendered: Sequence[RenderedDocument], budget: int) 
     return requests
 
 
+def sizes_only(thing: RenderedDocument | ModelRequest) -> RenderedDocument | ModelRequest:
+    """A rendered document or a request without its pixels (or encoded bytes): what is kept of a
+    page once it was answered is its size, so a chunk waiting to be written holds no images."""
+    if isinstance(thing, ModelRequest):
+        return dataclasses.replace(thing, images=tuple(size_only(i) for i in thing.images))
+    pages = tuple(dataclasses.replace(p, image=size_only(p.image)) for p in thing.pages)
+    return dataclasses.replace(thing, pages=pages)
+
+
 class KeptAnswers:
     """Answers of one call that an earlier attempt got before its server went away: the next
     attempt of the call (Prefect's retry of the infer task, which passes this same object again)
@@ -239,9 +249,9 @@ class ChunkState:
                   rendered: Sequence[RenderedDocument], requests: Sequence[ModelRequest],
                   generations: Sequence[RawGeneration]) -> None:
         by_doc: dict[str, list[tuple[ModelRequest, RawGeneration]]] = {}
-        for request, generation in zip(requests, generations):
-            by_doc.setdefault(request.doc_id, []).append((request, generation))
-        for item, doc in zip(items, rendered):
+        for request, generation in zip(requests, generations):  # answered: only the pages' sizes are kept
+            by_doc.setdefault(request.doc_id, []).append((sizes_only(request), generation))
+        for item, doc in zip(items, map(sizes_only, rendered)):
             pairs = by_doc.get(doc.source.doc_id, [])
             texts = {p.page_no: p.text_layer for p in doc.pages if p.text_layer}
             if run.schema is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from docpipe.core.page_image import as_pil
 from docpipe.core.types import ModelRequest
 
 
@@ -21,7 +22,7 @@ def encode(processor: Any, batch: Sequence[ModelRequest], device: str, dtype: An
     ]
     texts = [processor.apply_chat_template(m, add_generation_prompt=True, tokenize=False) for m in messages]
     inputs = processor(
-        text=texts, images=[list(r.images) for r in batch], padding=True,
+        text=texts, images=[[as_pil(image) for image in r.images] for r in batch], padding=True,
         return_tensors="pt", max_soft_tokens=batch[0].budget,
     ).to(device)
     if "pixel_values" in inputs:

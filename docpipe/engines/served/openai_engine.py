@@ -13,7 +13,7 @@ back and closes for the rest of the call, so the other servers take its work. Wh
 left, `generate` raises EngineUnreachable with the answers it got; the pipeline keeps them and
 Prefect retries the chunk with back-off (`--engine-retries`), asking only for the rest.
 
-Page images travel inside the request (a data URL, engines/served/image_encoding.py), or, with
+Page images travel inside the request (a data URL, core/page_image.py), or, with
 --media-dir, as files on the server's host (engines/served/media_files.py).
 """
 
@@ -30,7 +30,7 @@ import urllib3
 from docpipe.core.errors import EngineUnreachable
 from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.engines.checkpoints import ModelChoice
-from docpipe.engines.served.image_encoding import DEFAULT_ENCODING, encoding
+from docpipe.core.page_image import DEFAULT_ENCODING, as_pil, data_url, encoding
 from docpipe.engines.served.in_flight import CEILING, InFlightWindow
 from docpipe.engines.served.media_files import MediaFolder
 from docpipe.engines.served.openai_messages import failed, parse_answer, request_body
@@ -129,9 +129,9 @@ class OpenAIEngine:
         slot = self.media.take() if self.media is not None else None
         try:
             if slot is not None:
-                urls = [MediaFolder.url(self.media.write(slot, i, image)) for i, image in enumerate(request.images)]
-            else:
-                urls = [self.encoding.data_url(image) for image in request.images]
+                urls = [MediaFolder.url(self.media.write(slot, i, as_pil(image))) for i, image in enumerate(request.images)]
+            else:  # pages the render workers encoded already go as they are
+                urls = [data_url(image, self.encoding) for image in request.images]
             body = {**request_body(request, server.model, urls), **self.extra_body}
             answer = post_with_retry(pool, server.url, body, self.retry)
             return parse_answer(request, answer, time.perf_counter() - started)
