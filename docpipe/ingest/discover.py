@@ -60,15 +60,21 @@ def iter_files(root: Path) -> Iterator[Path]:
     if root.is_file():
         yield root
         return
-    with os.scandir(root) as listing:
+    for entry in _walk(root):
+        yield Path(entry.path)
+
+
+def _walk(folder: Path | str) -> Iterator[os.DirEntry]:
+    """iter_files' entries: scandir's, whose type needs no system call and whose stat one."""
+    with os.scandir(folder) as listing:
         entries = sorted(listing, key=lambda e: e.name)
     for entry in entries:
         if entry.name.startswith("."):
             continue
         if entry.is_dir(follow_symlinks=False):
-            yield from iter_files(Path(entry.path))
+            yield from _walk(entry.path)
         elif entry.is_file():
-            yield Path(entry.path)
+            yield entry
 
 
 def discover(root: Path, follow_links: bool = False, index: FileIndex | None = None, rehash: bool = False,
@@ -87,8 +93,9 @@ def discover(root: Path, follow_links: bool = False, index: FileIndex | None = N
     learnt: dict[str, Entry] = {}
     found: list[SourceDocument | tuple[Path, Future]] = []
     with ThreadPoolExecutor(workers or min(8, 2 * (os.cpu_count() or 1)), thread_name_prefix="docpipe-hash") as pool:
-        for path in iter_files(inside):
-            if path.is_symlink():
+        for entry in [inside] if inside.is_file() else _walk(inside):
+            path = entry if isinstance(entry, Path) else Path(entry.path)
+            if entry.is_symlink():
                 target = path.resolve()
                 if not follow_links and target != inside and not target.is_relative_to(inside):
                     key = hashlib.sha256(str(path.absolute()).encode()).hexdigest()
@@ -98,11 +105,12 @@ def discover(root: Path, follow_links: bool = False, index: FileIndex | None = N
                     continue
                 path = target
             try:
-                entry = known(known_files, str(path), Stat.of(path.stat()))
+                stat = path.stat() if isinstance(entry, Path) or entry.is_symlink() else entry.stat()
+                indexed = known(known_files, str(path), Stat.of(stat))
             except OSError:
-                entry = None  # gone meanwhile: reading it says so
-            if entry is not None:
-                found.append(SourceDocument(path, entry.sha256, DocumentKind(entry.kind), entry.stat.size))
+                indexed = None  # gone meanwhile: reading it says so
+            if indexed is not None:
+                found.append(SourceDocument(path, indexed.sha256, DocumentKind(indexed.kind), indexed.stat.size))
             else:
                 found.append((path, pool.submit(_read, path)))
         documents = [item if isinstance(item, SourceDocument) else _document(*item, learnt) for item in found]

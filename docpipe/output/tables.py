@@ -95,8 +95,9 @@ def check_columns(table: str, rows: Sequence[dict[str, Any]], schema: pa.Schema)
             raise ValueError(f"a row for {table!r} does not fit its schema: unknown {unknown}, missing {missing}")
 
 
-def read_arrow(out: Path, table: str) -> pa.Table | None:
-    """Every file of a table, schemas unified (a column added by a later run is kept).
+def read_arrow(out: Path, table: str, columns: Sequence[str] | None = None) -> pa.Table | None:
+    """Every file of a table, schemas unified (a column added by a later run is kept); only
+    `columns` when given.
 
     Safe while `docpipe compact` runs: files a compacted file replaces are skipped even in the
     moment before they are removed, and a file removed between listing and reading makes the
@@ -106,7 +107,7 @@ def read_arrow(out: Path, table: str) -> pa.Table | None:
         files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
         try:
             replaced = set().union(*(meta_list(p, REPLACES_KEY) for p in files if p.name.startswith(COMPACT_PREFIX)))
-            tables = [pq.read_table(p) for p in files if p.name not in replaced]
+            tables = [pq.read_table(p, columns=columns) for p in files if p.name not in replaced]
         except FileNotFoundError:
             if attempt == 4:
                 raise
@@ -121,12 +122,13 @@ def meta_list(path: Path, key: bytes) -> set[str]:
     return set(filter(None, meta.get(key, b"").decode().split(",")))
 
 
-def read_all(out: Path, table: str) -> pd.DataFrame:
-    """Every row of a table, as written (no deduplication)."""
-    arrow = read_arrow(Path(out), table)
+def read_all(out: Path, table: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every row of a table, as written (no deduplication); only `columns` when given."""
+    arrow = read_arrow(Path(out), table, columns)
     if arrow is None:
         schema = FIXED.get(table)
-        return schema.empty_table().to_pandas() if schema is not None else pd.DataFrame()
+        empty = schema.empty_table().to_pandas() if schema is not None else pd.DataFrame()
+        return empty[list(columns)] if columns is not None and schema is not None else empty
     return arrow.to_pandas()
 
 

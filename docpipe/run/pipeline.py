@@ -130,7 +130,7 @@ def start_run(config: RunConfig, schema: Schema | None, model: str) -> Run:
 
 def finished_keys(out: Path) -> set[str]:
     """Work keys whose outcome is final: anything but a transient failure (retried next run)."""
-    documents = tables.read_all(out, "documents")
+    documents = tables.read_all(out, "documents", ["work_key", "error_category"])
     if documents.empty:
         return set()
     final = ~documents["error_category"].isin([str(c) for c in TRANSIENT])
