@@ -106,11 +106,19 @@ def _run(config: RunConfig, engine: Any, reporter: Progress, schema: Any) -> pip
             retries=config.engine_retries, retry_delay_seconds=backoff(config.engine_retries),
             retry_condition_fn=retry_when_unreachable, timeout_seconds=config.chunk_timeout,
         ),
-        model_slot=model_slot, owner=_flow_run_id,
+        model_slot=model_slot, owner=_flow_run_id, log=_log,
     )
     result = protocol.execute(config, engine, reporter, schema, stages)
     publish(result, config.shard_index, config.shard_count)
     return result
+
+
+def _log(line: str) -> None:
+    """To the flow run's log: its Logs tab in Prefect's UI (the terminal shows warnings only,
+    run/environment.quiet_defaults)."""
+    from prefect import get_run_logger
+
+    get_run_logger().info(line)
 
 
 def _flow_run_id() -> str | None:

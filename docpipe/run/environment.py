@@ -16,6 +16,12 @@ def quiet_defaults(verbose: bool = False) -> None:
         "HF_HUB_DISABLE_TELEMETRY": "1",
     }
     if not verbose:
-        defaults |= {"PREFECT_LOGGING_LEVEL": "WARNING", "TRANSFORMERS_VERBOSITY": "error"}
+        defaults |= {
+            "PREFECT_LOGGING_LEVEL": "WARNING", "TRANSFORMERS_VERBOSITY": "error",
+            # a run's own lines (one per committed chunk, the summary) still reach Prefect's UI;
+            # the terminal shows warnings only
+            "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
+            "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
+        }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)

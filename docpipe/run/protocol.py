@@ -35,6 +35,7 @@ from docpipe.output.lease import Lease
 from docpipe.output.recovery import recover_orphans
 from docpipe.run import pipeline
 from docpipe.run.config import RunConfig
+from docpipe.run.log_lines import chunk_line, summary_line
 from docpipe.run.progress import Progress
 from docpipe.run.shards import in_shard, settled
 from docpipe.schema.spec import Schema
@@ -58,6 +59,8 @@ class Stages:
     infer: Callable[..., list] = pipeline.infer  # (engine, requests, kept answers)
     model_slot: Callable[[float], contextlib.AbstractContextManager] = field(default=lambda seconds: contextlib.nullcontext())
     owner: Callable[[], str | None] = field(default=lambda: None)  # what the lease names (a flow run)
+    # where a line per committed chunk and the run's summary go (a flow run's logger); plain runs: nowhere
+    log: Callable[[str], None] = field(default=lambda line: None)
 
 
 @contextlib.contextmanager
@@ -95,7 +98,7 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
         stats = pipeline.RunStats(found=len(ready), already_done=already_done)
         reporter.begin(len(pending), "transcribing" if run.transcribing else "extracting")
         renderer = make_renderer(config.render_workers, config.render_timeout, config.render_memory_mb)
-        chunks = _Chunks(run, engine, stages, renderer, stats, reporter, lease)
+        chunks = _Chunks(run, engine, stages, renderer, stats, reporter, lease, len(pending))
         noted: set[str] = set()
         try:
             while pending:
@@ -116,15 +119,17 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
             renderer.close()
             release(config.out, sorted(chunks.claimed), run.run_id)
         pipeline.finish_run(run, stats, RunStatus.COMPLETED)
+    stages.log(summary_line(stats))
     return pipeline.RunResult(run.run_id, config.out, stats)
 
 
 class _Chunks:
     """Chunks of one run, numbered across its passes (a pass: the documents it could claim)."""
 
-    def __init__(self, run, engine, stages: Stages, renderer, stats, reporter, lease):
+    def __init__(self, run, engine, stages: Stages, renderer, stats, reporter, lease, planned: int):
         self.run, self.engine, self.stages, self.renderer = run, engine, stages, renderer
         self.stats, self.reporter, self.lease = stats, reporter, lease
+        self.planned = planned  # documents the run set out to read: the log's "left"
         self.seq = 0
         self.claimed: set[str] = set()
 
@@ -145,7 +150,7 @@ class _Chunks:
             cut, self.seq = cut + size, self.seq + 1
             return state, stages.render_ahead(run, state.pending(run), first_budget, self.renderer)
 
-        writing: Future | Any = None
+        writing: tuple[Future | Any, int] | None = None  # the chunk being written, and its number
         upcoming = next_chunk()
         while upcoming is not None:
             state, rendering = upcoming
@@ -156,11 +161,17 @@ class _Chunks:
                 lambda q: stages.infer(self.engine, q, pipeline.KeptAnswers()), first=rendered,
             )
             if writing is not None:
-                writing.result()  # one write behind at most, and chunks commit in order
-            writing = stages.write_behind(run, state, self.stats, self.lease)
+                self._committed(*writing)  # one write behind at most, and chunks commit in order
+            writing = (stages.write_behind(run, state, self.stats, self.lease), state.seq)
             self.reporter.advance(len(state.items), pages)
         if writing is not None:
-            writing.result()
+            self._committed(*writing)
+
+    def _committed(self, writing: Future | Any, seq: int) -> None:
+        """Wait for chunk `seq`'s write, then log it."""
+        writing.result()
+        seconds = time.perf_counter() - self.run.started_clock
+        self.stages.log(chunk_line(seq, self.stats, self.planned, seconds))
 
 
 def _claim(run: pipeline.Run, items: Sequence[pipeline.WorkItem], reporter: Progress, noted: set[str]):
