@@ -96,7 +96,7 @@ def show(
     from docpipe.cli.summary import brief_columns, print_frame
     from docpipe.output.tables import FIXED, read_table
 
-    frame = read_table(out, table)
+    frame = read_table(out, table, python_cells=True)
     if frame.empty:
         schemas = sorted(p.name for p in (out / "records").glob("*") if p.is_dir())
         known = ", ".join([*FIXED, *schemas])

@@ -115,7 +115,7 @@ class Review:
         self.out, self.schema, self.reviewer = Path(out), schema, reviewer
 
     def records(self) -> pd.DataFrame:
-        return read_table(self.out, self.schema.name, corrected=True, schema=self.schema)
+        return read_table(self.out, self.schema.name, corrected=True, schema=self.schema, python_cells=True)
 
     def documents(self) -> pd.DataFrame:
         return read_table(self.out, "documents")

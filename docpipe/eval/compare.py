@@ -94,13 +94,13 @@ def _get(row, column):
 
 def cost_of(out: Path, doc_ids: set[str], schema_name: str) -> dict:
     """Model, budget policy, pages/s and tokens/page of the work behind the latest records."""
-    records = read_table(out, schema_name)
+    records = read_table(out, schema_name, python_cells=True)
     records = records[records["doc_id"].isin(doc_ids)] if not records.empty else records
     work_keys = set(records["work_key"]) if not records.empty else set()
     run_ids = set(records["run_id"]) if not records.empty else set()
     runs = read_table(out, "runs")
     runs = runs[runs["run_id"].isin(run_ids)]
-    generations = read_table(out, "generations")
+    generations = read_table(out, "generations", python_cells=True)
     generations = generations[generations["work_key"].isin(work_keys)]
     pages = {(d, int(p)) for d, nos in zip(generations["doc_id"], generations["page_nos"], strict=True) for p in nos}
     tokens = int(generations["prompt_tokens"].sum() + generations["output_tokens"].sum())

@@ -57,7 +57,7 @@ def plain(value: Any) -> Any:
 def join(out: str | Path, schema_name: str, truths: list[Truth]) -> Joined:
     out = Path(out)
     documents = read_table(out, "documents")
-    records = read_table(out, schema_name)
+    records = read_table(out, schema_name, python_cells=True)
     by_doc = {row["doc_id"]: {k: plain(v) for k, v in row.items()} for _, row in records.iterrows()}
     paths: dict[str, set[str]] = {}
     if not documents.empty:

@@ -158,7 +158,7 @@ def reviewed_truths(out: Path) -> list[Truth]:
     names = {d.doc_id: Path(d.source_path).name for d in read_table(out, "documents").itertuples()}
     found: list[Truth] = []
     for schema_name, of_schema in corrections.groupby("schema", sort=True):
-        records = read_table(out, str(schema_name), corrected=True)
+        records = read_table(out, str(schema_name), corrected=True, python_cells=True)
         reviewed = records[records["doc_id"].isin(set(of_schema["doc_id"]))]
         fields = field_names(records.columns)
         for row in reviewed.itertuples():

@@ -47,6 +47,10 @@ def apply_corrections(records: pd.DataFrame, corrections: pd.DataFrame, schema: 
     records["corrected"] = [[] for _ in range(len(records))]
     if corrections.empty or records.empty:
         return records
+    for spec in schema.fields:  # lists are rewritten item by item: Python cells, None when missing
+        if spec.kind == "list" and isinstance(records[spec.name].dtype, pd.ArrowDtype):
+            cells = [None if cell is pd.NA else cell for cell in records[spec.name].tolist()]
+            records[spec.name] = pd.Series(cells, index=records.index, dtype=object)
     mine = corrections[corrections["schema"] == schema.name].sort_values("created_at", kind="stable")
     keys = ["doc_id", "field", "list_index", "item_field"]
     latest = mine.assign(list_index=mine["list_index"].astype("Int64")).drop_duplicates(keys, keep="last")

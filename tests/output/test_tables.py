@@ -46,3 +46,24 @@ def test_read_table_returns_the_latest_record_per_document(tmp_path):
                                      {"doc_id": "b", "extracted_at": _ts(1), "total": 3.0}], schema, "r1")
     latest = read_table(tmp_path, "invoice").set_index("doc_id")["total"].to_dict()
     assert latest == {"a": 2.0, "b": 3.0}
+
+
+def test_nested_cells_read_as_dicts_and_lists_and_a_missing_one_as_na(tmp_path):
+    """read_table keeps struct and list columns Arrow-backed (fast); a cell still reads as a dict or
+    a list. python_cells=True gives Python objects in every cell, None where missing."""
+    box = pa.struct([("page", pa.int32()), ("x0", pa.float32())])
+    schema = pa.schema([("doc_id", pa.string()), ("extracted_at", pa.timestamp("us", tz="UTC")),
+                        ("total_box", box), ("items", pa.list_(pa.struct([("amount", pa.float64())])))])
+    write_rows(tmp_path, "invoice", [
+        {"doc_id": "a", "extracted_at": _ts(1), "total_box": {"page": 1, "x0": 0.5}, "items": [{"amount": 2.0}]},
+        {"doc_id": "b", "extracted_at": _ts(1), "total_box": None, "items": None},
+        {"doc_id": "a", "extracted_at": _ts(0), "total_box": {"page": 9, "x0": 0.0}, "items": []},  # older
+    ], schema, "r1")
+    fast = read_table(tmp_path, "invoice").set_index("doc_id")
+    assert isinstance(fast["total_box"].dtype, pd.ArrowDtype)
+    assert fast.loc["a", "total_box"] == {"page": 1, "x0": 0.5}
+    assert fast.loc["a", "items"] == [{"amount": 2.0}]
+    assert fast.loc["b", "total_box"] is pd.NA and pd.isna(fast.loc["b", "items"])
+    plain = read_table(tmp_path, "invoice", python_cells=True).set_index("doc_id")
+    assert plain.loc["a", "total_box"] == {"page": 1, "x0": 0.5} and list(plain.loc["a", "items"]) == [{"amount": 2.0}]
+    assert plain.loc["b", "total_box"] is None and plain.loc["b", "items"] is None
