@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ COMPACT_PREFIX = "part-compact-"  # files written by `docpipe compact` (output/c
 TAGS_KEY = b"docpipe.chunk_tags"  # a compacted file's metadata: the chunks it holds
 REPLACES_KEY = b"docpipe.replaces"  # ... and the file names it replaces
 
+
+READERS = 4  # threads reading a table's files side by side (read_arrow), when there are MANY_FILES
+MANY_FILES = 32
 
 def records_schema(schema: Schema) -> pa.Schema:
     return pa.schema([pa.field(n, t) for n, t in RECORD_META] + record_fields(schema))
@@ -107,7 +111,12 @@ def read_arrow(out: Path, table: str, columns: Sequence[str] | None = None) -> p
         files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
         try:
             replaced = set().union(*(meta_list(p, REPLACES_KEY) for p in files if p.name.startswith(COMPACT_PREFIX)))
-            tables = [pq.read_table(p, columns=columns) for p in files if p.name not in replaced]
+            wanted = [p for p in files if p.name not in replaced]
+            if len(wanted) >= MANY_FILES:  # small files (before compact): side by side, most of the time is footers
+                with ThreadPoolExecutor(max_workers=READERS) as pool:
+                    tables = list(pool.map(lambda p: pq.read_table(p, columns=columns, use_threads=False), wanted))
+            else:
+                tables = [pq.read_table(p, columns=columns) for p in wanted]
         except FileNotFoundError:
             if attempt == 4:
                 raise
