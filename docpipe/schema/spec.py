@@ -8,6 +8,7 @@ Every value may be null: a field that is not on the document is null, not invent
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any
@@ -60,16 +61,22 @@ class FieldSpec:
             return list[_model(self.name, self.fields)] | None  # type: ignore[misc]
         return Annotated[RULES[self.kind].python | None, BeforeValidator(self.parse)]
 
-    def json_schema(self, text_cap: int | None = None, boxes: int = 0) -> dict[str, Any]:
+    def json_schema(self, text_cap: int | None = None, boxes: int = 0,
+                    defs: dict[str, Any] | None = None) -> dict[str, Any]:
+        """This field's JSON schema; with `defs`, a typed kind's pattern is written there once
+        and referred to (`$ref`), not inlined in every field of its kind."""
         pattern = RULES[self.kind].pattern
         if self.kind == Kind.ENUM:
             schema: dict[str, Any] = {"enum": [*self.values, None]}
         elif self.kind == Kind.LIST:
-            schema = {"type": ["array", "null"], "items": _object_schema(self.fields, text_cap, boxes)}
+            schema = {"type": ["array", "null"], "items": _object_schema(self.fields, text_cap, boxes, defs)}
             if self.max_items is not None:
                 schema["maxItems"] = self.max_items
         elif pattern is not None:  # typed kinds are strings as printed, in a pattern the parsers always type
             schema = {"type": ["string", "null"], "pattern": pattern()}
+            if defs is not None:
+                defs.setdefault(str(self.kind), schema)
+                schema = {"$ref": f"#/$defs/{self.kind}"}
         else:  # text
             schema = {"type": ["string", "null"], "maxLength": min(self.max_length, text_cap or self.max_length)}
         if self.description:
@@ -85,12 +92,13 @@ def _model(name: str, fields: tuple[FieldSpec, ...]) -> type[BaseModel]:
     )
 
 
-def _object_schema(fields: tuple[FieldSpec, ...], text_cap: int | None = None, boxes: int = 0) -> dict[str, Any]:
+def _object_schema(fields: tuple[FieldSpec, ...], text_cap: int | None = None, boxes: int = 0,
+                   defs: dict[str, Any] | None = None) -> dict[str, Any]:
     """`boxes`: the number of page images when each value is to be followed by its box
     (schema/box_fields.py), 0 for none."""
     properties: dict[str, Any] = {}
     for f in fields:
-        properties[f.name] = f.json_schema(text_cap, boxes)
+        properties[f.name] = f.json_schema(text_cap, boxes, defs)
         if boxes and f.kind != Kind.LIST:
             properties |= box_properties(f.name, boxes)
     return {
@@ -115,10 +123,17 @@ class Schema:
         """Name and version, part of the idempotency key: a new version reprocesses."""
         return f"{self.name}@{self.version}"
 
-    def json_schema(self, text_cap: int | None = None, boxes: int = 0) -> dict[str, Any]:
+    def json_schema(self, text_cap: int | None = None, boxes: int = 0, shared: bool = True) -> dict[str, Any]:
         """The JSON schema of an answer; `text_cap` lowers every text field's maxLength; `boxes`:
-        the number of page images in the request when every value comes with its box."""
-        schema = _object_schema(self.fields, text_cap, boxes)
+        the number of page images in the request when every value comes with its box. `shared`:
+        each typed kind's pattern written once under `$defs` and referred to by its fields (a
+        request carries, and a server compiles, each pattern once); else inlined in every field."""
+        defs: dict[str, Any] | None = {} if shared else None
+        schema = _object_schema(self.fields, text_cap, boxes, defs)
+        if defs:
+            schema["$defs"] = defs
+            if json.dumps(schema).count('"$ref"') == len(defs):  # each used once: inlined is smaller
+                return self.json_schema(text_cap, boxes, shared=False)
         schema["title"] = self.name
         return schema
 

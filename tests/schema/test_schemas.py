@@ -49,15 +49,17 @@ def _example(fields: tuple[FieldSpec, ...]) -> tuple[dict, dict]:
     return answer, typed
 
 
-def _check_agreement(fields, json_props, arrow_struct_fields):
+def _check_agreement(fields, json_props, arrow_struct_fields, defs=None):
     assert list(json_props) == [f.name for f in fields] == [a.name for a in arrow_struct_fields]
     for f, arrow_field in zip(fields, arrow_struct_fields):
         prop = json_props[f.name]
+        if "$ref" in prop:  # a pattern written once, under $defs
+            prop = {**defs[prop["$ref"].removeprefix("#/$defs/")], **{k: v for k, v in prop.items() if k != "$ref"}}
         if f.kind == "list":
             assert prop["type"] == ["array", "null"]
             assert pa.types.is_list(arrow_field.type)
             struct = arrow_field.type.value_type
-            _check_agreement(f.fields, prop["items"]["properties"], list(struct))
+            _check_agreement(f.fields, prop["items"]["properties"], list(struct), defs)
         elif f.kind == "enum":
             assert prop["enum"] == [*f.values, None]
             assert arrow_field.type == pa.string()
@@ -77,7 +79,8 @@ def test_json_schema_and_arrow_schema_agree(name):
     jsonschema.Draft202012Validator.check_schema(json_schema)
     assert json_schema["required"] == [f.name for f in schema.fields]
     assert json_schema["additionalProperties"] is False
-    _check_agreement(schema.fields, json_schema["properties"], [pa.field(f.name, f.arrow_type()) for f in schema.fields])
+    _check_agreement(schema.fields, json_schema["properties"], [pa.field(f.name, f.arrow_type()) for f in schema.fields],
+                     json_schema.get("$defs"))
 
 
 @pytest.mark.parametrize("name", SCHEMAS)
