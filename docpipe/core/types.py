@@ -118,6 +118,9 @@ class ModelRequest:
     max_new_tokens: int
     json_schema: str | None = None
     page_nos: tuple[int, ...] = ()  # the pages the images show, 1-based
+    # the system turn, before the images: the task's instructions, the same for every page of a
+    # schema, so a server's prefix cache shares them (`prompt` is then the user turn's short ask)
+    instructions: str = ""
 
 
 @dataclass(frozen=True)

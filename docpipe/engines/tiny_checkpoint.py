@@ -11,19 +11,24 @@ import os
 import shutil
 from pathlib import Path
 
-TINY_VERSION = 1  # bump when the recipe changes, so cached copies are rebuilt
+TINY_VERSION = 2  # bump when the recipe changes, so cached copies are rebuilt (2: the released chat format)
 
 SPECIAL_TOKENS = (
     "<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<|turn>", "<turn|>",
     "<|image>", "<image|>", "<|image|>", "<|audio>", "<audio|>", "<|audio|>", "<|video|>",
+    "<|channel>", "<channel|>",
 )
 
-# Gemma 4's turn format, reduced to what docpipe sends (text and images).
+# Gemma 4's chat format as the released template (what vLLM and a real checkpoint's processor
+# apply) writes it, reduced to what docpipe sends, written here from these facts: a system turn
+# (`<|turn>system\n...<turn|>` right after <bos>); each image as "\n\n<|image|>\n\n"; with thinking
+# off, the generation prompt ends with an empty thought channel.
 CHAT_TEMPLATE = (
     "{{ bos_token }}{% for m in messages %}<|turn>{{ 'model' if m['role'] == 'assistant' else m['role'] }}\n"
     "{% if m['content'] is string %}{{ m['content'] }}{% else %}{% for c in m['content'] %}"
-    "{% if c['type'] == 'image' %}<|image|>{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}"
-    "{% endfor %}{% endif %}<turn|>\n{% endfor %}{% if add_generation_prompt %}<|turn>model\n{% endif %}"
+    "{% if c['type'] == 'image' %}{{ '\\n\\n<|image|>\\n\\n' }}{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<turn|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|turn>model\n<|channel>thought\n<channel|>{% endif %}"
 )
 
 

@@ -10,6 +10,7 @@ from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import (
     Attempt,
     ExtractedRecord,
+    ModelRequest,
     RawGeneration,
     RenderedDocument,
     RenderedPage,
@@ -91,7 +92,7 @@ def add_outcome(rows: Rows, ctx: DocContext, attempts: list[Attempt]) -> Documen
             rows.transcripts += [transcript_row(ctx, attempt.budget, t) for t in attempt.transcripts if t.error is None]
             continue
         for request, generation in zip(attempt.requests, attempt.generations):
-            rows.generations.append(generation_row(ctx, attempt.budget, request.prompt, generation))
+            rows.generations.append(generation_row(ctx, attempt.budget, request, generation))
         if attempt.record is not None:
             rows.records.append(record_row(ctx.schema, attempt.record, ctx.work_key, ctx.run_id,
                                            ctx.model, attempt.budget, ctx.now))
@@ -189,11 +190,11 @@ def page_row(ctx: DocContext, page: RenderedPage) -> PageRow:
     )
 
 
-def generation_row(ctx: DocContext, budget: int, prompt: str, generation: RawGeneration) -> GenerationRow:
+def generation_row(ctx: DocContext, budget: int, request: ModelRequest, generation: RawGeneration) -> GenerationRow:
     return GenerationRow(
         doc_id=generation.doc_id, work_key=ctx.work_key, run_id=ctx.run_id,
         schema=ctx.schema.name, model=ctx.model, budget=budget,
-        prompt_version=ctx.prompt_version, prompt=prompt,
+        prompt_version=ctx.prompt_version, instructions=request.instructions, prompt=request.prompt,
         page_nos=list(generation.page_nos), constrained=generation.constrained,
         text=generation.text, prompt_tokens=generation.prompt_tokens,
         output_tokens=generation.output_tokens, finish_reason=generation.finish_reason,

@@ -35,9 +35,11 @@ from docpipe.output.outcome import DocContext, Rows, add_duplicate, add_outcome
 from docpipe.output.rows import RunRow
 from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.run.config import RunConfig, work_key
-from docpipe.schema.prompt import build_prompt
+from docpipe.schema.prompt import ask, build_prompt
 from docpipe.schema.spec import Schema
-from docpipe.transcribe.prompt import TRANSCRIBE_PROMPT, TRANSCRIBE_PROMPT_VERSION, TRANSCRIBE_TASK, transcribe_key
+from docpipe.transcribe.prompt import (
+    TRANSCRIBE_ASK, TRANSCRIBE_PROMPT, TRANSCRIBE_PROMPT_VERSION, TRANSCRIBE_TASK, transcribe_key,
+)
 from docpipe.transcribe.transcript import to_transcript
 
 
@@ -164,13 +166,13 @@ def build_requests(run: Run, rendered: Sequence[RenderedDocument], budget: int) 
     transcription asks one request per page, unconstrained."""
     if run.schema is None:
         return [
-            ModelRequest(doc.source.doc_id, (page.image,), TRANSCRIBE_PROMPT, budget,
-                         run.config.max_new_tokens, None, (page.page_no,))
+            ModelRequest(doc.source.doc_id, (page.image,), TRANSCRIBE_ASK, budget,
+                         run.config.max_new_tokens, None, (page.page_no,), TRANSCRIBE_PROMPT)
             for doc in rendered for page in doc.usable_pages
         ]
-    asks: dict[int, tuple[str, str | None]] = {}  # by boxes asked for: prompt and JSON schema
+    asks: dict[int, tuple[str, str | None]] = {}  # by boxes asked for: instructions and JSON schema
 
-    def ask(group: Sequence[RenderedPage]) -> tuple[str, str | None]:
+    def asking(group: Sequence[RenderedPage]) -> tuple[str, str | None]:
         """With boxes asked of the model, the box keys depend on the number of images."""
         wanted = run.boxes == "model" or (run.boxes == "auto" and not any(p.words for p in group))
         boxes = len(group) if wanted else 0
@@ -185,10 +187,10 @@ def build_requests(run: Run, rendered: Sequence[RenderedDocument], budget: int) 
         groups = [pages] if len(pages) <= run.config.pages_per_request else [(p,) for p in pages]
         for group in groups:
             if group:
-                prompt, schema_json = ask(group)
+                instructions, schema_json = asking(group)
                 requests.append(ModelRequest(
-                    doc.source.doc_id, tuple(p.image for p in group), prompt, budget,
-                    run.config.max_new_tokens, schema_json, tuple(p.page_no for p in group),
+                    doc.source.doc_id, tuple(p.image for p in group), ask(len(group)), budget,
+                    run.config.max_new_tokens, schema_json, tuple(p.page_no for p in group), instructions,
                 ))
     return requests
 

@@ -1,4 +1,6 @@
-"""The prompt that asks Gemma 4 for a schema's fields, and its version.
+"""What asks Gemma 4 for a schema's fields: the instructions (the system turn, the same for every
+page of the schema, so a prefix cache shares them), the short ask after the page images, and
+their version.
 
 PROMPT_VERSION is part of every work key: bump it when the prompt changes in a way that should
 make reruns read documents again.
@@ -15,7 +17,7 @@ from docpipe.schema.kinds import rules
 if TYPE_CHECKING:  # annotations only: the prompt version is read without loading the field specs
     from docpipe.schema.spec import FieldSpec, Schema
 
-PROMPT_VERSION = "2"  # 2: typed values transcribed as printed
+PROMPT_VERSION = "3"  # 2: typed values transcribed as printed; 3: instructions in the system turn
 
 def skeleton(schema: Schema, boxes: int = 0) -> str:
     """An example of the answer's shape, with null in every value (and its box's keys, when
@@ -42,12 +44,19 @@ def field_line(spec: FieldSpec, indent: str = "") -> str:
     return "\n".join([line, *children])
 
 
+def ask(images: int) -> str:
+    """The user turn's text, after the page images."""
+    return "Extract the fields from this document." if images == 1 else \
+        f"Extract the fields from this document (the {images} images are its pages, in order)."
+
+
 def build_prompt(schema: Schema, boxes: int = 0) -> str:
-    """The instructions for `schema`; `boxes`: the number of page images when every value is to
-    come with its box (`--boxes model`), 0 for none."""
+    """The instructions for `schema` (the system turn); `boxes`: the number of page images when
+    every value is to come with its box (`--boxes model`), 0 for none."""
     lines = "\n".join(field_line(f) for f in schema.fields)
     return (
-        f"Read this {schema.title} ({schema.description}) and extract the fields below.\n"
+        f"You read a {schema.title} ({schema.description}) from the images of its pages and extract "
+        "the fields below.\n"
         f"{lines}\n"
         "Answer with one JSON object and nothing else, with exactly these keys. "
         "Use null for a value that is not on the document; never guess.\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-TRANSCRIBE_PROMPT_VERSION = "1"
+TRANSCRIBE_PROMPT_VERSION = "2"  # 2: the instructions in the system turn
 TRANSCRIBE_TASK = "transcripts"  # the table, and the task's name in the documents table
 DEFAULT_TRANSCRIBE_BUDGET = 1120  # small print wants the most detail
 
@@ -12,6 +12,7 @@ TRANSCRIBE_PROMPT = (
     "the page, exactly as printed: do not summarise, translate, correct or add anything. For a "
     "page with no text, answer with nothing."
 )
+TRANSCRIBE_ASK = "Transcribe this page."  # the user turn, after the page image
 
 
 def transcribe_key() -> str:

@@ -186,7 +186,7 @@ def test_model_boxes_round_trip_into_the_records_table(tmp_path, tokenizer):
     assert {len(r.page_nos) for r in engine.requests} == {1, 2}  # the two-page invoice was one request
     two_pages = next(r for r in engine.requests if len(r.page_nos) == 2)
     assert "invoice_number_box_page" in json.loads(two_pages.json_schema)["properties"]
-    assert "box_2d" in engine.requests[0].prompt
+    assert "box_2d" in engine.requests[0].instructions
     assert engine.checked == 4  # every invoice's answer, boxes and all, is one the grammar lets through
 
     scan = records[records["source_path"].str.endswith("invoice_initech_scan.png")].iloc[0]

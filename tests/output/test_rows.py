@@ -32,7 +32,7 @@ CONTRACT = {
     ],
     "generations": [
         ("doc_id", S), ("work_key", S), ("run_id", S), ("schema", S), ("model", S), ("budget", I32),
-        ("prompt_version", S), ("prompt", S), ("page_nos", pa.list_(I32)), ("constrained", B), ("text", S),
+        ("prompt_version", S), ("instructions", S), ("prompt", S), ("page_nos", pa.list_(I32)), ("constrained", B), ("text", S),
         ("prompt_tokens", I32), ("output_tokens", I32), ("finish_reason", S), ("error", S),
         ("token_logprobs", pa.list_(pa.float32())), ("token_ends", pa.list_(I32)), ("seconds", F64),
         ("created_at", TS),

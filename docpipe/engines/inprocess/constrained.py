@@ -135,10 +135,21 @@ class ConstrainedJsonProcessor(LogitsProcessor):
         self._last_scores = self._last_lse = None
 
 
+THOUGHT_OPEN, THOUGHT_CLOSE = b"<|channel>", b"<channel|>"  # Gemma 4's thought channel
+
+
 def decode_with_offsets(ll_tokenizer: Any, tokens: Sequence[int]) -> tuple[str, tuple[int, ...]]:
-    """The text of `tokens` (special tokens left out) and the character offset where each token
-    ends in it, so that a span of the text can be traced back to the tokens that wrote it."""
-    pieces = [b"" if ll_tokenizer.is_special_token(t) else ll_tokenizer.decode_bytes([t]) for t in tokens]
+    """The text of `tokens` (special tokens left out, and a thought channel the model opened
+    although thinking is off: the answer is what follows it) and the character offset where each
+    token ends in it, so that a span of the text can be traced back to the tokens that wrote it."""
+    pieces, thinking = [], False
+    for token in tokens:
+        if ll_tokenizer.is_special_token(token):
+            name = ll_tokenizer.decode_bytes([token])
+            thinking = True if name == THOUGHT_OPEN else False if name == THOUGHT_CLOSE else thinking
+            pieces.append(b"")
+        else:
+            pieces.append(b"" if thinking else ll_tokenizer.decode_bytes([token]))
     data = b"".join(pieces)
     ends, position = [], 0
     for piece in pieces:

@@ -2,7 +2,7 @@
 RawGeneration.
 
 The request carries what the local engine uses (engines/inprocess/transformers_engine.py): the page images,
-the prompt, the visual budget as `mm_processor_kwargs.max_soft_tokens` (vLLM hands it to Gemma 4's
+the instructions as a system turn and the ask after the images (engines/chat_turns.py), the visual budget as `mm_processor_kwargs.max_soft_tokens` (vLLM hands it to Gemma 4's
 processor), the schema's JSON schema as `response_format` (the server's structured-output backend
 enforces it; `docpipe serve-model` starts vLLM with llguidance and compact JSON, as the local engine
 uses), greedy decoding and the chosen tokens' log-probabilities. vLLM's default log-probs are taken
@@ -20,6 +20,7 @@ import orjson
 
 from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.core.vocab import FinishReason
+from docpipe.engines.chat_turns import system_turn
 
 FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH}
 
@@ -30,7 +31,7 @@ def request_body(request: ModelRequest, model: str, image_urls: list[str]) -> di
     images = [{"type": "image_url", "image_url": {"url": url}} for url in image_urls]
     body: dict[str, Any] = {
         "model": model,
-        "messages": [{"role": "user", "content": [*images, {"type": "text", "text": request.prompt}]}],
+        "messages": [*system_turn(request), {"role": "user", "content": [*images, {"type": "text", "text": request.prompt}]}],
         "max_tokens": request.max_new_tokens,
         "temperature": 0.0,
         "logprobs": True,
