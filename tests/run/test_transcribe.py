@@ -43,14 +43,18 @@ def test_every_page_of_samples_gets_one_typed_transcript(tiny_model, samples_cop
     assert (transcripts["budget"] == 70).all() and (transcripts["output_tokens"] <= 24).all()
     assert transcripts["lowest_token_prob"].between(0, 1).all()
     assert (transcripts["lowest_token_prob"] <= transcripts["mean_token_prob"]).all()
-    # the random model never ends a page: each is cut at the limit, kept and flagged
-    assert set(transcripts["finish_reason"]) == {"length"} and transcripts["truncated"].all()
+    # a page cut at the token limit is kept and flagged truncated, and only such a page (the random
+    # model rarely ends a page: with the released chat format it ends some within 24 tokens)
+    assert (transcripts["truncated"] == (transcripts["finish_reason"] == "length")).all()
+    assert (transcripts["finish_reason"] == "length").sum() >= 4
     with_text = pages.set_index(["doc_id", "page_no"])["text_layer"].notna()
     cer_known = transcripts.set_index(["doc_id", "page_no"])["text_layer_cer"].notna()
     assert (with_text == cer_known.loc[with_text.index]).all()  # a CER exactly where a text layer is
     documents = read_table(out, "documents")
     assert set(documents["schema"]) == {"transcripts"}
-    assert set(documents.loc[documents.kind != "unknown", "error_category"]) == {"truncated"}
+    read = documents[documents.kind != "unknown"]
+    cut = set(transcripts.loc[transcripts["truncated"], "doc_id"])  # a document with a page cut says so
+    assert (read["error_category"].eq("truncated") == read["doc_id"].isin(cut)).all() and cut
     errors = read_table(out, "errors")
     assert (errors.loc[errors.category == "truncated", "page_no"].notna()).all()
     assert not (out / "generations").exists()  # the transcripts table holds the answers
