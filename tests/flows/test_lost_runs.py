@@ -83,9 +83,12 @@ def test_ctrl_c_stops_submit_at_once_and_the_runs_go_on(prefect_api, tmp_path):
                                "--model", "tiny-random", "--out", str(tmp_path / "out")],
                               env=env, capture_output=True, text=True, timeout=120, check=False)
     assert deployed.returncode == 0, deployed.stderr[-2000:]
+    # as from a terminal: Ctrl-C not ignored, even when the tests themselves run in the background
+    # (a shell's background job starts with SIGINT ignored, and Python then keeps it ignored)
     submit = subprocess.Popen([*docpipe, "submit", str(SAMPLES), "--deployment", "docpipe-ingest/idle",
                                "--model", "tiny-random", "--out", str(tmp_path / "out")],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in submit.stdout:  # waiting now: no worker takes runs from that pool
         if "submitted 1 flow runs" in line:
             break
