@@ -3,26 +3,16 @@ benchmarks print figures, tests do not time anything)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
+from tests.benchmarks.bench_scripts import load_bench
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.bench
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[f"bench_{name}"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_throughput_smoke(tiny_model, capsys):
-    bench = _load("throughput")
+    bench = load_bench("throughput")
     assert bench.main(["--tiny", "--pages", "4", "--output-tokens", "3", "--baseline-pages", "2",
                        "--batch-size", "4", "--budget", "70", "--variants", "default,attn=sdpa"]) == 0
     out = capsys.readouterr().out
@@ -32,7 +22,7 @@ def test_throughput_smoke(tiny_model, capsys):
 
 
 def test_floor_arithmetic_matches_a_hand_count(capsys):
-    bench = _load("throughput")
+    bench = load_bench("throughput")
     import json
 
     from transformers import Gemma4Config
@@ -51,6 +41,6 @@ def test_floor_arithmetic_matches_a_hand_count(capsys):
 
 
 def test_render_rate_smoke(capsys):
-    bench = _load("render_rate")
+    bench = load_bench("render_rate")
     assert bench.main(["--pages", "6", "--workers", "1", "--budget", "70"]) == 0
     assert "pages/s" in capsys.readouterr().out

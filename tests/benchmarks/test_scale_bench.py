@@ -4,29 +4,19 @@ checked: benchmarks print figures, tests do not time anything.)"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.benchmarks.bench_scripts import load_bench
 
 pytestmark = [pytest.mark.bench, pytest.mark.slow]  # starts the stub server and render processes
 
 SIZE = 20
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[f"bench_{name}"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_scale_bench_writes_its_figures(tmp_path, capsys):
-    bench = _load("scale")
+    bench = load_bench("scale")
     results, plot = tmp_path / "results", tmp_path / "scale.png"
     assert bench.main(["--sizes", str(SIZE), "--chunk", "8", "--work", str(tmp_path / "work"),
                        "--out", str(tmp_path / "runs"), "--results", str(results), "--plot", str(plot),

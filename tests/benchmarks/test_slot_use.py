@@ -4,7 +4,6 @@ files give. (No timing is checked: benchmarks print figures, tests do not time a
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,6 +11,7 @@ import sys
 
 import pytest
 
+from tests.benchmarks.bench_scripts import load_bench
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.bench
@@ -20,14 +20,6 @@ FIELDS = {"date", "device", "driver", "torch", "transformers", "model", "budget"
           "plain_generate", "variants", "command", "schema"}
 VARIANT_FIELDS = {"variant", "engine_options", "pages", "slots", "pages_per_second", "output_tokens_per_second",
                   "slot_use", "mask_wait_share", "peak_memory_gib", "ratio_to_plain", "row_steps", "useful_row_steps"}
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[f"bench_{name}"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
@@ -60,7 +52,7 @@ def test_gpu_suite_tiny_mode_writes_a_result_file_per_budget(tmp_path):
 def test_answer_lengths_follow_the_invoice_schema_shape():
     from docpipe.schema.load import resolve_schema
 
-    bench = _load("slot_use")
+    bench = load_bench("slot_use")
     lengths = bench.answer_lengths(resolve_schema("invoice"), 500, 700, 1.0)
     assert 70 <= min(lengths) <= 110  # the scalar fields alone, no line item
     assert 600 <= max(lengths) <= 700
@@ -68,6 +60,6 @@ def test_answer_lengths_follow_the_invoice_schema_shape():
 
 
 def test_the_figures_in_docs_are_those_of_the_committed_result_files():
-    table = _load("results_table")
+    table = load_bench("results_table")
     assert sorted((ROOT / "bench" / "results").glob("*.json")), "no committed result file"
     assert table.main(["--check"]) == 0
