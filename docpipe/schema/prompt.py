@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from docpipe.schema.box_fields import BOX_SUFFIX, PAGE_SUFFIX, box_instructions
+from docpipe.schema.box_fields import box_instructions, box_properties
 from docpipe.schema.kinds import rules
 
 if TYPE_CHECKING:  # annotations only: the prompt version is read without loading the field specs
@@ -27,7 +27,7 @@ def skeleton(schema: Schema, boxes: int = 0) -> str:
         for f in fields:
             out[f.name] = [shape(f.fields)] if f.kind == "list" else None
             if boxes and f.kind != "list":
-                out |= ({f.name + PAGE_SUFFIX: None} if boxes > 1 else {}) | {f.name + BOX_SUFFIX: None}
+                out |= dict.fromkeys(box_properties(f.name, boxes))
         return out
     return json.dumps(shape(schema.fields))
 

@@ -8,7 +8,7 @@ Every value may be null: a field that is not on the document is null, not invent
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any
@@ -128,12 +128,12 @@ class Schema:
         the number of page images in the request when every value comes with its box. `shared`:
         each typed kind's pattern written once under `$defs` and referred to by its fields (a
         request carries, and a server compiles, each pattern once); else inlined in every field."""
-        defs: dict[str, Any] | None = {} if shared else None
+        uses = Counter(f.kind for top in self.fields for f in (top, *top.fields) if RULES[f.kind].pattern)
+        repeated = any(count > 1 for count in uses.values())  # each kind used once: inlined is smaller
+        defs: dict[str, Any] | None = {} if shared and repeated else None
         schema = _object_schema(self.fields, text_cap, boxes, defs)
         if defs:
             schema["$defs"] = defs
-            if json.dumps(schema).count('"$ref"') == len(defs):  # each used once: inlined is smaller
-                return self.json_schema(text_cap, boxes, shared=False)
         schema["title"] = self.name
         return schema
 
