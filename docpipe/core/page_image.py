@@ -38,7 +38,11 @@ class ImageEncoding:
         return buffer.getvalue()
 
     def data_url(self, image: Image) -> str:
-        return f"data:{self.mime};base64,{base64.b64encode(self.encode(image)).decode('ascii')}"
+        return self.url_of(self.encode(image))
+
+    def url_of(self, data: bytes) -> str:
+        """A data: URL of bytes already in this format."""
+        return f"data:{self.mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 ENCODINGS = {
@@ -70,10 +74,6 @@ class PageImage:
     def encoded(cls, image: Image, how: ImageEncoding) -> PageImage:
         return cls(image.width, image.height, how.encode(image), how.name)
 
-    @property
-    def size(self) -> tuple[int, int]:
-        return self.width, self.height
-
 
 def as_pil(image: Image | PageImage) -> Image:
     """The page's pixels (decoded from its bytes when it is a PageImage)."""
@@ -89,7 +89,7 @@ def as_pil(image: Image | PageImage) -> Image:
 def data_url(image: Image | PageImage, how: ImageEncoding) -> str:
     """The page as a data: URL in `how`'s format: its own bytes when it is already encoded so."""
     if isinstance(image, PageImage) and image.format == how.name and image.data:
-        return f"data:{how.mime};base64,{base64.b64encode(image.data).decode('ascii')}"
+        return how.url_of(image.data)
     return how.data_url(as_pil(image))
 
 
