@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import SourceDocument
@@ -35,10 +36,15 @@ def sniff(head: bytes) -> DocumentKind:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        return _hash_rest(handle)
+
+
+def _hash_rest(handle: BinaryIO, head: bytes = b"") -> str:
+    """The sha256 of `head` and of what is left to read of `handle`, a MiB at a time."""
+    digest = hashlib.sha256(head)
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -48,10 +54,7 @@ def _read(path: Path) -> tuple[Stat, str, DocumentKind]:
     with path.open("rb") as handle:
         stat = Stat.of(os.fstat(handle.fileno()))
         head = handle.read(1024)
-        digest = hashlib.sha256(head)
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return stat, digest.hexdigest(), sniff(head)
+        return stat, _hash_rest(handle, head), sniff(head)
 
 
 def iter_files(root: Path) -> Iterator[Path]:

@@ -61,7 +61,7 @@ class Entry:
 
 
 class FileIndex:
-    """The index of one output folder: `lookup` what is known, `add` what was learnt."""
+    """The index of one output folder: `load` what is known, `add` what was learnt."""
 
     def __init__(self, out: Path):
         self.folder = Path(out) / INDEX_DIR
@@ -69,8 +69,12 @@ class FileIndex:
 
     def load(self) -> dict[str, Entry]:
         """Every path's newest entry (an empty index when there is none)."""
+        return self._union(self._segments())
+
+    def _union(self, segments: list[Path]) -> dict[str, Entry]:
+        """The entries of `segments`, a later segment's entry of a path winning."""
         entries: dict[str, Entry] = {}
-        for segment in self._segments():
+        for segment in segments:
             table = self._read(segment)
             if table is not None:
                 entries |= _entries(table)
@@ -88,12 +92,7 @@ class FileIndex:
     def merge(self) -> None:
         """The segments as one (a segment another run adds meanwhile is kept beside it)."""
         segments = self._segments()
-        entries: dict[str, Entry] = {}
-        for segment in segments:
-            table = self._read(segment)
-            if table is not None:
-                entries |= _entries(table)
-        self._write(entries)
+        self._write(self._union(segments))
         for segment in segments:
             segment.unlink(missing_ok=True)
 

@@ -15,9 +15,9 @@ from PIL import Image, ImageOps, ImageSequence
 
 from docpipe.core.budget import render_size
 from docpipe.core.errors import Category, DocpipeError, Failure, Stage
+from docpipe.core.page_image import PageImage, encoding
 from docpipe.core.types import RenderedDocument, RenderedPage, SourceDocument, Word
 from docpipe.core.vocab import DocumentKind, PageStatus
-from docpipe.core.page_image import PageImage, encoding
 from docpipe.ingest.limits import RenderOptions
 
 
