@@ -164,9 +164,7 @@ def read_table(out: str | Path, table: str, corrected: bool = False, schema: Sch
     """
     if table not in FIXED:
         latest = _latest_records(Path(out), table, python_cells)
-        if latest.empty:
-            return latest
-        if not corrected:
+        if latest.empty or not corrected:
             return latest
         from docpipe.output.corrections import apply_corrections
         from docpipe.schema.load import resolve_schema
@@ -189,13 +187,16 @@ def _latest_records(out: Path, table: str, python_cells: bool) -> pd.DataFrame:
     arrow = read_arrow(out, table)
     if arrow is None:
         return pd.DataFrame()
-    keys = arrow.select(["doc_id", "extracted_at"]).to_pandas()
-    kept = keys.sort_values("extracted_at", kind="stable").drop_duplicates("doc_id", keep="last").index.sort_values()
+    kept = _latest_rows(arrow.select(["doc_id", "extracted_at"]).to_pandas(), ["doc_id"], "extracted_at")
     if len(kept) < arrow.num_rows:
         arrow = arrow.take(pa.array(kept.to_numpy()))
     return arrow.to_pandas(types_mapper=None if python_cells else _nested_as_arrow)
 
 
 def _latest(frame: pd.DataFrame, keys: list[str], order: str) -> pd.DataFrame:
-    ordered = frame.sort_values(order, kind="stable")
-    return ordered.drop_duplicates(keys, keep="last").sort_index().reset_index(drop=True)
+    return frame.loc[_latest_rows(frame, keys, order)].reset_index(drop=True)
+
+
+def _latest_rows(frame: pd.DataFrame, keys: list[str], order: str) -> pd.Index:
+    """The rows (labels, in table order) holding the latest `order` of each `keys`."""
+    return frame.sort_values(order, kind="stable").drop_duplicates(keys, keep="last").index.sort_values()
