@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,9 +101,10 @@ def vllm_command(python: Path, options: ServeOptions) -> list[str]:
     return command + list(options.extra_args)
 
 
-def server_environment(options: ServeOptions) -> dict[str, str]:
-    env = dict(os.environ)
-    key = os.environ.get(API_KEY_ENV)
+def server_environment(options: ServeOptions, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`environ` (by default this process's) with what the server needs added."""
+    env = dict(os.environ if environ is None else environ)
+    key = env.get(API_KEY_ENV)
     if key:
         env["VLLM_API_KEY"] = key  # from the environment, never on the command line (ps shows that)
     if options.cpu:
@@ -131,12 +133,14 @@ class ServerProcess(subprocess.Popen):
     guard: GroupGuard
 
 
-def start_server(options: ServeOptions, log: Path, python: Path | None = None) -> ServerProcess:
-    """Start vLLM in a new process group, its output to `log`; it lives no longer than this process."""
+def start_server(options: ServeOptions, log: Path, python: Path | None = None,
+                 environ: Mapping[str, str] | None = None) -> ServerProcess:
+    """Start vLLM in a new process group, its output to `log`; it lives no longer than this process.
+    `environ`: the environment it starts from (by default this process's)."""
     command = vllm_command(python or vllm_python(), options)
     with open(log, "ab") as sink:
         process = ServerProcess(command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=server_environment(options), start_new_session=True)
+                                env=server_environment(options, environ), start_new_session=True)
     process.guard = guard_group(process.pid, grace=STOP_GRACE)
     return process
 
