@@ -32,6 +32,10 @@ def pytest_configure(config):
     os.environ["PREFECT_HOME"] = str(scratch / "prefect")
     os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach for the network
     os.environ.pop("PREFECT_API_URL", None)  # the session's own server (prefect_api), never a user's
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # workers run side by side (pyproject: -n 2): a process of each, or two of one, each
+        # spinning OpenMP threads for every core, slow each other down many times over
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
     from docpipe.run.environment import quiet_defaults
 
     quiet_defaults()
@@ -40,20 +44,65 @@ def pytest_configure(config):
 def pytest_collection_finish(session):
     """Start the session's Prefect server now if a selected test needs it, so that it migrates its
     database while the first tests run (prefect_api waits for it)."""
+    _check_groups_took(session)
     if not session.config.option.collectonly and any("prefect_api" in item.fixturenames for item in session.items):
         _launch_prefect(session.config)
 
 
 # tests that use these fixtures get these markers (pyproject.toml registers them)
 MARKED_BY_FIXTURE = {"vllm_server": ("vllm", "slow"), "prefect_site": ("processes", "slow")}
+# The vllm and processes tests (servers and processes of their own: vLLM, Prefect workers, runs
+# killed mid-way, two runs at once) run one after another in one xdist worker, the other worker
+# taking the in-process tests: two of them at once on two cores starve each other (a busy vLLM
+# beside a starting Prefect worker: each 5-10x slower, and their waits time out), and the
+# session's vLLM server would start in both workers. Measured: 5 min 34 s against 7-7.5 min with
+# them spread over both workers.
+BUSY = "servers-and-processes"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group markers
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for fixture, names in MARKED_BY_FIXTURE.items():
             if fixture in item.fixturenames:
                 for name in names:
                     item.add_marker(name)
+    busy_modules = {item.module.__name__ for item in items if _busy(item)}
+    for item in items:
+        group = _worker_group(item, busy_modules)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _check_groups_took(session) -> None:
+    """Under `--dist loadgroup`, xdist sends a group to one worker by writing `@group` into each
+    node id; a pytest whose node ids it cannot write (9.2: pytest-xdist #1386) would split the
+    groups silently, and start their servers once per worker."""
+    if not session.config.getoption("loadgroup", False):
+        return
+    for item in session.items:
+        mark = item.get_closest_marker("xdist_group")
+        if mark and not item.nodeid.endswith(f"@{mark.args[0]}"):
+            raise pytest.UsageError(f"pytest-xdist did not group {item.nodeid} (pytest-xdist #1386): "
+                                    "install the pytest that pyproject.toml names, or run with -n 0")
+
+
+def _busy(item) -> bool:
+    return bool(item.get_closest_marker("vllm") or item.get_closest_marker("processes"))
+
+
+def _worker_group(item, busy_modules: set[str]) -> str | None:
+    """The xdist group (--dist loadgroup) of a test: BUSY for one marked vllm or processes; for one that uses a
+    module-scoped fixture (set up once, in one worker), its module's, or BUSY where the module has
+    busy tests; None: any free worker runs it."""
+    if _busy(item):
+        return BUSY
+    definitions = getattr(item, "_fixtureinfo", None)
+    for fixture_defs in (definitions.name2fixturedefs.values() if definitions else ()):
+        if any(definition.scope == "module" for definition in fixture_defs):
+            module = item.module.__name__
+            return BUSY if module in busy_modules else module
+    return None
 
 
 def _launch_prefect(config):

@@ -8,6 +8,7 @@ skip, saying why, only when .venv-vllm is not installed (`bash install.sh --vllm
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -41,7 +42,12 @@ def launch_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server
     media.mkdir(exist_ok=True)
     options = ServeOptions(tiny_model.path, tiny_model.spec, port=port or free_port(), max_num_seqs=16,
                            max_model_len=4096, default_budget=280, max_budget=280, cpu=True, media_dir=str(media))
-    process = start_server(options, log, python)
+    # vLLM's CPU backend binds its OpenMP threads to cores itself (the tests' OMP_NUM_THREADS is not
+    # for it): to one core here, whose threads then never wait on one the tests' processes preempted
+    # (bound to every core, its requests took 3x as long beside one other busy process)
+    environ = {name: value for name, value in os.environ.items() if name != "OMP_NUM_THREADS"}
+    environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "0")
+    process = start_server(options, log, python, environ)
     return Server(process, options.base_url, log, media, options.max_num_seqs)
 
 
@@ -76,13 +82,18 @@ BACKGROUND = ("vllm_server",)
 def pytest_collection_finish(session):
     """Start the session's vLLM server now if selected tests need it, in a thread: a cold start
     (20-30 s here) then overlaps the tests that come first, and the fixture only waits for what is
-    left of it."""
-    from docpipe.engines.served.vllm_launch import vllm_python
-
+    left of it. Not under xdist: every worker collects every test, and the fixture starts it in
+    the worker that runs them (started early there, it slowed the tests it overlapped as much)."""
     config = session.config
     wanted = [name for name in BACKGROUND if any(name in item.fixturenames for item in session.items)]
-    if config.option.collectonly or not wanted:
+    if config.option.collectonly or not wanted or os.environ.get("PYTEST_XDIST_WORKER"):
         return
+    _launch_in_background(config, wanted)
+
+
+def _launch_in_background(config, wanted: list[str]) -> None:
+    from docpipe.engines.served.vllm_launch import vllm_python
+
     try:
         vllm_python()
     except FileNotFoundError:
