@@ -88,10 +88,6 @@ def pytest_collection_finish(session):
     wanted = [name for name in BACKGROUND if any(name in item.fixturenames for item in session.items)]
     if config.option.collectonly or not wanted or os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    _launch_in_background(config, wanted)
-
-
-def _launch_in_background(config, wanted: list[str]) -> None:
     from docpipe.engines.served.vllm_launch import vllm_python
 
     try:
