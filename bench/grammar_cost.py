@@ -21,7 +21,6 @@ import json
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.prefix_cache import _commit, _free_port, pages  # noqa: E402 - one page maker for both
+from bench.tiny_vllm import commit, pages, tiny_vllm_cpu  # noqa: E402 - after ROOT is on the path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,29 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from docpipe.core.types import ModelRequest
-    from docpipe.engines.checkpoints import resolve_model
     from docpipe.engines.served.openai_engine import OpenAIEngine
     from docpipe.engines.served.openai_server import Retry, check_servers
-    from docpipe.engines.served.vllm_launch import ServeOptions, start_server, stop_server, vllm_python, wait_healthy
     from docpipe.schema.load import resolve_schema
     from docpipe.schema.prompt import ask, build_prompt
 
-    model = resolve_model("tiny-random")
-    log = Path(tempfile.mkdtemp(prefix="docpipe-grammar-")) / "vllm.log"
-    options = ServeOptions(model.path, model.spec, port=_free_port(), max_num_seqs=16, max_model_len=4096,
-                           default_budget=args.budget, max_budget=args.budget, cpu=True)
     schema = resolve_schema(args.schema)
     passes = {"no response_format": None,
               "patterns inlined (before)": json.dumps(schema.json_schema(shared=False)),
               "patterns in $defs (now)": json.dumps(schema.json_schema())}
     result = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "host": platform.node(),
-              "commit": _commit(), "pages": args.pages, "budget": args.budget, "schema": args.schema,
+              "commit": commit(), "pages": args.pages, "budget": args.budget, "schema": args.schema,
               "tokens": args.tokens, "passes": {}}
-    server = start_server(options, log, vllm_python())
-    try:
-        wait_healthy(server, options.base_url, log, timeout=600)
+    with tiny_vllm_cpu(args.budget, "grammar") as (base_url, model):
         forced = {"ignore_eos": True, "min_tokens": args.tokens}
-        engine = OpenAIEngine(check_servers((options.base_url,), model.spec, 1), Retry(timeout=600), extra_body=forced)
+        engine = OpenAIEngine(check_servers((base_url,), model, 1), Retry(timeout=600), extra_body=forced)
         template = ModelRequest("", (), ask(1), args.budget, args.tokens, None, (1,), build_prompt(schema))
         for seed, (name, schema_json) in enumerate(passes.items()):
             seconds, failed = [], 0
@@ -80,8 +71,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:28} schema {len(schema_json or ''):6d} B   first request {seconds[0]:6.3f} s"
                   f"   median of the rest {rest:6.3f} s   failed {failed}")
         engine.close()
-    finally:
-        stop_server(server)
     args.results.mkdir(parents=True, exist_ok=True)
     path = args.results / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-cpu.json"
     path.write_text(json.dumps(result, indent=1) + "\n")

@@ -20,16 +20,15 @@ import argparse
 import datetime as dt
 import json
 import platform
-import random
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.tiny_vllm import commit, pages, tiny_vllm_cpu  # noqa: E402 - after ROOT is on the path
 
 COUNTERS = ("vllm:prefix_cache_queries", "vllm:prefix_cache_hits", "vllm:prompt_tokens")
 
@@ -50,20 +49,6 @@ def counters(api_url: str) -> dict[str, float]:
     return found
 
 
-def pages(count: int, seed: int):
-    from PIL import Image, ImageDraw
-
-    rng = random.Random(seed)
-    out = []
-    for index in range(count):
-        page = Image.new("RGB", (672, 912), "white")
-        draw = ImageDraw.Draw(page)
-        for line in range(12):
-            draw.text((30, 30 + 60 * line), f"{seed}-{index} INVOICE {rng.randint(0, 10**9)} TOTAL {rng.random():.2f}", fill="black")
-        out.append(page)
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=64)
@@ -74,35 +59,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from docpipe.core.types import ModelRequest
-    from docpipe.engines.checkpoints import resolve_model
     from docpipe.engines.served.openai_engine import OpenAIEngine
     from docpipe.engines.served.openai_server import Retry, check_servers
-    from docpipe.engines.served.vllm_launch import ServeOptions, start_server, stop_server, vllm_python, wait_healthy
     from docpipe.schema.load import resolve_schema
     from docpipe.schema.prompt import ask, build_prompt
 
-    model = resolve_model("tiny-random")
-    log = Path(tempfile.mkdtemp(prefix="docpipe-prefix-")) / "vllm.log"
-    options = ServeOptions(model.path, model.spec, port=_free_port(), max_num_seqs=16, max_model_len=4096,
-                           default_budget=args.budget, max_budget=args.budget, cpu=True)
-    server = start_server(options, log, vllm_python())
-    try:
-        wait_healthy(server, options.base_url, log, timeout=600)
-        engine = OpenAIEngine(check_servers((options.base_url,), model.spec, None, None), Retry(timeout=600))
+    with tiny_vllm_cpu(args.budget, "prefix") as (base_url, model):
+        engine = OpenAIEngine(check_servers((base_url,), model, None, None), Retry(timeout=600))
         schema = resolve_schema(args.schema)
         instructions, schema_json = build_prompt(schema), json.dumps(schema.json_schema())
         new = ModelRequest("", (), ask(1), args.budget, args.tokens, schema_json, (1,), instructions)
         old = replace(new, prompt=f"{instructions}\n{ask(1)}", instructions="")  # after the image
         result = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "host": platform.node(),
-                  "commit": _commit(), "pages": args.pages, "budget": args.budget, "schema": args.schema,
+                  "commit": commit(), "pages": args.pages, "budget": args.budget, "schema": args.schema,
                   "instructions_chars": len(instructions), "layouts": {}}
         for seed, (layout, template) in enumerate((("after the image (before)", old), ("system turn (now)", new))):
             requests = [replace(template, doc_id=f"p{seed}-{i}", images=(img,)) for i, img in enumerate(pages(args.pages, seed))]
-            before = counters(options.base_url)
+            before = counters(base_url)
             started = time.perf_counter()
             answers = engine.generate(requests)
             seconds = time.perf_counter() - started
-            after = counters(options.base_url)
+            after = counters(base_url)
             delta = {name.split(":")[1]: after[name] - before[name] for name in COUNTERS}
             failed = [a.error for a in answers if a.error]
             result["layouts"][layout] = delta | {"seconds": round(seconds, 2), "failed": len(failed),
@@ -111,8 +88,6 @@ def main(argv: list[str] | None = None) -> int:
                   f"  hits {delta['prefix_cache_hits']:8.0f}  ({result['layouts'][layout]['hit_rate']:.0%})"
                   f"  {args.pages / seconds:.2f} pages/s  failed {len(failed)}")
         engine.close()
-    finally:
-        stop_server(server)
     # Gemma 4's real tokenizer: ~440 tokens of invoice instructions (about 4 characters a token)
     real = 440 / (440 + args.budget + 20)
     result["estimate_real_tokenizer_hit_rate"] = round(real, 3)
@@ -123,18 +98,6 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(result, indent=1) + "\n")
     print(f"written: {path}")
     return 0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _commit() -> str:
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
 
 if __name__ == "__main__":

@@ -108,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="sittings per transport, taken in turn (median and range printed)")
     parser.add_argument("--port", type=int, default=0, help="stub port (0: a free one)")
     args = parser.parse_args(argv)
+    from docpipe.core.child_server import free_port
 
-    port = args.port or _free_port()
+    port = args.port or free_port()
     ready = multiprocessing.Event()
     stub = multiprocessing.Process(target=serve_stub, args=(port, ready), daemon=True)
     stub.start()
@@ -212,14 +213,6 @@ def measure(args, port: int, work: Path, media_dir: Path | None, rendered_by_key
         "total client CPU, ms/page": (cpu_end - cpu) * per,
         "pages/s through the stub (wall)": pages / (wall_end - wall),
     }
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 if __name__ == "__main__":
