@@ -77,7 +77,9 @@ def measure(make, body: bytes, requests: int, threads: int) -> tuple[float, floa
 
 def main(argv: list[str] | None = None) -> int:
     import orjson
-    from served_client_cost import _free_port, serve_stub
+    from served_client_cost import serve_stub
+
+    from docpipe.core.child_server import free_port
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=1024)
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="sittings per client, taken in turn")
     args = parser.parse_args(argv)
 
-    port, ready = _free_port(), multiprocessing.Event()
+    port, ready = free_port(), multiprocessing.Event()
     stub = multiprocessing.Process(target=serve_stub, args=(port, ready), daemon=True)
     stub.start()
     ready.wait(30)

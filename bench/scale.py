@@ -90,7 +90,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from served_client_cost import MODEL, _free_port, serve_stub  # bench/served_client_cost.py
+from served_client_cost import MODEL, serve_stub  # bench/served_client_cost.py
+
+from docpipe.core.child_server import free_port
 
 STAGES = ("discover", "plan", "claim", "render", "request", "validate", "write", "other")
 PLACEHOLDER = "@@@@@@@"  # 7 digits: the document's number, in the template's invoice number and reference
@@ -591,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="docpipe-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     out_root = Path(args.out) if args.out else work / "runs"
-    port = args.port or _free_port()
+    port = args.port or free_port()
     ready = multiprocessing.Event()
     stub = multiprocessing.Process(target=serve_stub, args=(port, ready), daemon=True)
     stub.start()
