@@ -4,9 +4,11 @@ transformers' own continuous batching (`generate_batch`, paged cache) takes toke
 assumes one head size for all layers, neither of which holds for Gemma 4, so the loop is owned
 here, on the model's public forward and DynamicCache:
 
-- A waiting request is prefilled alone, with its pixel values and `mm_token_type_ids`, exactly
-  as `generate` prefills it (`logits_to_keep=1`); its first token is chosen under its grammar;
-  its cache joins the running batch (engines/inprocess/kv_rows.py: left-padded block, padding mask).
+- A waiting request is prefilled alone, with its pixel values and `mm_token_type_ids`, as
+  `generate` prefills it (`logits_to_keep=1`), but from a copy of its schema's instructions'
+  cache, computed once (engines/inprocess/prefix_store.py); its first token is chosen under its
+  grammar; its cache joins the running batch (engines/inprocess/kv_rows.py: left-padded block,
+  padding mask).
 - Each decode step is one forward pass over all rows, with per-row `position_ids` (a row's own
   token count) and the 2-D padding mask; transformers builds the causal and sliding masks.
 - Overlap: step k+1's forward needs only token k, and so does the mask for step k+1. So token k
@@ -36,6 +38,7 @@ from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.engines.inprocess.decode_stats import DecodeStats
 from docpipe.engines.inprocess.kv_rows import keep_rows, merge_row
 from docpipe.engines.inprocess.model_inputs import encode
+from docpipe.engines.inprocess.prefix_store import PrefixStore
 from docpipe.engines.inprocess.slot import Slot, failed
 from docpipe.engines.inprocess.token_mask import greedy, mask_rows
 
@@ -56,7 +59,9 @@ class _Batch:
 
 class ContinuousDecoder:
     def __init__(self, model: Any, processor: Any, grammars: Any, stop_ids: set[int], slots: int,
-                 alone: Callable[[ModelRequest], RawGeneration], min_new_tokens: int | None = None):
+                 alone: Callable[[ModelRequest], RawGeneration], min_new_tokens: int | None = None,
+                 prefixes: PrefixStore | None = None):
+        """`prefixes`: the engine's store of instructions' caches (None: every prompt prefilled whole)."""
         self.model = model
         self.processor = processor
         self.grammars = grammars
@@ -66,7 +71,8 @@ class ContinuousDecoder:
         self.min_new_tokens = min_new_tokens or 0
         self.device = next(model.parameters()).device
         self.cuda = self.device.type == "cuda"
-        self.cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+        self.cache_arg = cache_argument(model)
+        self.prefixes = prefixes
         self.vocab = model.config.get_text_config().vocab_size
         self.stats = DecodeStats()
         self._joining: int | None = None  # a request whose cache is being merged
@@ -119,15 +125,20 @@ class ContinuousDecoder:
 
     def _prefill(self, index: int, request: ModelRequest):
         inputs = encode(self.processor, [request], str(self.device), self.model.dtype)
-        out = self.model(**inputs, use_cache=True, logits_to_keep=1)
-        cache = getattr(out, "cache", None) or out.past_key_values
         width = int(inputs["input_ids"].shape[1])
+        if self.prefixes is not None:
+            out, computed = self.prefixes.prefill(inputs)
+        else:
+            out, computed = self.model(**inputs, use_cache=True, logits_to_keep=1), width
+        cache = getattr(out, "cache", None) or out.past_key_values
         matcher = self.grammars.matcher(request.json_schema) if request.json_schema else None
         slot = Slot(index, request, width, matcher)
         logits = out.logits[:, -1].float()
         self._apply(logits, [slot], self._fill_mask([slot], logits.shape[-1]))
         token, logp = greedy(logits)
         self.stats.prefills += 1
+        self.stats.prompt_tokens += width
+        self.stats.prompt_tokens_computed += computed
         return cache, width, slot, token, logp
 
     def _join(self, batch: _Batch, cache: Any, width: int, slot: Slot, token, logp) -> None:
@@ -266,6 +277,11 @@ class ContinuousDecoder:
             torch.cuda.synchronize()
             self.stats.mask_seconds += sum(a.elapsed_time(b) for a, b in self._gaps) / 1000
             self._gaps = []
+
+
+def cache_argument(model: Any) -> str:
+    """The name the model's forward takes its cache by (transformers renamed `past_key_values`)."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def _left_pad(mask: torch.Tensor, width: int) -> torch.Tensor:

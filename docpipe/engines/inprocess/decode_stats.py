@@ -4,6 +4,8 @@
   is not a decode step); useful row-steps: those whose token belongs to an answer. A finished
   row that still rides along in its batch (static batching) or is computed once more before it
   leaves (continuous batching, which launches step k+1 before it reads token k) is not useful.
+- prompt_tokens: the prompts' tokens; prompt_tokens_computed: those that went through the model
+  (a schema's instructions, shared by its pages, are computed once: engines/inprocess/prefix_store.py).
 - mask_seconds: time the device waited on the host for the grammar (matchers advanced, bitmask
   filled). On a GPU with continuous batching: the idle gap on the stream between the end of the
   forward pass and the mask (CUDA events); elsewhere the host time spent on it, since nothing
@@ -21,6 +23,8 @@ class DecodeStats:
     useful_row_steps: int = 0
     decode_steps: int = 0
     prefills: int = 0
+    prompt_tokens: int = 0
+    prompt_tokens_computed: int = 0
     mask_seconds: float = 0.0
     oom_halvings: int = 0
 
@@ -29,5 +33,6 @@ class DecodeStats:
         return self.useful_row_steps / self.row_steps if self.row_steps else 0.0
 
     def add(self, other: DecodeStats) -> None:
-        for name in ("row_steps", "useful_row_steps", "decode_steps", "prefills", "mask_seconds", "oom_halvings"):
+        for name in ("row_steps", "useful_row_steps", "decode_steps", "prefills", "prompt_tokens",
+                     "prompt_tokens_computed", "mask_seconds", "oom_halvings"):
             setattr(self, name, getattr(self, name) + getattr(other, name))

@@ -2,7 +2,9 @@
 
 Two batching paths, chosen by `EngineOptions.batching`:
 - "continuous" (default, engines/inprocess/continuous.py): the batch size is a number of slots; a row that
-  finishes hands its slot to the next waiting request, prefilled alone with its images.
+  finishes hands its slot to the next waiting request, prefilled alone with its images, from a copy
+  of its instructions' cache (engines/inprocess/prefix_store.py; kept by the engine across calls,
+  `EngineOptions.prefix_cache=False` prefills every prompt whole).
 - "static": `generate` on batches planned by engines/inprocess/batching.py; every row decodes until the
   batch's longest answer ends. Kept as the reference and for the side-by-side benchmark.
 
@@ -44,6 +46,7 @@ class EngineOptions:
     static_cache: bool = False  # cache_implementation="static" + compiled decode (GPU)
     min_new_tokens: int | None = None  # benchmarks: force the answer length
     batching: str = "continuous"  # continuous | static
+    prefix_cache: bool = True  # continuous: compute a schema's instructions once, not once per page
 
 
 def register_grouped_mm_decode() -> None:
@@ -71,6 +74,7 @@ class TransformersEngine:
         self._model: Any = model
         self._processor: Any = processor
         self._ready = False
+        self._prefixes: Any = None  # PrefixStore, made on the first continuous generate
 
     def _load(self) -> None:
         if self._ready:
@@ -121,7 +125,8 @@ class TransformersEngine:
         """Nothing to give back but the model, which goes with the engine."""
 
     def notes(self) -> list[str]:
-        return []
+        disabled = self._prefixes is not None and self._prefixes.disabled
+        return [disabled] if disabled else []
 
     def queue_depth(self) -> int:
         """Four times the slots (a chunk's end drains them); with AUTO on a GPU, the memory model's
@@ -156,14 +161,17 @@ class TransformersEngine:
         return self._generate_static(requests)
 
     def _generate_continuous(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
-        from docpipe.engines.inprocess.continuous import ContinuousDecoder
+        from docpipe.engines.inprocess.continuous import ContinuousDecoder, cache_argument
+        from docpipe.engines.inprocess.prefix_store import PrefixStore
 
+        if self._prefixes is None and self.options.prefix_cache:
+            self._prefixes = PrefixStore(self._model, cache_argument(self._model))
         shapes = {(r.budget, len(r.images), r.max_new_tokens): r for r in requests}
         slots = min(self.batch_size_for(r) for r in shapes.values())  # the largest shape must fit
         decoder = ContinuousDecoder(
             self._model, self._processor, self._grammars, self._stop_ids, slots,
             alone=lambda request: self._generate_safely([request])[0],
-            min_new_tokens=self.options.min_new_tokens,
+            min_new_tokens=self.options.min_new_tokens, prefixes=self._prefixes,
         )
         generations = decoder.run(requests)
         self.last_stats.add(decoder.stats)
@@ -268,5 +276,7 @@ class TransformersEngine:
         self.last_stats.useful_row_steps += sum(max(0, g.output_tokens - 1) for g in generations)
         self.last_stats.decode_steps += max(0, steps)
         self.last_stats.prefills += 1
+        self.last_stats.prompt_tokens += int(sum(prompt_tokens))
+        self.last_stats.prompt_tokens_computed += len(batch) * prompt_length  # padding included
         self.last_stats.mask_seconds += constraint.seconds
         return generations
