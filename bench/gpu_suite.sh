@@ -3,8 +3,10 @@
 # bench/slot_use.py -- static batches vs continuous batching, constrained answers of realistic
 # lengths, forced-length variants, plain one-page generate as the baseline -- for
 #   gemma-4-26b-a4b (random weights) at budgets 280 and 1120, gemma-4-e4b at 280.
-# Every run writes its result file into OUT_DIR as it goes (a run stopped by its time limit keeps
-# the variants it finished), plus suite.log and nvidia-smi.txt.
+# Then bench/prefix_prefill.py (issue P): a schema's instructions prefilled once against every
+# prompt whole, 26B-A4B at budget 280, 32 pages (75 s at most; 575 s for the whole suite).
+# Every run writes its result file into OUT_DIR (slot_use.py as it goes: a run stopped by its time
+# limit keeps the variants it finished; prefix_prefill.py at its end), plus suite.log and nvidia-smi.txt.
 #
 #   bash bench/fetch_wheels.sh                 # here, once: the packages the GPU image lacks -> .whl/
 #   bash bench/gpu_suite.sh OUT_DIR            # there, with .whl carried along
@@ -43,9 +45,20 @@ run() {  # time limit in seconds, then bench/slot_use.py's arguments
   [ "$code" -eq 0 ] || { echo "== exit $code" | tee -a "$out/suite.log"; status=1; }
 }
 
+prefix() {  # time limit in seconds, then bench/prefix_prefill.py's arguments
+  local limit=$1
+  shift
+  echo "== $(date -u +%H:%M:%S) prefix_prefill.py $* (limit ${limit}s)" | tee -a "$out/suite.log"
+  timeout --signal=INT --kill-after=15 "$limit" "$py" bench/prefix_prefill.py --results "$out" "$@" 2>&1 \
+    | grep --line-buffered -v "Loading weights" | tee -a "$out/suite.log"
+  local code=${PIPESTATUS[0]}
+  [ "$code" -eq 0 ] || { echo "== exit $code" | tee -a "$out/suite.log"; status=1; }
+}
+
 if [ "$mode" = "--tiny" ]; then
   run 600 --tiny --budget 70,140 --pages 4 --batch-size 2 --length-scale 0.04 --output-tokens 4 \
     --forced-pages 2 --baseline-pages 1 --synthetic-pages
+  prefix 300 --pages 4 --rounds 1 --tokens 3 --budget 70
   exit $status
 fi
 
@@ -60,4 +73,6 @@ run "${LIMIT_26B_1120:-140}" --config bench/gemma4_configs/gemma-4-26b-a4b.json 
   --pages "${PAGES_26B_1120:-96}" --forced-pages "${FORCED_26B_1120:-64}" --experts grouped_mm_decode "${common[@]}"
 run "${LIMIT_E4B_280:-110}" --config bench/gemma4_configs/gemma-4-e4b.json --budget 280 \
   --pages "${PAGES_E4B_280:-256}" --forced-pages "${FORCED_E4B_280:-128}" "${common[@]}"
+prefix "${LIMIT_PREFIX:-75}" --config bench/gemma4_configs/gemma-4-26b-a4b.json --budget 280 \
+  --pages "${PAGES_PREFIX:-32}" --rounds 1
 exit $status

@@ -44,3 +44,12 @@ def test_render_rate_smoke(capsys):
     bench = load_bench("render_rate")
     assert bench.main(["--pages", "6", "--workers", "1", "--budget", "70"]) == 0
     assert "pages/s" in capsys.readouterr().out
+
+
+def test_prefix_prefill_smoke(tiny_model, tmp_path, capsys):
+    bench = load_bench("prefix_prefill")
+    assert bench.main(["--pages", "3", "--rounds", "1", "--tokens", "3", "--budget", "70", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "computed/page" in line]
+    assert len(lines) == 2 and all(line.endswith("1/1") for line in lines), out
+    assert len(list(tmp_path.glob("*-cpu.json"))) == 1

@@ -28,7 +28,7 @@ def test_gpu_suite_tiny_mode_writes_a_result_file_per_budget(tmp_path):
     done = subprocess.run(["bash", str(ROOT / "bench" / "gpu_suite.sh"), str(tmp_path), "--tiny"],
                           check=False, capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    files = sorted(tmp_path.glob("*.json"))
+    files = sorted(tmp_path.glob("*-tiny-random-b*.json"))
     assert [json.loads(f.read_text())["budget"] for f in files] == [70, 140]
     for path in files:
         record = json.loads(path.read_text())
@@ -46,7 +46,11 @@ def test_gpu_suite_tiny_mode_writes_a_result_file_per_budget(tmp_path):
         assert static["useful_row_steps"] == continuous["useful_row_steps"]
         assert variants["forced-static"]["output_tokens"] == 2 * record["forced_output_tokens"]
         assert set(record["plain_generate"]) == {"realistic", "forced"}
-    assert (tmp_path / "suite.log").read_text().count("slot_use.py") == 1
+    log = (tmp_path / "suite.log").read_text()
+    assert log.count("slot_use.py") == 1 and log.count("prefix_prefill.py") == 1
+    (prefix,) = set(tmp_path.glob("*.json")) - set(files)  # bench/prefix_prefill.py's
+    ways = json.loads(prefix.read_text())["ways"]
+    assert {w["passes_greedy_equal_to_whole"] for w in ways.values()} == {"1/1"}
 
 
 def test_answer_lengths_follow_the_invoice_schema_shape():
