@@ -35,30 +35,20 @@ if ! "$py" -c "import llguidance, pydantic, babel, torch, transformers"; then
 fi
 
 status=0
-run() {  # time limit in seconds, then bench/slot_use.py's arguments
-  local limit=$1
-  shift
-  echo "== $(date -u +%H:%M:%S) slot_use.py $* (limit ${limit}s)" | tee -a "$out/suite.log"
-  timeout --signal=INT --kill-after=15 "$limit" "$py" bench/slot_use.py --out "$out" "$@" 2>&1 \
-    | grep --line-buffered -v "Loading weights" | tee -a "$out/suite.log"
-  local code=${PIPESTATUS[0]}
-  [ "$code" -eq 0 ] || { echo "== exit $code" | tee -a "$out/suite.log"; status=1; }
-}
-
-prefix() {  # time limit in seconds, then bench/prefix_prefill.py's arguments
-  local limit=$1
-  shift
-  echo "== $(date -u +%H:%M:%S) prefix_prefill.py $* (limit ${limit}s)" | tee -a "$out/suite.log"
-  timeout --signal=INT --kill-after=15 "$limit" "$py" bench/prefix_prefill.py --results "$out" "$@" 2>&1 \
+run() {  # time limit in seconds, a bench/ script, then its arguments
+  local limit=$1 script=$2
+  shift 2
+  echo "== $(date -u +%H:%M:%S) $script $* (limit ${limit}s)" | tee -a "$out/suite.log"
+  timeout --signal=INT --kill-after=15 "$limit" "$py" "bench/$script" "$@" 2>&1 \
     | grep --line-buffered -v "Loading weights" | tee -a "$out/suite.log"
   local code=${PIPESTATUS[0]}
   [ "$code" -eq 0 ] || { echo "== exit $code" | tee -a "$out/suite.log"; status=1; }
 }
 
 if [ "$mode" = "--tiny" ]; then
-  run 600 --tiny --budget 70,140 --pages 4 --batch-size 2 --length-scale 0.04 --output-tokens 4 \
+  run 600 slot_use.py --out "$out" --tiny --budget 70,140 --pages 4 --batch-size 2 --length-scale 0.04 --output-tokens 4 \
     --forced-pages 2 --baseline-pages 1 --synthetic-pages
-  prefix 300 --pages 4 --rounds 1 --tokens 3 --budget 70
+  run 300 prefix_prefill.py --results "$out" --pages 4 --rounds 1 --tokens 3 --budget 70
   exit $status
 fi
 
@@ -67,12 +57,12 @@ nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
 "$py" -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)" \
   | tee -a "$out/suite.log"
 common=(--batch-size auto --synthetic-pages --baseline-pages 2 --output-tokens 200)
-run "${LIMIT_26B_280:-250}" --config bench/gemma4_configs/gemma-4-26b-a4b.json --budget 280 \
+run "${LIMIT_26B_280:-250}" slot_use.py --out "$out" --config bench/gemma4_configs/gemma-4-26b-a4b.json --budget 280 \
   --pages "${PAGES_26B_280:-256}" --forced-pages "${FORCED_26B_280:-128}" --experts grouped_mm_decode "${common[@]}"
-run "${LIMIT_26B_1120:-140}" --config bench/gemma4_configs/gemma-4-26b-a4b.json --budget 1120 \
+run "${LIMIT_26B_1120:-140}" slot_use.py --out "$out" --config bench/gemma4_configs/gemma-4-26b-a4b.json --budget 1120 \
   --pages "${PAGES_26B_1120:-96}" --forced-pages "${FORCED_26B_1120:-64}" --experts grouped_mm_decode "${common[@]}"
-run "${LIMIT_E4B_280:-110}" --config bench/gemma4_configs/gemma-4-e4b.json --budget 280 \
+run "${LIMIT_E4B_280:-110}" slot_use.py --out "$out" --config bench/gemma4_configs/gemma-4-e4b.json --budget 280 \
   --pages "${PAGES_E4B_280:-256}" --forced-pages "${FORCED_E4B_280:-128}" "${common[@]}"
-prefix "${LIMIT_PREFIX:-75}" --config bench/gemma4_configs/gemma-4-26b-a4b.json --budget 280 \
+run "${LIMIT_PREFIX:-75}" prefix_prefill.py --results "$out" --config bench/gemma4_configs/gemma-4-26b-a4b.json --budget 280 \
   --pages "${PAGES_PREFIX:-32}" --rounds 1
 exit $status

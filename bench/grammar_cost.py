@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.tiny_vllm import commit, pages, tiny_vllm_cpu  # noqa: E402 - after ROOT is on the path
+from bench.tiny_vllm import commit, pages, tiny_vllm_cpu, write_result  # noqa: E402 - after ROOT is on the path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,10 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:28} schema {len(schema_json or ''):6d} B   first request {seconds[0]:6.3f} s"
                   f"   median of the rest {rest:6.3f} s   failed {failed}")
         engine.close()
-    args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-cpu.json"
-    path.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"written: {path}")
+    write_result(args.results, result)
     return 0
 
 

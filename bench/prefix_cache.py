@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.tiny_vllm import commit, pages, tiny_vllm_cpu  # noqa: E402 - after ROOT is on the path
+from bench.tiny_vllm import commit, pages, tiny_vllm_cpu, write_result  # noqa: E402 - after ROOT is on the path
 
 COUNTERS = ("vllm:prefix_cache_queries", "vllm:prefix_cache_hits", "vllm:prompt_tokens")
 
@@ -93,10 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     result["estimate_real_tokenizer_hit_rate"] = round(real, 3)
     print(f"with Gemma 4's tokenizer (~440 instruction tokens, {args.budget} image tokens): about {real:.0%} "
           "of each prompt from the cache")
-    args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-cpu.json"
-    path.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"written: {path}")
+    write_result(args.results, result)
     return 0
 
 

