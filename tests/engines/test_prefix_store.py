@@ -18,7 +18,6 @@ import torch
 from PIL import Image, ImageDraw
 
 from docpipe.core.types import ModelRequest
-from docpipe.engines.inprocess.continuous import cache_argument
 from docpipe.engines.inprocess.model_inputs import encode
 from docpipe.engines.inprocess.prefix_store import MIN_PREFIX_TOKENS, PrefixStore
 from docpipe.engines.inprocess.transformers_engine import EngineOptions, TransformersEngine
@@ -145,7 +144,7 @@ def test_the_least_recently_used_prefix_goes_first(tiny_model):
     inputs = {r.doc_id: encode(processor, [r], "cpu", torch.float32) for r in (invoice, receipt)}
     order = [invoice, receipt, invoice, invoice, receipt]
     for capacity, computed in [(1, 4), (2, 2)]:
-        store = PrefixStore(model, cache_argument(model), capacity=capacity)
+        store = PrefixStore(model, capacity=capacity)
         with torch.inference_mode():
             for request in order:
                 store.prefill(inputs[request.doc_id])

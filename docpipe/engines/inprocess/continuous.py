@@ -25,7 +25,6 @@ here, on the model's public forward and DynamicCache:
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -36,7 +35,7 @@ import torch
 
 from docpipe.core.types import ModelRequest, RawGeneration
 from docpipe.engines.inprocess.decode_stats import DecodeStats
-from docpipe.engines.inprocess.kv_rows import keep_rows, merge_row
+from docpipe.engines.inprocess.kv_rows import cache_argument, cache_of, keep_rows, merge_row
 from docpipe.engines.inprocess.model_inputs import encode
 from docpipe.engines.inprocess.prefix_store import PrefixStore
 from docpipe.engines.inprocess.slot import Slot, failed
@@ -130,7 +129,7 @@ class ContinuousDecoder:
             out, computed = self.prefixes.prefill(inputs)
         else:
             out, computed = self.model(**inputs, use_cache=True, logits_to_keep=1), width
-        cache = getattr(out, "cache", None) or out.past_key_values
+        cache = cache_of(out)
         matcher = self.grammars.matcher(request.json_schema) if request.json_schema else None
         slot = Slot(index, request, width, matcher)
         logits = out.logits[:, -1].float()
@@ -277,11 +276,6 @@ class ContinuousDecoder:
             torch.cuda.synchronize()
             self.stats.mask_seconds += sum(a.elapsed_time(b) for a, b in self._gaps) / 1000
             self._gaps = []
-
-
-def cache_argument(model: Any) -> str:
-    """The name the model's forward takes its cache by (transformers renamed `past_key_values`)."""
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def _left_pad(mask: torch.Tensor, width: int) -> torch.Tensor:

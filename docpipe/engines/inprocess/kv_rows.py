@@ -12,13 +12,27 @@ by the 2-D attention mask, and the sliding layers' `cumulative_length` is the bl
   every remaining row are cut off the left, so a long answer that ended does not leave its width.
 
 Layers that hold nothing (Gemma 4's KV-shared layers reuse an earlier layer's keys) are skipped.
+
+`cache_argument` and `cache_of`: how a forward pass takes a cache and gives it back, under the
+names of the transformers release installed (5.17 says `past_key_values`, later ones `cache`).
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
+
+
+def cache_argument(model: Any) -> str:
+    """The name the model's forward takes its cache by (transformers renamed `past_key_values`)."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def cache_of(output: Any) -> Any:
+    """The cache a forward pass returned, under either name."""
+    return getattr(output, "cache", None) or output.past_key_values
 
 
 def _held(layer: Any) -> bool:

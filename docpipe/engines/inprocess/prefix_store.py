@@ -30,14 +30,16 @@ from typing import Any
 
 import torch
 
+from docpipe.engines.inprocess.kv_rows import cache_argument, cache_of
+
 MIN_PREFIX_TOKENS = 32  # below this, the copy and the extra forward are not worth it
 CAPACITY = 8  # prefixes kept: a run asks for one or two schemas, at one or two box counts
 
 
 class PrefixStore:
-    def __init__(self, model: Any, cache_arg: str, capacity: int = CAPACITY):
+    def __init__(self, model: Any, capacity: int = CAPACITY):
         self.model = model
-        self.cache_arg = cache_arg
+        self.cache_arg = cache_argument(model)
         self.capacity = max(1, capacity)
         self.disabled: str | None = None
         self._caches: OrderedDict[tuple[int, ...], Any] = OrderedDict()
@@ -89,7 +91,7 @@ class PrefixStore:
         if cache is None:
             out = self.model(input_ids=ids, attention_mask=inputs["attention_mask"][:, :split],
                              use_cache=True, logits_to_keep=1)
-            cache = getattr(out, "cache", None) or out.past_key_values
+            cache = cache_of(out)
             self._caches[key] = cache
             self.prefix_prefills += 1
             computed = split

@@ -161,11 +161,11 @@ class TransformersEngine:
         return self._generate_static(requests)
 
     def _generate_continuous(self, requests: Sequence[ModelRequest]) -> list[RawGeneration]:
-        from docpipe.engines.inprocess.continuous import ContinuousDecoder, cache_argument
+        from docpipe.engines.inprocess.continuous import ContinuousDecoder
         from docpipe.engines.inprocess.prefix_store import PrefixStore
 
         if self._prefixes is None and self.options.prefix_cache:
-            self._prefixes = PrefixStore(self._model, cache_argument(self._model))
+            self._prefixes = PrefixStore(self._model)
         shapes = {(r.budget, len(r.images), r.max_new_tokens): r for r in requests}
         slots = min(self.batch_size_for(r) for r in shapes.values())  # the largest shape must fit
         decoder = ContinuousDecoder(
