@@ -16,7 +16,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from docpipe.output.record_columns import field_names
+from docpipe.output.record_columns import cell_confidence, field_names, item_fields
 
 NAME_WIDTH = 40  # a file name longer than this wraps (it is never cut)
 VALUE_WIDTH = 18  # each value column at least this wide (wider values wrap)
@@ -122,10 +122,9 @@ def print_document(console: Console, schema: str, frame: pd.DataFrame, row: pd.S
         count = 0 if value is None else len(value)
         rows.append((field, f"{count} item{'s' if count != 1 else ''}", "", "", "", ""))
         for index, item in enumerate(value if count else ()):
-            subs = [k for k in item if k not in ("confidence", "page") and not k.endswith(("_raw", "_box"))]
-            for sub in subs:
+            for sub in item_fields(item):
                 rows.append((f"  [{index}].{sub}", text(item.get(sub)), text(item.get(f"{sub}_raw")),
-                             text(item.get("confidence")), _page(item.get("page")), _box(item.get(f"{sub}_box"))))
+                             text(cell_confidence(item, sub)), _page(item.get("page")), _box(item.get(f"{sub}_box"))))
     # a field's name is never broken; the other columns wrap their values, never cut them
     table.add_column("field", no_wrap=True, min_width=max(len(r[0]) for r in rows) if rows else 5)
     table.add_column("value", overflow="fold", ratio=3, min_width=12)

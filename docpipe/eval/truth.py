@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from docpipe.output.record_columns import item_fields
+
 SROIE_KEYS = {"company": "merchant_name", "address": "merchant_address", "date": "date", "total": "total"}
 # invoice2data's expected-output keys -> the invoice schema (the template's issuer is the seller)
 INVOICE2DATA_KEYS = {
@@ -181,6 +183,5 @@ def _label(value: Any) -> Any:
     if hasattr(value, "tolist") and not isinstance(value, str):
         value = value.tolist()
     if isinstance(value, list):
-        return [{k: _label(v) for k, v in dict(item).items()
-                 if k not in ("confidence", "page") and not k.endswith(("_raw", "_box"))} for item in value]
+        return [{k: _label(dict(item)[k]) for k in item_fields(dict(item))} for item in value]
     return value.item() if hasattr(value, "item") else value

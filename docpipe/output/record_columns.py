@@ -9,8 +9,9 @@ Next to every field `f` of the schema:
     f_box          where the value is printed (answers/boxes.py): page, x0, y0, x1, y1 (0-1, origin
                    top-left), source (text_layer | model | not_found | no_text_layer), score (0-100),
                    model_iou (with --boxes model: the model's box against the text layer's, 0-1)
-A list field is list<struct> whose items carry their sub-fields (with `_raw` where typed, and
-`_box`) plus the item's `confidence` and `page`.
+A list field is list<struct> whose items carry their sub-fields (with `_raw` where typed, `_box`,
+and `_confidence`: each cell's own, from its own tokens) plus the item's `confidence` (the least
+certain of its cells) and `page`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def _item_type(spec: FieldSpec) -> pa.DataType:
         if sub.kind in RAW_KINDS:
             fields.append(pa.field(f"{sub.name}_raw", pa.string()))
         fields.append(pa.field(f"{sub.name}_box", BOX))
+        fields.append(pa.field(f"{sub.name}_confidence", pa.float64()))
     fields += [pa.field("confidence", pa.float64()), pa.field("page", pa.int32())]
     return pa.struct(fields)
 
@@ -64,6 +66,22 @@ def field_names(columns) -> list[str]:
     names = set(columns)
     return [c.removesuffix("_confidence") for c in columns
             if c.endswith("_confidence") and c.removesuffix("_confidence") in names]
+
+
+ITEM_SUFFIXES = ("_raw", "_box", "_confidence")  # what a list item carries beside each of its sub-fields
+
+
+def item_fields(item: dict[str, Any]) -> list[str]:
+    """A list item's sub-fields read back (no schema needed): its keys but the item's own
+    `confidence` and `page` and each sub-field's `_raw`, `_box` and `_confidence`."""
+    return [k for k in item if k not in ("confidence", "page") and not k.endswith(ITEM_SUFFIXES)]
+
+
+def cell_confidence(item: dict[str, Any], sub: str) -> float | None:
+    """A list item's cell confidence; the item's where the cell has none (records written before
+    cells had their own read back with it null)."""
+    value = item.get(f"{sub}_confidence")
+    return item.get("confidence") if value is None else value
 
 
 def record_columns(schema: Schema, record: ExtractedRecord) -> dict[str, Any]:
@@ -93,6 +111,7 @@ def _item(spec: FieldSpec, item: dict[str, Any], path: tuple, record: ExtractedR
         if sub.kind in RAW_KINDS:
             out[f"{sub.name}_raw"] = record.raw.get((*path, sub.name))
         out[f"{sub.name}_box"] = _box(record.boxes.get((*path, sub.name)))
+        out[f"{sub.name}_confidence"] = record.confidence.get((*path, sub.name))
     out["confidence"] = record.confidence.get(path)
     out["page"] = record.pages.get(path)
     return out

@@ -67,3 +67,35 @@ def test_nested_cells_read_as_dicts_and_lists_and_a_missing_one_as_na(tmp_path):
     plain = read_table(tmp_path, "invoice", python_cells=True).set_index("doc_id")
     assert plain.loc["a", "total_box"] == {"page": 1, "x0": 0.5} and list(plain.loc["a", "items"]) == [{"amount": 2.0}]
     assert plain.loc["b", "total_box"] is None and plain.loc["b", "items"] is None
+
+
+def test_each_cell_of_a_list_item_has_its_own_confidence_and_older_files_still_read(tmp_path):
+    """A line item's cells carry their own confidence (from their own tokens); the item's is the
+    least certain of them. Records written before cells had one read beside the new ones, and
+    `cell_confidence` falls back to the item's for them."""
+    from docpipe.core.types import ExtractedRecord
+    from docpipe.output.record_columns import cell_confidence, item_fields, record_columns
+    from docpipe.output.tables import records_schema
+    from docpipe.schema.load import resolve_schema
+
+    schema = resolve_schema("invoice")
+    item = {"description": "gloves", "quantity": 2.0, "unit_price": 5.0, "amount": 10.0}
+    record = ExtractedRecord("a", {"line_items": [item]}, True, confidence={
+        ("line_items",): 0.4, ("line_items", 0): 0.4, ("line_items", 0, "description"): 0.4,
+        ("line_items", 0, "quantity"): 0.97, ("line_items", 0, "amount"): 0.6})
+    row = record_columns(schema, record)
+    cells = row["line_items"][0]
+    assert (cells["quantity_confidence"], cells["amount_confidence"], cells["confidence"]) == (0.97, 0.6, 0.4)
+    assert cells["unit_price_confidence"] is None  # no tokens seen for it: unknown, not the item's
+    assert item_fields(cells) == ["description", "quantity", "unit_price", "amount"]
+
+    new = records_schema(schema)
+    meta = {name: None for name in new.names} | {"extracted_at": _ts(2)}
+    write_rows(tmp_path, "invoice", [meta | {"doc_id": "a"} | row], new, "new")
+    old_item = pa.struct([f for f in new.field("line_items").type.value_type if not f.name.endswith("_confidence")])
+    old = new.set(new.get_field_index("line_items"), pa.field("line_items", pa.list_(old_item)))
+    old_cells = {k: v for k, v in cells.items() if not k.endswith("_confidence")} | {"confidence": 0.3}
+    write_rows(tmp_path, "invoice", [meta | {"doc_id": "b", "line_items": [old_cells]}], old, "old")
+    read = read_table(tmp_path, "invoice", python_cells=True).set_index("doc_id")
+    assert cell_confidence(read.loc["a", "line_items"][0], "quantity") == 0.97
+    assert cell_confidence(read.loc["b", "line_items"][0], "quantity") == 0.3  # the item's: nothing finer known
