@@ -57,3 +57,13 @@ class Task(StrEnum):
 class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
+
+
+class ReviewAction(StrEnum):
+    """What one row of the corrections table says (docpipe review)."""
+
+    SET = "set"  # the value is `new_value` (as printed; null: the document has no such value)
+    ACCEPT = "accept"  # the record's value is right
+    ADD_ITEM = "add_item"  # a list item the model missed (its cells come as `set` rows)
+    REMOVE_ITEM = "remove_item"  # a list item the model invented
+    DONE = "done"  # every value of the document was reviewed

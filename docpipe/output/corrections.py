@@ -1,95 +1,267 @@
 """A reviewer's corrections (`docpipe review`): appended to the `corrections` table, never written
 over a record, and applied when a schema's table is read with `corrected=True`.
 
-A correction names a document, a field (or a list item's field) and what the value is, as printed
-("1.234,56 €"), typed by the field's kind when it is applied; or it accepts the record's value.
-The latest correction of a value wins. A corrected value gets confidence 1.0 (a person read it)
-and the record lists its corrected fields in `corrected`.
+Each row names a document, a value (a field, or a list item's field) and what the reviewer did
+(`action`, core/vocab.ReviewAction):
+
+    set          the value is `new_value`, as printed ("1.234,56 €"; null: no such value). It is
+                 typed when saved, with the document's own evidence (the record's date order,
+                 decimal mark and printed currency), and kept as `typed_value`
+    accept       the record's value is right
+    add_item     a list item the model missed; its cells come as `set` rows
+    remove_item  a list item the model invented
+    done         every value of the document was reviewed (the page accepts the untouched ones)
+
+List items are named by their index in the record as extracted (0 .. n-1); an added item takes the
+next free index (n, n+1, ...), so an index keeps its meaning while items are added and removed.
+The latest row of each (document, field, list index, item field) wins. A reviewed value gets
+confidence 1.0 (a person read it); the record says which values were reviewed (`corrected`, paths
+as the corrected record numbers them: `line_items[1].amount`) and whether it was marked done
+(`review_done`). Applying corrections touches only the records of documents that have some.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from docpipe.core.vocab import ReviewAction
+from docpipe.normalize.evidence import DocumentEvidence
 from docpipe.output import tables
+from docpipe.output.record_columns import cell_confidence
 from docpipe.output.rows import CorrectionRow
-from docpipe.schema.spec import Schema
+from docpipe.schema.kinds import Kind
+from docpipe.schema.spec import RAW_KINDS, FieldSpec, Schema
+
+REVIEW_COLUMNS = [
+    pa.field("corrected", pa.list_(pa.string())),  # the values a reviewer set or accepted
+    pa.field("review_done", pa.bool_()),  # the reviewer marked the document done
+]
+DOCUMENT = ""  # the `field` of a row about the whole document (done)
 
 
 def path_of(field: str, list_index: int | None = None, item_field: str | None = None) -> str:
-    """A value's name as people write it: total, line_items[0].amount."""
-    return field if list_index is None else f"{field}[{list_index}].{item_field}"
+    """A value's name as people write it: total, line_items[0].amount (line_items[0]: the item)."""
+    if list_index is None:
+        return field
+    return f"{field}[{list_index}]" + (f".{item_field}" if item_field else "")
 
 
-def record_correction(out: Path, row: CorrectionRow) -> None:
+def record_corrections(out: Path, rows: Sequence[CorrectionRow]) -> None:
+    """Append `rows` as one file (a document marked done writes all its acceptances at once)."""
     # files sort in the order corrections were made (microseconds), each name unique (uuid)
     tag = "review-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:8]
-    tables.write_rows(out, "corrections", [row], tables.FIXED["corrections"], tag)
+    tables.write_rows(out, "corrections", list(rows), tables.FIXED["corrections"], tag)
 
 
-def correction(doc_id: str, work_key: str, schema: str, field: str, new_value: str | None, old_value: Any,
-               reviewer: str, list_index: int | None = None, item_field: str | None = None,
-               accepted: bool = False) -> CorrectionRow:
-    old = None if old_value is None or (isinstance(old_value, float) and pd.isna(old_value)) else str(old_value)
-    return CorrectionRow(doc_id=doc_id, work_key=work_key, schema=schema, field=field, list_index=list_index,
-                         item_field=item_field, old_value=old, new_value=new_value, accepted=accepted,
-                         reviewer=reviewer, created_at=dt.datetime.now(dt.UTC))
+def correction(doc_id: str, work_key: str, schema: str, field: str, action: ReviewAction, reviewer: str, *,
+               list_index: int | None = None, item_field: str | None = None, new_value: str | None = None,
+               old_value: Any = None, typed_value: Any = None, model_confidence: float | None = None,
+               model_right: bool | None = None) -> CorrectionRow:
+    return CorrectionRow(
+        doc_id=doc_id, work_key=work_key, schema=schema, field=field, list_index=list_index,
+        item_field=item_field, old_value=None if _missing(old_value) else str(old_value), new_value=new_value,
+        accepted=action == ReviewAction.ACCEPT, reviewer=reviewer, created_at=dt.datetime.now(dt.UTC),
+        action=str(action), typed_value=stored(typed_value) if action == ReviewAction.SET else None,
+        model_confidence=None if _missing(model_confidence) else float(model_confidence), model_right=model_right,
+    )
 
 
-def apply_corrections(records: pd.DataFrame, corrections: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """`records` (one row per document) with the latest correction of each value applied."""
-    records = records.copy()
-    records["corrected"] = [[] for _ in range(len(records))]
-    if corrections.empty or records.empty:
-        return records
-    for spec in schema.fields:  # lists are rewritten item by item: Python cells, None when missing
-        if spec.kind == "list" and isinstance(records[spec.name].dtype, pd.ArrowDtype):
-            cells = [None if cell is pd.NA else cell for cell in records[spec.name].tolist()]
-            records[spec.name] = pd.Series(cells, index=records.index, dtype=object)
-    mine = corrections[corrections["schema"] == schema.name].sort_values("created_at", kind="stable")
-    keys = ["doc_id", "field", "list_index", "item_field"]
-    latest = mine.assign(list_index=mine["list_index"].astype("Int64")).drop_duplicates(keys, keep="last")
-    where = {doc_id: index for index, doc_id in records["doc_id"].items()}
-    specs = {spec.name: spec for spec in schema.fields}
-    for fix in latest.itertuples():
-        index, spec = where.get(fix.doc_id), specs.get(fix.field)
-        if index is None or spec is None:
+def record_evidence(record: Mapping[str, Any]) -> DocumentEvidence | None:
+    """How the record's document prints values, from its own columns (None for records written
+    before they had them: the parsers' defaults then, as for a value on its own)."""
+    if "date_order" not in record:
+        return None
+    currency = record.get("printed_currency") or ""
+    return DocumentEvidence(
+        date_order=record.get("date_order"), date_order_rule=record.get("date_order_rule") or "record",
+        decimal_mark=record.get("decimal_mark"), decimal_rule=record.get("decimal_rule") or "record",
+        currency=frozenset(code for code in currency.split("/") if code), currency_rule="record",
+    )
+
+
+def type_printed(spec: FieldSpec, printed: str | None, evidence: DocumentEvidence | None) -> Any:
+    """`printed` typed as the pipeline types the model's answer on this document (ValueError
+    saying why it does not fit)."""
+    return None if printed is None else spec.parse(printed, evidence)
+
+
+def stored(value: Any) -> str | None:
+    """A typed value as the corrections table keeps it: JSON, dates ISO."""
+    if _missing(value):
+        return None
+    return json.dumps(value.isoformat() if isinstance(value, dt.date) else value, ensure_ascii=False)
+
+
+def from_stored(spec: FieldSpec, text: str | None) -> Any:
+    if text is None:
+        return None
+    value = json.loads(text)
+    return dt.date.fromisoformat(value) if spec.kind == Kind.DATE and isinstance(value, str) else value
+
+
+def latest_corrections(corrections: pd.DataFrame, schema_name: str) -> dict[str, list[dict[str, Any]]]:
+    """The latest correction of each value of each document of a schema, oldest first; `action`
+    read from `accepted` in files written before it existed."""
+    if corrections.empty:
+        return {}
+    mine = corrections[corrections["schema"] == schema_name]
+    if mine.empty:
+        return {}
+    mine = mine.sort_values("created_at", kind="stable")
+    keys = mine[["doc_id", "field"]].assign(
+        list_index=mine["list_index"].astype("Int64"), item_field=mine["item_field"].fillna(""))
+    latest = mine[~keys.duplicated(keep="last")]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for fix in latest.to_dict("records"):
+        fix = {k: None if _missing(v) else v for k, v in fix.items()}  # pandas' NaN and NA: None
+        fix["list_index"] = None if fix["list_index"] is None else int(fix["list_index"])
+        if fix.get("action") is None:
+            fix["action"] = ReviewAction.ACCEPT if fix["accepted"] else ReviewAction.SET
+        found.setdefault(fix["doc_id"], []).append(fix)
+    return found
+
+
+@dataclass
+class Applied:
+    """One record with its corrections applied, and what the review page needs besides."""
+
+    row: dict[str, Any]
+    items: dict[str, list[int]] = field(default_factory=dict)  # per list field: each item's index as reviewed
+    reviewed: set[tuple[str, int | None, str | None]] = field(default_factory=set)  # (field, index, item field)
+    paths: list[str] = field(default_factory=list)  # the reviewed values, as the corrected record numbers them
+    done: bool = False
+
+
+def apply_to_record(record: Mapping[str, Any], fixes: Sequence[Mapping[str, Any]], schema: Schema) -> Applied:
+    """`record` (a records row as Python values) with `fixes` (latest_corrections) applied."""
+    row = dict(record)
+    applied = Applied(row, done=any(f["action"] == ReviewAction.DONE for f in fixes))
+    evidence = record_evidence(record)
+    touched = False
+    for spec in schema.fields:
+        mine = [f for f in fixes if f["field"] == spec.name]
+        if spec.kind == Kind.LIST:
+            touched |= _apply_list(applied, spec, mine, evidence)
             continue
-        item_index = None if pd.isna(fix.list_index) else int(fix.list_index)
-        if item_index is None:
-            _set_scalar(records, index, spec, fix)
-        else:
-            _set_item(records, index, spec, item_index, fix)
-        records.at[index, "corrected"] = [*records.at[index, "corrected"], path_of(fix.field, item_index, fix.item_field)]
-    return records
+        fix = next((f for f in mine if f["list_index"] is None), None)
+        if fix is None or fix["action"] not in (ReviewAction.SET, ReviewAction.ACCEPT):
+            continue
+        if fix["action"] == ReviewAction.SET:
+            row[spec.name] = _typed(spec, fix, evidence)
+            if f"{spec.name}_raw" in row:
+                row[f"{spec.name}_raw"] = fix["new_value"]
+        row[f"{spec.name}_confidence"] = 1.0
+        applied.reviewed.add((spec.name, None, None))
+        applied.paths.append(spec.name)
+        touched = True
+    if touched:
+        tops = [row.get(f"{spec.name}_confidence") for spec in schema.fields]
+        known = [c for c in tops if not _missing(c)]
+        row["lowest_confidence"] = min(known) if known else None
+    return applied
 
 
-def _typed(spec, fix) -> Any:
-    return spec.parse(fix.new_value) if fix.new_value is not None else None
+def _apply_list(applied: Applied, spec: FieldSpec, fixes: list[Mapping[str, Any]],
+                evidence: DocumentEvidence | None) -> bool:
+    row = applied.row
+    original = row.get(spec.name)
+    items: dict[int, dict[str, Any]] = {i: dict(item) for i, item in enumerate(original or [])}
+    applied.items[spec.name] = list(items)
+    if not fixes:
+        return False
+    extracted = len(items)
+    for fix in (f for f in fixes if f["list_index"] is not None and not f["item_field"]):
+        index = fix["list_index"]
+        if fix["action"] == ReviewAction.REMOVE_ITEM:
+            items.pop(index, None)
+        elif fix["action"] == ReviewAction.ADD_ITEM and index >= extracted:
+            items[index] = _empty_item(spec)
+    cells = [f for f in fixes if f["list_index"] is not None and f["item_field"]]
+    reviewed_cells: set[tuple[int, str]] = set()
+    for fix in cells:
+        index, sub = fix["list_index"], next((s for s in spec.fields if s.name == fix["item_field"]), None)
+        if index not in items or sub is None or fix["action"] not in (ReviewAction.SET, ReviewAction.ACCEPT):
+            continue
+        item = items[index]
+        if fix["action"] == ReviewAction.SET:
+            item[sub.name] = _typed(sub, fix, evidence)
+            if sub.kind in RAW_KINDS:
+                item[f"{sub.name}_raw"] = fix["new_value"]
+        item[f"{sub.name}_confidence"] = 1.0
+        reviewed_cells.add((index, sub.name))
+    order = sorted(items)
+    for position, index in enumerate(order):
+        item = items[index]
+        known = [c for c in (cell_confidence(item, s.name) for s in spec.fields) if not _missing(c)]
+        if any(i == index for i, _ in reviewed_cells) or index >= extracted:
+            item["confidence"] = min(known) if known else 1.0
+        for sub in spec.fields:
+            if (index, sub.name) in reviewed_cells:
+                applied.reviewed.add((spec.name, index, sub.name))
+                applied.paths.append(path_of(spec.name, position, sub.name))
+    row[spec.name] = [items[i] for i in order] if (original is not None or order) else None
+    applied.items[spec.name] = order
+    confidences = [items[i].get("confidence") for i in order]
+    known = [c for c in confidences if not _missing(c)]
+    row[f"{spec.name}_confidence"] = min(known) if known else 1.0
+    return True
 
 
-def _set_scalar(records: pd.DataFrame, index: int, spec, fix) -> None:
-    if not fix.accepted:
-        records.at[index, spec.name] = _typed(spec, fix)
-        if f"{spec.name}_raw" in records.columns:
-            records.at[index, f"{spec.name}_raw"] = fix.new_value
-    records.at[index, f"{spec.name}_confidence"] = 1.0
+def _empty_item(spec: FieldSpec) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for sub in spec.fields:
+        item[sub.name] = None
+        if sub.kind in RAW_KINDS:
+            item[f"{sub.name}_raw"] = None
+        item[f"{sub.name}_box"] = None
+        item[f"{sub.name}_confidence"] = None
+    return item | {"confidence": None, "page": None}
 
 
-def _set_item(records: pd.DataFrame, index: int, spec, item_index: int, fix) -> None:
-    value = records.at[index, spec.name]
-    items = [dict(item) for item in (value if value is not None else [])]
-    sub = next((s for s in spec.fields if s.name == fix.item_field), None)
-    if sub is None or item_index >= len(items):
-        return
-    if not fix.accepted:
-        items[item_index][sub.name] = _typed(sub, fix)
-        if f"{sub.name}_raw" in items[item_index]:
-            items[item_index][f"{sub.name}_raw"] = fix.new_value
-    items[item_index]["confidence"] = 1.0
-    records.at[index, spec.name] = items
+def _typed(spec: FieldSpec, fix: Mapping[str, Any], evidence: DocumentEvidence | None) -> Any:
+    if fix.get("typed_value") is not None:  # as the reviewer saw it typed when saving
+        return from_stored(spec, fix["typed_value"])
+    try:  # rows written before typed_value: typed now, with the document's evidence
+        return type_printed(spec, fix["new_value"], evidence)
+    except ValueError:
+        return None
+
+
+def apply_corrections(latest: pa.Table, corrections: pd.DataFrame, schema: Schema) -> pa.Table:
+    """`latest` (the latest record of each document, in Arrow) with the latest correction of
+    each value applied, and the columns `corrected` and `review_done`. Records of documents
+    without corrections are left as they are, in Arrow."""
+    by_doc = latest_corrections(corrections, schema.name)
+    wanted = pa.array(list(by_doc), pa.string())
+    mask = pc.fill_null(pc.is_in(latest["doc_id"], value_set=wanted), False).to_numpy(zero_copy_only=False)
+    touched, rest = np.flatnonzero(mask), np.flatnonzero(~mask)
+    plain = latest.take(rest) if len(touched) else latest
+    n = plain.num_rows
+    plain = plain.append_column(REVIEW_COLUMNS[0], pa.ListArray.from_arrays(
+        pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], pa.string())))
+    plain = plain.append_column(REVIEW_COLUMNS[1], pa.array(np.zeros(n, dtype=bool)))
+    if not len(touched):
+        return plain
+    rows = []
+    for record in latest.take(touched).to_pylist():
+        applied = apply_to_record(record, by_doc[record["doc_id"]], schema)
+        rows.append(applied.row | {"corrected": applied.paths, "review_done": applied.done})
+    fixed = pa.Table.from_pylist(rows, schema=plain.schema)
+    order = np.argsort(np.concatenate([rest, touched]), kind="stable")
+    return pa.concat_tables([plain, fixed]).take(order)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))

@@ -171,6 +171,11 @@ class CorrectionRow:
     accepted: bool = column(pa.bool_(), "true: the reviewer confirmed the record's value")
     reviewer: str = column(pa.string())
     created_at: dt.datetime = column(UTC_TS)
+    # added with list items' add and remove, typing at save time and calibration; null in older files
+    action: str | None = column(pa.string(), "ReviewAction: set | accept | add_item | remove_item | done")
+    typed_value: str | None = column(pa.string(), "new_value as typed when saved (JSON; dates ISO), with the document's evidence")
+    model_confidence: float | None = column(pa.float64(), "the value's confidence when it was reviewed")
+    model_right: bool | None = column(pa.bool_(), "the reviewer's value equals the model's (accept: true)")
 
 
 ROW_CLASSES = {

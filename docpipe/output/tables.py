@@ -106,12 +106,9 @@ def read_arrow(out: Path, table: str, columns: Sequence[str] | None = None) -> p
     Safe while `docpipe compact` runs: files a compacted file replaces are skipped even in the
     moment before they are removed, and a file removed between listing and reading makes the
     listing start again."""
-    folder = table_dir(Path(out), table)
     for attempt in range(5):
-        files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
         try:
-            replaced = set().union(*(meta_list(p, REPLACES_KEY) for p in files if p.name.startswith(COMPACT_PREFIX)))
-            wanted = [p for p in files if p.name not in replaced]
+            wanted = table_files(out, table)
             if len(wanted) >= MANY_FILES:  # small files (before compact): side by side, most of the time is footers
                 with ThreadPoolExecutor(max_workers=READERS) as pool:
                     tables = list(pool.map(lambda p: pq.read_table(p, columns=columns, use_threads=False), wanted))
@@ -123,6 +120,16 @@ def read_arrow(out: Path, table: str, columns: Sequence[str] | None = None) -> p
             continue
         return pa.concat_tables(tables, promote_options="default") if tables else None
     return None
+
+
+def table_files(out: Path, table: str) -> list[Path]:
+    """The files that hold a table now, in name order: not temporary files, nor files that a
+    compacted file replaces (even in the moment before compaction removes them). Raises
+    FileNotFoundError when a compacted file vanished while being listed (list again)."""
+    folder = table_dir(Path(out), table)
+    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
+    replaced = set().union(*(meta_list(p, REPLACES_KEY) for p in files if p.name.startswith(COMPACT_PREFIX)))
+    return [p for p in files if p.name not in replaced]
 
 
 def meta_list(path: Path, key: bytes) -> set[str]:
@@ -163,13 +170,15 @@ def read_table(out: str | Path, table: str, corrected: bool = False, schema: Sch
     of 0.1 s for 100,000 invoices).
     """
     if table not in FIXED:
-        latest = _latest_records(Path(out), table, python_cells)
-        if latest.empty or not corrected:
-            return latest
-        from docpipe.output.corrections import apply_corrections
-        from docpipe.schema.load import resolve_schema
+        latest = latest_records(Path(out), table)
+        if latest is None:
+            return pd.DataFrame()
+        if corrected:
+            from docpipe.output.corrections import apply_corrections
+            from docpipe.schema.load import resolve_schema
 
-        return apply_corrections(latest, read_all(Path(out), "corrections"), schema or resolve_schema(table))
+            latest = apply_corrections(latest, read_all(Path(out), "corrections"), schema or resolve_schema(table))
+        return latest.to_pandas(types_mapper=None if python_cells else _nested_as_arrow)
     frame = read_all(Path(out), table, nested_as_arrow=not python_cells)
     if frame.empty:
         return frame
@@ -181,16 +190,14 @@ def read_table(out: str | Path, table: str, corrected: bool = False, schema: Sch
     return frame.reset_index(drop=True)
 
 
-def _latest_records(out: Path, table: str, python_cells: bool) -> pd.DataFrame:
-    """The latest record of each document, chosen on two columns and taken in Arrow: only the
-    rows kept are turned into pandas."""
+def latest_records(out: Path, table: str) -> pa.Table | None:
+    """The latest record of each document, in Arrow (None: no records), chosen on two columns:
+    only the rows kept are taken."""
     arrow = read_arrow(out, table)
     if arrow is None:
-        return pd.DataFrame()
+        return None
     kept = _latest_rows(arrow.select(["doc_id", "extracted_at"]).to_pandas(), ["doc_id"], "extracted_at")
-    if len(kept) < arrow.num_rows:
-        arrow = arrow.take(pa.array(kept.to_numpy()))
-    return arrow.to_pandas(types_mapper=None if python_cells else _nested_as_arrow)
+    return arrow.take(pa.array(kept.to_numpy())) if len(kept) < arrow.num_rows else arrow
 
 
 def _latest(frame: pd.DataFrame, keys: list[str], order: str) -> pd.DataFrame:

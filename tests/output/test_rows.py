@@ -58,6 +58,7 @@ CONTRACT = {
     "corrections": [
         ("doc_id", S), ("work_key", S), ("schema", S), ("field", S), ("list_index", I32), ("item_field", S),
         ("old_value", S), ("new_value", S), ("accepted", B), ("reviewer", S), ("created_at", TS),
+        ("action", S), ("typed_value", S), ("model_confidence", F64), ("model_right", B),
     ],
 }
 
