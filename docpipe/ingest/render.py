@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 
 import pymupdf
 from PIL import Image, ImageOps, ImageSequence
@@ -18,6 +19,7 @@ from docpipe.core.errors import Category, DocpipeError, Failure, Stage
 from docpipe.core.page_image import PageImage, encoding
 from docpipe.core.types import RenderedDocument, RenderedPage, SourceDocument, Word
 from docpipe.core.vocab import DocumentKind, PageStatus
+from docpipe.ingest.discover import sniff
 from docpipe.ingest.limits import RenderOptions
 
 
@@ -61,13 +63,13 @@ def render_document(source: SourceDocument, budget: int, options: RenderOptions)
     )
 
 
-def _open_pdf(source: SourceDocument, passwords: tuple[str, ...] = ()) -> pymupdf.Document:
+def _open_pdf(path: Path, passwords: tuple[str, ...] = ()) -> pymupdf.Document:
     # MuPDF prints repair notes to stderr; keep them (mupdf_warnings) instead of printing them
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
     pymupdf.TOOLS.mupdf_warnings(reset=True)
     try:
-        doc = pymupdf.open(source.path, filetype="pdf")
+        doc = pymupdf.open(path, filetype="pdf")
     except (pymupdf.FileDataError, pymupdf.EmptyFileError, RuntimeError, ValueError) as exc:
         raise DocpipeError(Category.CORRUPT, f"PyMuPDF cannot open this PDF: {exc}") from exc
     if doc.needs_pass and not any(doc.authenticate(p) for p in ("", *passwords)):
@@ -89,7 +91,7 @@ def _open_pdf(source: SourceDocument, passwords: tuple[str, ...] = ()) -> pymupd
 
 
 def _render_pdf(source: SourceDocument, budget: int, options: RenderOptions):
-    doc = _open_pdf(source, options.passwords)
+    doc = _open_pdf(source.path, options.passwords)
     try:
         count = doc.page_count
         pages = []
@@ -110,11 +112,7 @@ def _render_pdf_page(doc: pymupdf.Document, index: int, source: SourceDocument, 
         page = doc.load_page(index)
         rect = page.rect  # the visible page, rotation applied
         height, width = render_size(rect.height, rect.width, budget)
-        matrix = pymupdf.Matrix(width / rect.width, height / rect.height)
-        pix = page.get_pixmap(matrix=matrix, colorspace=pymupdf.csRGB, alpha=False)
-        image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
-        if image.size != (width, height):  # PyMuPDF rounds the pixmap's bounding box
-            image = _fit(image, width, height)
+        image = _pdf_page_image(page, width, height)
         return RenderedPage(
             source.doc_id, page_no, rect.width, rect.height, page.rotation, budget,
             image, page.get_text("text"), words=page_words(page),
@@ -124,6 +122,51 @@ def _render_pdf_page(doc: pymupdf.Document, index: int, source: SourceDocument, 
             source.doc_id, page_no, 0.0, 0.0, 0, budget, None, None, status=PageStatus.FAILED,
             failure=Failure(Stage.RENDER, Category.RENDER_ERROR, f"{type(exc).__name__}: {exc}", page_no),
         )
+
+
+def _pdf_page_image(page: pymupdf.Page, width: int, height: int) -> Image.Image:
+    """The page as shown (its /Rotate applied: page.rect is the visible page), at exactly width x height."""
+    rect = page.rect
+    matrix = pymupdf.Matrix(width / rect.width, height / rect.height)
+    pix = page.get_pixmap(matrix=matrix, colorspace=pymupdf.csRGB, alpha=False)
+    image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+    return image if image.size == (width, height) else _fit(image, width, height)  # PyMuPDF rounds the box
+
+
+def _upright(frame: Image.Image) -> Image.Image:
+    """A raster frame as people see it: RGB, turned as its EXIF orientation says (phone photos)."""
+    return ImageOps.exif_transpose(frame.convert("RGB"))
+
+
+def display_page(path: Path, page_no: int, width: int, options: RenderOptions = RenderOptions()) -> Image.Image:
+    """Page `page_no` of a file `width` pixels wide, turned and rendered as ingest renders it for
+    the model (so boxes, fractions of that page, fall where the model saw the values): the
+    review page's picture. DocpipeError says why it cannot be shown."""
+    with path.open("rb") as handle:
+        kind = sniff(handle.read(1024))
+    if kind == DocumentKind.PDF:
+        doc = _open_pdf(path, options.passwords)
+        try:
+            if not 1 <= page_no <= doc.page_count:
+                raise DocpipeError(Category.EMPTY, f"the PDF has no page {page_no}")
+            page = doc.load_page(page_no - 1)
+            return _pdf_page_image(page, width, max(1, round(page.rect.height * width / page.rect.width)))
+        finally:
+            doc.close()
+    if not kind.is_raster:
+        raise DocpipeError(Category.UNSUPPORTED, f"a {kind} file has no pages to show")
+    try:
+        with Image.open(path) as img:
+            img.seek(page_no - 1)
+            if img.width * img.height > options.max_pixels:
+                raise DocpipeError(Category.TOO_LARGE, f"page {page_no} is over --max-pixels")
+            upright = _upright(img)
+            return upright.resize((width, max(1, round(upright.height * width / upright.width))),
+                                  Image.Resampling.BICUBIC)
+    except EOFError as exc:
+        raise DocpipeError(Category.EMPTY, f"the image has no frame {page_no}") from exc
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise DocpipeError(Category.CORRUPT, f"the image cannot be decoded: {exc}") from exc
 
 
 def page_words(page: pymupdf.Page) -> tuple[Word, ...]:
@@ -171,7 +214,7 @@ def _render_raster(source: SourceDocument, budget: int, options: RenderOptions):
                         f"page {page_no} is {frame.width} x {frame.height} pixels, over the limit of "
                         f"{options.max_pixels:,} (--max-pixels); a decompression bomb is refused unread",
                     )
-                upright = ImageOps.exif_transpose(frame.convert("RGB"))
+                upright = _upright(frame)
                 height, width = render_size(upright.height, upright.width, budget)
                 resized = upright.resize((width, height), Image.Resampling.BICUBIC)
                 pages.append(
