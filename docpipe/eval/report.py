@@ -28,7 +28,7 @@ from docpipe.eval.join import join
 from docpipe.eval.match import ratio
 from docpipe.eval.score import score_record
 from docpipe.eval.sroie import score_sroie
-from docpipe.eval.truth import Truth, for_schema, load_truth
+from docpipe.eval.truth import Truth, for_schema, load_truth, review_coverage
 from docpipe.output.tables import write_parquet
 from docpipe.schema.load import resolve_schema
 
@@ -89,6 +89,7 @@ class EvalResult:
     unmatched: list[Truth] = field(default_factory=list)  # labels with no document in OUT
     other_schema: int = 0  # labels for another schema (not scored here)
     records_without_truth: int = 0
+    coverage: str | None = None  # what labels taken from reviews cover (truth.review_coverage)
 
     @property
     def documents(self) -> int:
@@ -123,7 +124,7 @@ def evaluate(out: str | Path, truth: str | Path | list[Truth], schema_name: str,
             })
     details = pa.Table.from_pylist(rows, schema=DETAILS).to_pandas()
     return EvalResult(schema.name, details, summarise(details, schema.name), joined.unmatched, len(other),
-                      joined.records_without_truth)
+                      joined.records_without_truth, review_coverage(kept))
 
 
 def summarise(details: pd.DataFrame, schema_name: str, order: list[str] | None = None) -> pd.DataFrame:

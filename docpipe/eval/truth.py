@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from docpipe.output.record_columns import item_fields
 
 SROIE_KEYS = {"company": "merchant_name", "address": "merchant_address", "date": "date", "total": "total"}
@@ -150,24 +152,59 @@ def for_schema(truths: list[Truth], schema_name: str, field_names: set[str]) -> 
 
 
 def reviewed_truths(out: Path) -> list[Truth]:
-    """The documents a person reviewed in `docpipe review` (at least one value accepted or
-    corrected), each labelled with its corrected record: a reviewed run is ground truth for the
-    next model or budget."""
+    """The values people reviewed in `docpipe review`, as labels: a document marked done is
+    labelled whole; any other only by the values a reviewer accepted or corrected (a list only when
+    every cell of its items was). So a reviewed run is ground truth for the next model or budget,
+    and nobody's unreviewed guess is. `original` says how many values were reviewed and whether
+    the document was marked done."""
     from docpipe.output.record_columns import field_names
     from docpipe.output.tables import read_all, read_table
 
     corrections = read_all(out, "corrections")
     names = {d.doc_id: Path(d.source_path).name for d in read_table(out, "documents").itertuples()}
     found: list[Truth] = []
-    for schema_name, of_schema in corrections.groupby("schema", sort=True):
+    for schema_name in sorted(set(corrections["schema"])):
         records = read_table(out, str(schema_name), corrected=True, python_cells=True)
-        reviewed = records[records["doc_id"].isin(set(of_schema["doc_id"]))]
+        if records.empty:
+            continue
         fields = field_names(records.columns)
-        for row in reviewed.itertuples():
-            labels = {name: _label(getattr(row, name)) for name in fields}
-            key = names.get(row.doc_id, row.doc_id)
-            found.append(Truth(key, str(schema_name), labels, str(out), "docpipe-review"))
+        for row in records.to_dict("records"):
+            row = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in row.items()}  # list cells
+            paths, done = set(row["corrected"]), bool(row["review_done"])
+            labels = {name: _label(row[name]) for name in fields if done or _reviewed(name, row[name], paths)}
+            if not labels:
+                continue
+            counted = sum(_values(row[name]) for name in labels) if done else len(paths)
+            found.append(Truth(names.get(row["doc_id"], row["doc_id"]), str(schema_name), labels, str(out),
+                               "docpipe-review", original={"reviewed_values": counted, "done": done}))
     return found
+
+
+def _reviewed(name: str, value: Any, paths: set[str]) -> bool:
+    if name in paths:
+        return True
+    if not isinstance(value, list | tuple) or not value:
+        return False
+    cells = {f"{name}[{i}].{sub}" for i, item in enumerate(value) for sub in item_fields(dict(item))}
+    return cells <= paths
+
+
+def _values(value: Any) -> int:
+    """How many values a label holds: a list's cells one by one."""
+    if isinstance(value, list | tuple):
+        return sum(len(item_fields(dict(item))) for item in value)
+    return 1
+
+
+def review_coverage(truths: list[Truth]) -> str | None:
+    """What labels from reviews cover, in one line (None when no label came from a review)."""
+    reviewed = [t for t in truths if t.format == "docpipe-review"]
+    if not reviewed:
+        return None
+    values = sum(t.original["reviewed_values"] for t in reviewed)
+    done = sum(bool(t.original["done"]) for t in reviewed)
+    return (f"labels from reviews: {values:,} reviewed values of {len(reviewed):,} documents ({done:,} marked "
+            "done); values nobody reviewed are not scored")
 
 
 def _label(value: Any) -> Any:
