@@ -195,6 +195,8 @@ def eval_(
         raise typer.Exit(1)
     shown = result.summary.drop(columns=["schema", "evaluated_at"]).round(3)
     print_frame(console, shown, title=f"{schema}: {result.documents} labelled documents", limit=len(shown))
+    if result.coverage:
+        console.print(result.coverage)
     if result.unmatched:
         console.print(f"{len(result.unmatched)} labels have no document in {out[0]}: "
                       + ", ".join(t.key for t in result.unmatched[:5]) + (" ..." if len(result.unmatched) > 5 else ""))
@@ -205,41 +207,123 @@ def eval_(
 @app.command()
 def review(
     out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run")],
-    schema: Annotated[str | None, typer.Option(help="The schema whose records to review (default: the only one in OUT)")] = None,
-    schema_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Your own schema file, for records read with it")] = None,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one)")] = 0,
-    reviewer: Annotated[str | None, typer.Option(help="Who reviews, written with each correction (default: $USER)")] = None,
+    schema: Annotated[list[str] | None, typer.Option(
+        metavar="NAME|FILE", help="A schema to review: a name, or your own schema file (repeatable; default: "
+                                  "every schema with records in OUT, the first one shown first)")] = None,
+    host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on (default: this machine only)")] = "127.0.0.1",
+    allow_remote: Annotated[bool, typer.Option(
+        "--allow-remote", help="Listen on an address other machines reach (--host); the token is still required")] = False,
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port (0: a free one)")] = 0,
+    reviewer: Annotated[str | None, typer.Option(metavar="NAME", help="Who reviews, written with each correction (default: $USER)")] = None,
+    sample: Annotated[int, typer.Option(metavar="N", help="Queue N documents drawn at random among confident ones (the 'random sample' queue), so calibration sees confident values too")] = 0,
+    sample_above: Annotated[float, typer.Option(metavar="CONFIDENCE", help="--sample draws among documents whose least certain value is at least this")] = 0.8,
 ) -> None:
     """A local web page to check a run's values on their pages, least certain first, and correct
     them; corrections go to OUT's corrections table (read_table(..., corrected=True) applies them;
-    `docpipe eval --truth OUT` scores another run against the reviewed documents). Ctrl-C stops it."""
+    `docpipe eval --truth OUT` scores another run against the reviewed values; `docpipe calibration
+    OUT` says how far confidence can be trusted). It prints its address once, with a token; Ctrl-C stops it."""
     import getpass
+    import ipaddress
+    import socket
 
     import uvicorn
 
-    from docpipe.cli.review_page import review_app
     from docpipe.core.child_server import free_port
-    from docpipe.schema.load import load_schema, resolve_schema
+    from docpipe.review.app import build_review, review_app
+    from docpipe.review.guard import loopback_hosts, new_token
+    from docpipe.schema.load import resolve_schema
 
     err = Console(stderr=True)
     found = sorted(p.name for p in (out / "records").glob("*") if p.is_dir() and any(p.glob("*.parquet")))
     if not found:
         err.print(f"[red]error:[/red] no records under {out}: review a folder written by `docpipe run`")
         raise typer.Exit(2)
-    name = schema or (found[0] if len(found) == 1 else None)
-    if name is None or name not in found:
-        wanted = f"no records of schema {schema!r} in {out}" if schema else f"{out} holds records of several schemas"
-        err.print(f"[red]error:[/red] {wanted}: give --schema, one of {', '.join(found)}")
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not allow_remote:
+        err.print(f"[red]error:[/red] --host {host} lets other machines reach the page (and every record and page "
+                  "image of OUT); add --allow-remote to mean it (the token is still required), or leave --host out")
         raise typer.Exit(2)
     try:
-        spec = load_schema(schema_file) if schema_file is not None else resolve_schema(name)
+        given = [resolve_schema(s) for s in schema or ()]
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}; a schema of your own: --schema-file path/to/{name}.yaml")
+        err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    missing = [s.name for s in given if s.name not in found]
+    if missing:
+        err.print(f"[red]error:[/red] no records of schema {missing[0]!r} in {out}: its schemas are {', '.join(found)}")
+        raise typer.Exit(2)
+    chosen = {s.name: s for s in given}
+    for name in found:
+        if name in chosen:
+            continue
+        try:
+            chosen[name] = resolve_schema(name)
+        except ValueError:
+            err.print(f"[yellow]{name}: not a built-in schema; to review its records, give its file: "
+                      f"--schema path/to/{name}.yaml[/yellow]")
+    if not chosen:
+        raise typer.Exit(2)
+    token, csrf = new_token(), new_token()
     port = port or free_port()
     who = reviewer or getpass.getuser()
-    Console().print(f"reviewing {name} records of {out} as {who}: open http://127.0.0.1:{port}/ (Ctrl-C stops)")
-    uvicorn.run(review_app(out, spec, who), host="127.0.0.1", port=port, log_level="warning")
+    review_state = build_review(out, list(chosen.values()), who, csrf)
+    console = Console()
+    with console.status("reading the queue"):
+        for name, backlog in review_state.backlogs.items():
+            backlog.frame()
+            if sample:
+                drawn = backlog.draw_sample(sample, sample_above)
+                console.print(f"{name}: {len(drawn)} documents drawn at random (least certain value >= "
+                              f"{sample_above:g}) into the 'random sample' queue")
+    shown_host = host if host not in ("0.0.0.0", "::") else socket.gethostname()
+    console.print(f"reviewing {', '.join(chosen)} records of {out} as {who}. Open (the token is for this start only):")
+    console.print(f"  http://{shown_host}:{port}/?token={token}", soft_wrap=True, highlight=False)
+    console.print("Ctrl-C stops it.")
+    hosts = loopback_hosts(port) if loopback else None
+    uvicorn.run(review_app(review_state, token, f"docpipe-review-{port}", hosts), host=host, port=port,
+                log_level="warning")
+
+
+@app.command()
+def calibration(
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a reviewed run")],
+    schema: Annotated[str | None, typer.Option(metavar="NAME|FILE", help="The schema (default: the only one in OUT)")] = None,
+    report: Annotated[Path | None, typer.Option(metavar="FOLDER", help="Where to write the tables and the plot (default OUT/eval/SCHEMA)")] = None,
+) -> None:
+    """How far the model's confidence can be trusted, from the values reviewers accepted or
+    corrected: the share right per confidence bin, and for each threshold the estimated error rate
+    of the values nobody reviewed, with its interval. Written as Parquet and a PNG."""
+    from docpipe.cli.summary import print_frame
+    from docpipe.eval.calibration import BINS, THRESHOLDS, calibration as calibrate, plot
+    from docpipe.eval.report import default_report_dir, write_frame
+    from docpipe.schema.load import resolve_schema
+
+    err, console = Console(stderr=True), Console()
+    found = sorted(p.name for p in (out / "records").glob("*") if p.is_dir() and any(p.glob("*.parquet")))
+    name = schema or (found[0] if len(found) == 1 else None)
+    if name is None:
+        err.print(f"[red]error:[/red] {out} holds records of {', '.join(found) or 'no schema'}: give --schema")
+        raise typer.Exit(2)
+    try:
+        spec = resolve_schema(name)
+        result = calibrate(out, spec)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    print_frame(console, result.bins.drop(columns=["low", "high"]).round(3),
+                title=f"{spec.name}: reviewed values by confidence", limit=len(result.bins))
+    print_frame(console, result.thresholds.round(4), title="values nobody reviewed, at or above each threshold",
+                limit=len(result.thresholds))
+    for note in result.notes:
+        console.print(note)
+    folder = report or default_report_dir(out, spec.name)
+    write_frame(result.bins, BINS, folder / "calibration_bins.parquet")
+    write_frame(result.thresholds, THRESHOLDS, folder / "calibration_thresholds.parquet")
+    png = plot(result, folder / "calibration.png")
+    console.print(f"tables in {folder}/calibration_bins.parquet and calibration_thresholds.parquet; plot in {png}")
 
 
 @app.command()

@@ -1,9 +1,9 @@
 """`docpipe compact OUT`: many small Parquet files per table become one, while readers read and
 runs write.
 
-Runs append one file per table and chunk, so a folder ingested nightly grows thousands of small
-files. Compaction takes, per table, the files of committed chunks (and whole runs rows, and earlier
-compacted files), writes them as one file `part-compact-<time>-<id>.parquet` whose metadata names
+Runs append one file per table and chunk, and reviewers one corrections file per action, so a
+folder ingested nightly grows thousands of small files. Compaction takes, per table, the files of
+committed chunks (and whole runs rows, corrections, and earlier compacted files), writes them as one file `part-compact-<time>-<id>.parquet` whose metadata names
 the chunk tags it holds (recovery.py counts them as committed) and the files it replaces, then
 removes those files. Chunks still being written (no commit yet) are left alone.
 
@@ -27,6 +27,9 @@ from filelock import FileLock
 
 from docpipe.output.recovery import CHUNK_FILE, committed_tags, table_dirs
 from docpipe.output.tables import COMPACT_PREFIX, REPLACES_KEY, TAGS_KEY, meta_list, write_parquet
+
+
+RECORD_GROUP = 1024
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,8 @@ def _compact_folder(out: Path, folder: Path, committed: set[str]) -> Compacted |
         if path.name.startswith(COMPACT_PREFIX):
             files.append(path)
             tags |= meta_list(path, TAGS_KEY)
-        elif folder.name == "runs":
-            files.append(path)  # a runs file is a whole run, written once at its end
+        elif folder.name in ("runs", "corrections"):
+            files.append(path)  # a runs file is a whole run, a corrections file a reviewer's action: written once
         elif (match := CHUNK_FILE.fullmatch(path.name)) and (tag := f"{match['run']}-{match['seq']}") in committed:
             files.append(path)
             tags.add(tag)
@@ -68,7 +71,11 @@ def _compact_folder(out: Path, folder: Path, committed: set[str]) -> Compacted |
     meta[TAGS_KEY] = ",".join(sorted(tags)).encode()
     meta[REPLACES_KEY] = ",".join(p.name for p in files).encode()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    write_parquet(arrow.replace_schema_metadata(meta), folder / f"{COMPACT_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}.parquet")
+    # a records table in row groups of RECORD_GROUP rows: one record is read back from its own
+    # group (the review page, output/table_cache.py), not from a group of the whole table
+    groups = RECORD_GROUP if folder.parent.name == "records" else None
+    write_parquet(arrow.replace_schema_metadata(meta), folder / f"{COMPACT_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}.parquet",
+                  row_group_size=groups)
     for path in files:
         os.unlink(path)  # a reader holding it open keeps reading it (POSIX)
     return Compacted(str(folder.relative_to(out)), len(files), arrow.num_rows)

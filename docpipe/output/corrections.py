@@ -49,6 +49,7 @@ REVIEW_COLUMNS = [
     pa.field("review_done", pa.bool_()),  # the reviewer marked the document done
 ]
 DOCUMENT = ""  # the `field` of a row about the whole document (done)
+FIX_COLUMNS = ("doc_id", "field", "list_index", "item_field", "action", "accepted", "new_value", "typed_value")
 
 
 def path_of(field: str, list_index: int | None = None, item_field: str | None = None) -> str:
@@ -123,9 +124,10 @@ def latest_corrections(corrections: pd.DataFrame, schema_name: str) -> dict[str,
     keys = mine[["doc_id", "field"]].assign(
         list_index=mine["list_index"].astype("Int64"), item_field=mine["item_field"].fillna(""))
     latest = mine[~keys.duplicated(keep="last")]
+    latest = latest[[c for c in FIX_COLUMNS if c in latest.columns]]
+    latest = latest.astype(object).where(latest.notna(), None)  # pandas' NaN and NA: None
     found: dict[str, list[dict[str, Any]]] = {}
     for fix in latest.to_dict("records"):
-        fix = {k: None if _missing(v) else v for k, v in fix.items()}  # pandas' NaN and NA: None
         fix["list_index"] = None if fix["list_index"] is None else int(fix["list_index"])
         if fix.get("action") is None:
             fix["action"] = ReviewAction.ACCEPT if fix["accepted"] else ReviewAction.SET
@@ -241,26 +243,46 @@ def _typed(spec: FieldSpec, fix: Mapping[str, Any], evidence: DocumentEvidence |
 
 def apply_corrections(latest: pa.Table, corrections: pd.DataFrame, schema: Schema) -> pa.Table:
     """`latest` (the latest record of each document, in Arrow) with the latest correction of
-    each value applied, and the columns `corrected` and `review_done`. Records of documents
-    without corrections are left as they are, in Arrow."""
+    each value applied, and the columns `corrected` and `review_done`. Only the records of
+    documents with corrections are read into Python; in a column they change, the other rows stay
+    the Arrow they were read as (slices of it), and the columns they do not change stay whole."""
     by_doc = latest_corrections(corrections, schema.name)
     wanted = pa.array(list(by_doc), pa.string())
     mask = pc.fill_null(pc.is_in(latest["doc_id"], value_set=wanted), False).to_numpy(zero_copy_only=False)
-    touched, rest = np.flatnonzero(mask), np.flatnonzero(~mask)
-    plain = latest.take(rest) if len(touched) else latest
-    n = plain.num_rows
-    plain = plain.append_column(REVIEW_COLUMNS[0], pa.ListArray.from_arrays(
-        pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], pa.string())))
-    plain = plain.append_column(REVIEW_COLUMNS[1], pa.array(np.zeros(n, dtype=bool)))
-    if not len(touched):
-        return plain
-    rows = []
-    for record in latest.take(touched).to_pylist():
-        applied = apply_to_record(record, by_doc[record["doc_id"]], schema)
-        rows.append(applied.row | {"corrected": applied.paths, "review_done": applied.done})
-    fixed = pa.Table.from_pylist(rows, schema=plain.schema)
-    order = np.argsort(np.concatenate([rest, touched]), kind="stable")
-    return pa.concat_tables([plain, fixed]).take(order)
+    touched = np.flatnonzero(mask)
+    originals = latest.take(touched).to_pylist() if len(touched) else []
+    applied = [apply_to_record(r, by_doc[r["doc_id"]], schema) for r in originals]
+    changed = [name for name in latest.column_names
+               if any(a.row.get(name) != r.get(name) for a, r in zip(applied, originals, strict=True))]
+    for name in changed:
+        column = latest[name]
+        replaced = pa.array([a.row[name] for a in applied], type=column.type)
+        latest = latest.set_column(latest.column_names.index(name), name, _spliced(column, touched, replaced))
+    n = latest.num_rows
+    paths = [a.paths for a in applied]
+    lengths = np.zeros(n, dtype=np.int32)
+    lengths[touched] = [len(p) for p in paths]
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+    reviewed = pa.ListArray.from_arrays(offsets, pa.array([p for ps in paths for p in ps], pa.string()))
+    done = np.zeros(n, dtype=bool)
+    done[touched] = [a.done for a in applied]
+    latest = latest.append_column(REVIEW_COLUMNS[0], reviewed)
+    return latest.append_column(REVIEW_COLUMNS[1], pa.array(done))
+
+
+def _spliced(column: pa.ChunkedArray, positions: np.ndarray, values: pa.Array) -> pa.ChunkedArray:
+    """`column` with the rows at `positions` (sorted) replaced by `values`, in order: slices of the
+    column between them, no copy."""
+    pieces: list[pa.Array] = []
+    start = 0
+    for j, at in enumerate(positions.tolist()):
+        if at > start:
+            pieces += column.slice(start, at - start).chunks
+        pieces.append(values.slice(j, 1))
+        start = at + 1
+    if start < len(column):
+        pieces += column.slice(start).chunks
+    return pa.chunked_array(pieces, type=column.type)
 
 
 def _missing(value: Any) -> bool:

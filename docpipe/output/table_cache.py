@@ -1,8 +1,8 @@
 """A table's chosen columns kept in memory, each file read once: for a long-lived reader (the
 review page) that must keep up with a folder runs keep appending to.
 
-`refresh()` lists the table's files (tables.table_files: no temporary files, nothing a compacted
-file replaces), reads the chosen columns of the files it has not seen, forgets the files that
+`refresh()` lists the table's files (tables.table_file_names: no temporary files, nothing a
+compacted file replaces), reads the chosen columns of the files it has not seen, forgets the files that
 went (compacted, moved aside), and says whether anything changed; listing is all it costs when
 nothing did. Every row carries where it lies (`_file`, `_row`: its file and row in it), so one row
 is read back whole from its file's row group alone (`read_row`), never the table.
@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from docpipe.output.tables import MANY_FILES, READERS, table_dir, table_files
+from docpipe.output.tables import MANY_FILES, READERS, table_dir, table_file_names
 
 FILE, ROW = "_file", "_row"
 
@@ -30,6 +30,7 @@ class TableCache:
         self.out, self.table, self.columns = Path(out), table, None if columns is None else list(columns)
         self._files: dict[str, pa.Table] = {}  # file name -> its columns, with _file and _row
         self._groups: dict[str, np.ndarray] = {}  # file name -> first row of each row group
+        self._replaces: dict[str, set[str]] = {}  # compacted file name -> the files it replaces
         self._arrow: pa.Table | None = None
         self.version = 0  # counts the changes refresh saw: a key for what is computed from the table
         self._lock = threading.Lock()
@@ -37,10 +38,10 @@ class TableCache:
     def refresh(self) -> bool:
         """Read what is new; True when the table changed since the last refresh."""
         with self._lock:
-            files = _listed(self.out, self.table)
-            names = {p.name: p for p in files}
+            folder = table_dir(self.out, self.table)
+            names = set(_listed(folder, self._replaces))
             gone = [name for name in self._files if name not in names]
-            new = [p for name, p in names.items() if name not in self._files]
+            new = [folder / name for name in sorted(names) if name not in self._files]
             for name in gone:
                 del self._files[name]
                 del self._groups[name]
@@ -86,10 +87,10 @@ class TableCache:
         return part.append_column(ROW, pa.array(np.arange(part.num_rows, dtype=np.int64))), starts
 
 
-def _listed(out: Path, table: str) -> list[Path]:
+def _listed(folder: Path, replaces: dict[str, set[str]]) -> list[str]:
     for _ in range(4):
         try:
-            return table_files(out, table)
+            return table_file_names(folder, replaces)
         except FileNotFoundError:  # a compaction replaced a file while it was listed: list again
             continue
-    return table_files(out, table)
+    return table_file_names(folder, replaces)

@@ -82,11 +82,11 @@ def write_rows(out: Path, table: str, rows: Sequence[Any], schema: pa.Schema, ta
     return write_parquet(arrow, folder / name)
 
 
-def write_parquet(arrow: pa.Table, path: Path) -> Path:
+def write_parquet(arrow: pa.Table, path: Path, row_group_size: int | None = None) -> Path:
     """One Parquet file, written under a dot-prefixed temporary name (readers skip it) and renamed
     into place, so nobody ever reads half a file."""
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(arrow, tmp)
+    pq.write_table(arrow, tmp, row_group_size=row_group_size)
     os.replace(tmp, path)
     return path
 
@@ -127,9 +127,24 @@ def table_files(out: Path, table: str) -> list[Path]:
     compacted file replaces (even in the moment before compaction removes them). Raises
     FileNotFoundError when a compacted file vanished while being listed (list again)."""
     folder = table_dir(Path(out), table)
-    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
-    replaced = set().union(*(meta_list(p, REPLACES_KEY) for p in files if p.name.startswith(COMPACT_PREFIX)))
-    return [p for p in files if p.name not in replaced]
+    return [folder / name for name in table_file_names(folder)]
+
+
+def table_file_names(folder: Path, replaces: dict[str, set[str]] | None = None) -> list[str]:
+    """table_files' names, in one table's folder. A long-lived reader lists it often: no Paths,
+    and `replaces` keeps what each compacted file replaces (read from its footer once: a file
+    never changes under its name)."""
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(".parquet") and not e.name.startswith((".", "_")))
+    except FileNotFoundError:
+        return []  # no such table yet
+    replaces = {} if replaces is None else replaces
+    for name in names:
+        if name.startswith(COMPACT_PREFIX) and name not in replaces:
+            replaces[name] = meta_list(folder / name, REPLACES_KEY)
+    replaced = set().union(*(replaces[n] for n in names if n.startswith(COMPACT_PREFIX)))
+    return [n for n in names if n not in replaced]
 
 
 def meta_list(path: Path, key: bytes) -> set[str]:

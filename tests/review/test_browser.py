@@ -1,88 +1,26 @@
-"""`docpipe review`: the documents least certain first, each page with its values' boxes, and
-corrections appended to the corrections table, applied by read_table(..., corrected=True) and
-usable as ground truth by docpipe eval. The page is tried in a real browser (the system's headless
-Chromium, driven by Selenium), and its API through Starlette's test client."""
+"""`docpipe review` in a real browser (the system's headless Chromium, driven by Selenium), as a
+reviewer uses it: the printed address (with its token) opens the queue; a document shows its pages
+with a box on every value; a click on a value lights its box and a click on a box selects its value;
+`e` opens the edit box (shown only while editing) with the typed result previewed, Enter saves;
+`d` marks the document done and goes to the next of the queue; the correction is there after a
+reload and in the tables. Plus the command's own messages for bad input."""
 
 from __future__ import annotations
 
 import shutil
 import threading
 import time
-from pathlib import Path
 
-import pandas as pd
 import pytest
-from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from docpipe.cli.app import app
-from docpipe.cli.review_page import review_app
 from docpipe.core.child_server import free_port
-from docpipe.eval.report import evaluate
 from docpipe.output.tables import read_all, read_table
-from docpipe.run.config import RunConfig
-from docpipe.run.progress import NoProgress
-from docpipe.run.protocol import execute, plain_stages
+from docpipe.review.app import build_review, review_app
+from docpipe.review.guard import loopback_hosts
 from docpipe.schema.load import resolve_schema
-from tests.conftest import SAMPLES
-from tests.fakes import GroundTruthEngine
-
-INVOICES = ["invoice_acme.pdf", "invoice_globex_2p.pdf", "invoice_initech_scan.png"]
-
-
-@pytest.fixture
-def out(tmp_path) -> Path:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for name in INVOICES:
-        shutil.copy(SAMPLES / name, folder / name)
-    out = tmp_path / "out"
-    with plain_stages() as stages:
-        config = RunConfig(input=folder, out=out, budget=280, render_workers=0)
-        execute(config, GroundTruthEngine(SAMPLES), NoProgress(), resolve_schema("invoice"), stages)
-    return out
-
-
-def _acme(out: Path) -> str:
-    documents = read_table(out, "documents")
-    return documents[documents["source_path"].str.endswith("invoice_acme.pdf")]["doc_id"].iloc[0]
-
-
-def test_the_page_lists_documents_draws_boxes_and_keeps_corrections(out):
-    client = TestClient(review_app(out, resolve_schema("invoice"), "ana"))
-    listing = client.get("/").text
-    assert all(name in listing for name in INVOICES)
-    acme = _acme(out)
-    page = client.get(f"/doc/{acme}").text
-    assert page.count("class='box'") >= 10 and "invoice_number" in page
-    image = client.get(f"/page/{acme}/1.png")
-    assert image.status_code == 200 and image.content[:4] == b"\x89PNG"
-
-    saved = client.post("/api/correct", json={"doc_id": acme, "field": "total", "new_value": "$1,600.00"})
-    assert saved.status_code == 200
-    item = client.post("/api/correct", json={"doc_id": acme, "field": "line_items", "list_index": 0,
-                                             "item_field": "quantity", "new_value": "3"})
-    assert item.status_code == 200
-    refused = client.post("/api/correct", json={"doc_id": acme, "field": "total", "new_value": "lots"})
-    assert refused.status_code == 422 and "not a money" in refused.text
-
-    corrections = read_all(out, "corrections").sort_values("created_at")
-    assert corrections[["field", "new_value", "reviewer"]].values.tolist() == [
-        ["total", "$1,600.00", "ana"], ["line_items", "3", "ana"]]
-    assert read_table(out, "invoice").set_index("doc_id").loc[acme, "total"] == 1545.8  # the record is kept
-    fixed = read_table(out, "invoice", corrected=True).set_index("doc_id").loc[acme]
-    assert fixed["total"] == 1600.0 and fixed["total_confidence"] == 1.0
-    assert fixed["line_items"][0]["quantity"] == 3.0
-    assert sorted(fixed["corrected"]) == ["line_items[0].quantity", "total"]
-
-
-def test_a_reviewed_folder_is_ground_truth_for_eval(out):
-    client = TestClient(review_app(out, resolve_schema("invoice"), "ana"))
-    client.post("/api/correct", json={"doc_id": _acme(out), "field": "total", "new_value": "$1,600.00"})
-    result = evaluate(out, out, "invoice")  # this run scored against its own reviewed documents
-    assert result.documents == 1  # only the reviewed one is labelled
-    outcomes = dict(zip(result.details["field"], result.details["outcome"]))
-    assert outcomes["total"] == "mismatch" and outcomes["invoice_number"] == "match"
+from tests.review.conftest import CSRF, TOKEN, doc_of
 
 
 def test_bad_input_gets_one_clear_message(tmp_path, out):
@@ -92,6 +30,8 @@ def test_bad_input_gets_one_clear_message(tmp_path, out):
     assert result.exit_code == 2 and "no records under" in " ".join(result.output.split())
     result = CliRunner().invoke(app, ["review", str(out), "--schema", "receipt"])
     assert result.exit_code == 2 and "no records of schema 'receipt'" in " ".join(result.output.split())
+    result = CliRunner().invoke(app, ["review", str(out), "--schema", "nonsense"])
+    assert result.exit_code == 2 and "unknown schema 'nonsense'" in " ".join(result.output.split())
 
 
 def _browser():
@@ -110,50 +50,74 @@ def _browser():
 
 
 @pytest.mark.slow
-def test_in_a_real_browser_see_the_boxes_correct_a_value_and_find_it_after_a_reload(out, tmp_path):
+def test_in_a_real_browser_review_a_document_and_find_the_correction_after_a_reload(out, tmp_path):
     import uvicorn
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(review_app(out, resolve_schema("invoice"), "ana"), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    review = build_review(out, [resolve_schema("invoice")], "ana", CSRF)
+    server = uvicorn.Server(uvicorn.Config(review_app(review, TOKEN, f"docpipe-review-{port}", loopback_hosts(port)),
+                                           host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     browser = None
+    acme = doc_of(out, "invoice_acme.pdf")
     try:
         while not server.started:
             time.sleep(0.05)
         browser = _browser()
         browser.get(f"http://127.0.0.1:{port}/")
+        assert "refused" in browser.page_source  # no token, no page
+        browser.get(f"http://127.0.0.1:{port}/?token={TOKEN}")  # the printed address
+        assert "token" not in browser.current_url and browser.current_url.endswith("/invoice/")
+        links = browser.find_elements(By.CSS_SELECTOR, "table.documents a")
+        assert sorted(a.text for a in links) == ["invoice_acme.pdf", "invoice_globex_2p.pdf", "invoice_initech_scan.png"]
+        order = [a.get_attribute("href") for a in links]
         browser.find_element(By.LINK_TEXT, "invoice_acme.pdf").click()
         WebDriverWait(browser, 20).until(lambda b: b.execute_script(
             "return Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"))
         boxes = browser.find_elements(By.CSS_SELECTOR, ".box")
         assert len(boxes) >= 10 and all(b.is_displayed() for b in boxes)
+        assert not any(i.is_displayed() for i in browser.find_elements(By.CSS_SELECTOR, "input.edit"))
         browser.save_screenshot(str(tmp_path / "review.png"))  # the test's artifact
         assert (tmp_path / "review.png").stat().st_size > 10_000
 
+        total = browser.find_element(By.CSS_SELECTOR, "tr.value[data-field='total']")
+        total.click()  # a value: its box lights up
+        lit = browser.find_elements(By.CSS_SELECTOR, ".box.lit")
+        assert [b.get_attribute("data-key") for b in lit] == ["total||"]
+        box = browser.find_element(By.CSS_SELECTOR, ".box[data-key='invoice_number||']")
+        browser.execute_script("arguments[0].click()", box)  # a box: its value is selected
         current = browser.find_element(By.CSS_SELECTOR, "tr.value.current")
-        field = current.get_attribute("data-field")
+        assert current.get_attribute("data-field") == "invoice_number"
+
+        total.click()
         body = browser.find_element(By.TAG_NAME, "body")
         body.send_keys("e")
-        edit = current.find_element(By.CSS_SELECTOR, "input.edit")
-        WebDriverWait(browser, 5).until(lambda b: b.switch_to.active_element == edit)
+        edit = total.find_element(By.CSS_SELECTOR, "input.edit")
+        WebDriverWait(browser, 5).until(lambda b: b.switch_to.active_element == edit and edit.is_displayed())
         edit.send_keys("\ue009a")  # Ctrl-A: select the value the edit box starts with
-        edit.send_keys("Corrected by review\n")
+        edit.send_keys("$1,600.00")
+        preview = total.find_element(By.CSS_SELECTOR, ".preview")
+        WebDriverWait(browser, 10).until(lambda b: "1,600.00" in preview.text)  # the typed result, before saving
+        edit.send_keys("\n")
         WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "said").text == "saved")
+        assert total.find_element(By.CSS_SELECTOR, ".shown").text == "1,600.00" and not edit.is_displayed()
 
         browser.refresh()
-        shown = browser.find_element(By.CSS_SELECTOR, f"tr.value[data-field='{field}'] .shown").text
-        assert shown == "Corrected by review"
+        shown = browser.find_element(By.CSS_SELECTOR, "tr.value[data-field='total'] .shown").text
+        assert shown == "1,600.00"
+        body = browser.find_element(By.TAG_NAME, "body")
+        body.send_keys("d")  # done: every other value accepted, on to the next document of the queue
+        after_acme = order[order.index(next(h for h in order if acme in h)) + 1]
+        WebDriverWait(browser, 10).until(lambda b: b.current_url.split("?")[0] == after_acme.split("?")[0])
     finally:
         if browser is not None:
             browser.quit()
         server.should_exit = True
         thread.join(timeout=10)
     corrections = read_all(out, "corrections")
-    assert corrections[["field", "new_value"]].values.tolist() == [[field, "Corrected by review"]]
-    fixed = read_table(out, "invoice", corrected=True).set_index("doc_id").loc[_acme(out)]
-    assert fixed[field] == "Corrected by review" and fixed["corrected"] == [field]
-    assert isinstance(pd.read_parquet(out / "corrections"), pd.DataFrame)
+    assert corrections[corrections["action"] == "set"][["field", "new_value"]].values.tolist() == [["total", "$1,600.00"]]
+    fixed = read_table(out, "invoice", corrected=True).set_index("doc_id").loc[acme]
+    assert fixed["total"] == 1600.0 and bool(fixed["review_done"]) and "total" in list(fixed["corrected"])

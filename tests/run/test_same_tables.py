@@ -19,12 +19,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from docpipe.core.types import RawGeneration
 from docpipe.flows.ingest import ingest
-from docpipe.ingest.discover import sha256_file
 from docpipe.output import tables
 from docpipe.run.config import RunConfig
-from tests.fakes import FakeEngine
+from tests.fakes import ProbableTruthEngine
 
 pytestmark = pytest.mark.usefixtures("prefect_api")  # flow runs use the session's Prefect server
 
@@ -37,32 +35,6 @@ RUNS = [  # (schema, budget, pages per request)
     ("invoice", None, 1),
     ("receipt", "auto", 4),
 ]
-
-
-class ProbableTruthEngine(FakeEngine):
-    """Ground truth as the answer; token i (one character each) has probability q ** (i % 9), with
-    q = 0.9 for half the documents (their least certain field falls under 0.5: auto reads them
-    again at a higher budget) and 0.97 for the others."""
-
-    name = "probable-truth"
-
-    def __init__(self, samples: Path):
-        truth = json.loads((samples / "ground_truth.json").read_text())
-        self.answers = {sha256_file(samples / name): entry["fields"] for name, entry in truth.items()}
-
-    def generate(self, requests):
-        out = []
-        for r in requests:
-            fields = self.answers.get(r.doc_id)
-            text = json.dumps(fields, separators=(",", ":")) if fields else "no idea"
-            q = 0.9 if int(r.doc_id[:2], 16) % 2 else 0.97
-            logprobs = tuple(math.log(q ** (i % 9)) for i in range(len(text)))
-            out.append(RawGeneration(
-                r.doc_id, text, 100 * len(r.images), len(text), "stop", 0.01,
-                token_logprobs=logprobs, token_ends=tuple(range(1, len(text) + 1)),
-                constrained=r.json_schema is not None, page_nos=r.page_nos,
-            ))
-        return out
 
 
 def _plain(value):
