@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow.compute as pc
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -129,7 +130,7 @@ def document(request: Request) -> Response:
     extracted, applied = found
     before, after = backlog.neighbours(wanted, doc_id)
     notes = {s.name: how_typed(extracted, s) for f in backlog.schema.fields for s in (f, *f.fields)}
-    page_count = 0 if entry.get("pages") is None or entry.get("pages") != entry.get("pages") else int(entry["pages"])
+    page_count = 0 if pd.isna(entry.get("pages")) else int(entry["pages"])  # no documents row: no pages to show
     back = f"/{backlog.schema.name}/?{request.url.query}" if request.url.query else f"/{backlog.schema.name}/"
     html = pages.document_page(str(review.out), backlog.schema.name, review.tabs(), doc_id, str(entry["name"]),
                                page_count, lines(backlog.schema, applied), applied.done, wanted, back, before, after,

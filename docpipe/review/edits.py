@@ -52,9 +52,10 @@ class Target:
 
 
 def target(schema: Schema, asked: Mapping[str, Any]) -> Target:
-    spec = next((f for f in schema.fields if f.name == asked.get("field")), None)
+    name = asked.get("field")
+    spec = next((f for f in schema.fields if f.name == name), None) if isinstance(name, str) else None
     if spec is None:
-        raise EditRefused(f"{schema.name} has no field {asked.get('field')!r}", 404)
+        raise EditRefused(f"{schema.name} has no field {name!r}", 404)
     index = asked.get("list_index")
     if spec.kind != Kind.LIST:
         if index is not None:
@@ -67,7 +68,7 @@ def target(schema: Schema, asked: Mapping[str, Any]) -> Target:
     name = asked.get("item_field")
     if name is None:
         return Target(spec, index)
-    sub = next((s for s in spec.fields if s.name == name), None)
+    sub = next((s for s in spec.fields if s.name == name), None) if isinstance(name, str) else None
     if sub is None:
         raise EditRefused(f"{spec.name} items have no field {name!r}", 404)
     return Target(spec, index, sub)
@@ -131,7 +132,7 @@ class Edits:
 
     def rows(self, asked: Mapping[str, Any]) -> list[CorrectionRow]:
         action = asked.get("action")
-        if action not in set(ReviewAction):
+        if not isinstance(action, str) or action not in set(ReviewAction):
             raise EditRefused(f"action must be one of {', '.join(ReviewAction)}, not {action!r}", 400)
         action = ReviewAction(action)
         if action == ReviewAction.DONE:
@@ -141,6 +142,8 @@ class Edits:
             return self.add_item(where)
         if action == ReviewAction.REMOVE_ITEM:
             return self.remove_item(where)
+        if where.spec.kind == Kind.LIST:
+            raise EditRefused(f"name a value to {action}: a field, or a list item's field (list_index and item_field)", 400)
         self._check_present(where)
         if action == ReviewAction.ACCEPT:
             return self.accept([where])

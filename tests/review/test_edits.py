@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from docpipe.cli.app import app
 from docpipe.eval.report import evaluate
 from docpipe.output.tables import read_all, read_table
+from tests.conftest import examples
 from tests.review.conftest import WRITE, client_for, doc_of
 
 
@@ -110,3 +113,22 @@ def test_eval_against_a_reviewed_folder_scores_only_reviewed_values(out):
     assert "2 documents (1 marked done)" in result.coverage
     printed = CliRunner().invoke(app, ["eval", str(out), "--truth", str(out), "--schema", "invoice"])
     assert printed.exit_code == 0 and "values nobody reviewed are not scored" in " ".join(printed.output.split())
+
+
+FIELDS = ["total", "invoice_date", "line_items", "nope", "", None, 3]
+ANYTHING = st.one_of(st.none(), st.booleans(), st.integers(-2, 12), st.text(max_size=12), st.sampled_from(FIELDS),
+                     st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(asked=st.fixed_dictionaries({}, optional={
+    "action": st.one_of(st.sampled_from(["set", "accept", "add_item", "remove_item", "done", "undo"]), ANYTHING),
+    "field": st.one_of(st.sampled_from(FIELDS), ANYTHING),
+    "list_index": ANYTHING, "item_field": st.one_of(st.sampled_from(["amount", "quantity", "x"]), ANYTHING),
+    "new_value": ANYTHING}), endpoint=st.sampled_from(["correct", "preview"]))
+def test_any_request_gets_an_answer_that_says_what_is_wrong_never_a_crash(out, asked, endpoint):
+    client = client_for(out)  # raises any exception the page meets instead of answering 500
+    answer = client.post(f"/api/invoice/{endpoint}", json={"doc_id": doc_of(out, "invoice_acme.pdf"), **asked},
+                         headers=WRITE)
+    assert answer.status_code in (200, 400, 404, 409, 422), answer.text
+    assert ("error" in answer.json()) == (answer.status_code != 200)
