@@ -16,7 +16,7 @@ import pytest
 
 from docpipe.core.child_server import free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.processes]
+pytestmark = pytest.mark.slow  # one light process (no Prefect, no model): the in-process lane takes it
 
 
 def test_the_printed_address_opens_the_page_and_nothing_else_does(out):
