@@ -326,9 +326,14 @@ def calibration(
     console.print(f"tables in {folder}/calibration_bins.parquet and calibration_thresholds.parquet; plot in {png}")
 
 
-@app.command()
-def schemas() -> None:
-    """List the schemas in schemas/ with their fields."""
+schemas_app = typer.Typer(help="The schemas: list them, or check your own schema file.", no_args_is_help=False)
+
+
+@schemas_app.callback(invoke_without_command=True)
+def schemas(ctx: typer.Context) -> None:
+    """List the built-in schemas with their fields (`docpipe schemas check FILE` checks your own)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from docpipe.schema.load import available_schemas, resolve_schema
 
     console = Console()
@@ -337,6 +342,42 @@ def schemas() -> None:
         console.print(f"[bold]{spec.key}[/bold]: " + ", ".join(f.name for f in spec.fields))
 
 
+@schemas_app.command("check")
+def schemas_check(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A schema file (YAML)")],
+) -> None:
+    """Read a schema file strictly and print what docpipe makes of it, without a model: the
+    instructions the model reads, the JSON schema its answers are held to, and the columns of its
+    records table."""
+    import json
+
+    from docpipe.cli.schema_check import grammar_problem
+    from docpipe.output.tables import records_schema
+    from docpipe.schema.load import load_schema
+    from docpipe.schema.prompt import ask, build_prompt
+
+    console, err = Console(), Console(stderr=True)
+    try:
+        spec = load_schema(file)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    problem = grammar_problem(spec)
+    if problem:
+        err.print(f"[red]error:[/red] {file}: the grammar that constrains answers cannot be built: {problem}",
+                  highlight=False)
+        raise typer.Exit(2)
+    console.rule(f"{spec.key}: the instructions (system turn), then the ask after the page images")
+    console.print(build_prompt(spec), markup=False, highlight=False, soft_wrap=True)
+    console.print(ask(1), markup=False, highlight=False, soft_wrap=True)
+    console.rule("the JSON schema answers are constrained to")
+    console.print(json.dumps(spec.json_schema(), indent=1), markup=False, highlight=False, soft_wrap=True)
+    console.rule(f"the columns of records/{spec.name}")
+    console.print(str(records_schema(spec)), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"[green]{file}: {spec.key} is a valid schema ({len(spec.fields)} fields)[/green]")
+
+
+app.add_typer(schemas_app, name="schemas")
 register_scale_commands(app)  # serve, deploy, submit, compact (cli/scale.py)
 app.command("serve-model")(serve_model)
 

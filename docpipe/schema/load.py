@@ -1,63 +1,119 @@
 """Schemas from YAML: the built-in ones (the project's schemas/ folder, shipped inside the package)
-or a user's own file."""
+or a user's own file, read strictly.
+
+Every key is known or refused (with the file, the line and the nearest known key: `max_lenght`
+says "did you mean 'max_length'?"); values stay the text written (`yes` is "yes", not a boolean);
+a key given to a kind it does not apply to is refused (`max_length` on a money field). The keys:
+
+    name, version, title, description, budget, fields       (the schema)
+    kind, description, values, max_length, max_items, fields   (a field)
+"""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from docpipe.core.budget import check_budget
+from docpipe.core.budget import BUDGETS
 from docpipe.schema.kinds import Kind
 from docpipe.schema.spec import DEFAULT_MAX_LENGTH, FieldSpec, Schema
+from docpipe.schema.yaml_nodes import Node, SchemaFileError, read_nodes
 
 # the output folder's own tables (output/rows.py; tests/schema/test_schema_names.py keeps the two
 # in step): a schema of one of these names would write its records into that table
 RESERVED_NAMES = frozenset({"documents", "pages", "generations", "errors", "runs", "transcripts", "corrections"})
 
+SCHEMA_KEYS = ("name", "version", "title", "description", "budget", "fields")
+FIELD_KEYS = ("kind", "description", "values", "max_length", "max_items", "fields")
+# the keys that apply to some kinds only (the others apply to every kind)
+ONLY_FOR = {"values": {Kind.ENUM}, "max_length": {Kind.TEXT}, "max_items": {Kind.LIST}, "fields": {Kind.LIST}}
+GROUPS = (Kind.LIST,)  # kinds whose value is made of fields
 
-def _check_name(path: Path, name: str) -> str:
+
+def _check_name(node: Node, name: str) -> str:
     """A schema's name is its records table's folder: an identifier, and not a fixed table's."""
     if not name.isidentifier():
-        raise ValueError(f"{path}: the schema name {name!r} must be an identifier (letters, digits, _), "
+        raise node.error(f"the schema name {name!r} must be an identifier (letters, digits, _), "
                          "as it names the records table's folder")
     if name in RESERVED_NAMES:
-        raise ValueError(f"{path}: the schema name {name!r} is the name of one of docpipe's own tables "
+        raise node.error(f"the schema name {name!r} is the name of one of docpipe's own tables "
                          f"({', '.join(sorted(RESERVED_NAMES))}): choose another")
     return name
 
 
-def _field(name: str, spec: dict[str, Any]) -> FieldSpec:
-    if spec.get("kind") not in set(Kind):
-        raise ValueError(f"field {name!r}: kind must be one of {', '.join(Kind)}, got {spec.get('kind')!r}")
-    kind = Kind(spec["kind"])
-    children = tuple(_field(n, s) for n, s in (spec.get("fields") or {}).items())
-    if kind == Kind.LIST and not children:
-        raise ValueError(f"field {name!r}: a list needs `fields`")
-    if kind == Kind.ENUM and not spec.get("values"):
-        raise ValueError(f"field {name!r}: an enum needs `values`")
+def _field(name: str, name_node: Node, node: Node, inside: Kind | None = None) -> FieldSpec:
+    where = f"field {name!r}"
+    if not name.isidentifier():
+        raise name_node.error(f"a field's name must be an identifier (letters, digits, _), not {name!r}")
+    keys = node.items(where, FIELD_KEYS)
+    if "kind" not in keys:
+        raise node.error(f"{where} needs a kind: one of {', '.join(Kind)}")
+    text = keys["kind"].text(f"the kind of {where}")
+    if text not in set(Kind):
+        raise keys["kind"].error(f"{where}: kind must be one of {', '.join(Kind)}, not {text!r}")
+    kind = Kind(text)
+    for key, kinds in ONLY_FOR.items():
+        if key in keys and kind not in kinds:
+            raise keys[key].error(f"{key!r} applies to {' and '.join(sorted(kinds))} fields, not to {where} ({kind})")
+    if kind in GROUPS and inside is not None:
+        raise name_node.error(f"{where} is a {kind} inside a {inside}: the fields of a list are single values "
+                              "(text, numbers, money, dates, enums)")
+    children: tuple[FieldSpec, ...] = ()
+    if kind in GROUPS:
+        if "fields" not in keys:
+            raise node.error(f"{where} is a {kind}: it needs `fields`")
+        children = tuple(_field(n, nn, v, kind) for n, nn, v in keys["fields"].entries(f"the fields of {where}"))
+        if not children:
+            raise keys["fields"].error(f"{where} needs at least one field")
+    values: tuple[str, ...] = ()
+    if kind == Kind.ENUM:
+        if "values" not in keys:
+            raise node.error(f"{where} is an enum: it needs `values`")
+        values = tuple(keys["values"].texts(f"the values of {where}"))
+        if not values or len(set(values)) != len(values):
+            raise keys["values"].error(f"the values of {where} must be a list of distinct values")
     return FieldSpec(
-        name=name, kind=kind, description=str(spec.get("description", "")),
-        values=tuple(str(v) for v in spec.get("values") or ()), fields=children,
-        max_length=int(spec.get("max_length", DEFAULT_MAX_LENGTH)),
-        max_items=int(spec["max_items"]) if spec.get("max_items") is not None else None,
+        name=name, kind=kind,
+        description=keys["description"].text(f"the description of {where}") if "description" in keys else "",
+        values=values, fields=children,
+        max_length=keys["max_length"].integer(f"max_length of {where}", 1) if "max_length" in keys else DEFAULT_MAX_LENGTH,
+        max_items=keys["max_items"].integer(f"max_items of {where}", 1) if "max_items" in keys else None,
+    )
+
+
+def parse_schema(path: Path, text: str) -> Schema:
+    """The schema a YAML text defines (`path` names it in errors); SchemaFileError saying where."""
+    root = read_nodes(path, text)
+    keys = root.items("the schema", SCHEMA_KEYS)
+    for needed in ("name", "version", "fields"):
+        if needed not in keys:
+            raise root.error(f"a schema needs `name`, `version` and `fields`: `{needed}` is missing")
+    name = _check_name(keys["name"], keys["name"].text("the schema's name"))
+    budget = None
+    if "budget" in keys:
+        budget = keys["budget"].integer("budget")
+        if budget not in BUDGETS:
+            raise keys["budget"].error(f"budget must be one of {', '.join(map(str, BUDGETS))}, not {budget}")
+    fields = tuple(_field(n, nn, v) for n, nn, v in keys["fields"].entries("the schema's fields"))
+    if not fields:
+        raise keys["fields"].error("a schema needs at least one field")
+    return Schema(
+        name=name, version=keys["version"].integer("version", 1),
+        title=keys["title"].text("title") if "title" in keys else name,
+        description=keys["description"].text("description") if "description" in keys else "",
+        fields=fields, budget=budget,
     )
 
 
 def load_schema(path: Path) -> Schema:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or "fields" not in data:
-        raise ValueError(f"{path}: a schema needs `name`, `version` and `fields`")
-    return Schema(
-        name=_check_name(path, str(data.get("name", path.stem))),
-        version=int(data.get("version", 1)),
-        title=str(data.get("title", data.get("name", path.stem))),
-        description=str(data.get("description", "")),
-        fields=tuple(_field(n, s) for n, s in data["fields"].items()),
-        budget=check_budget(int(data["budget"])) if data.get("budget") is not None else None,
-    )
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SchemaFileError(f"{path}: cannot read the schema file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise SchemaFileError(f"{path}: a schema file must be UTF-8 text") from None
+    return parse_schema(path, text)
 
 
 def default_schema_dir() -> Path:
@@ -74,11 +130,14 @@ def available_schemas(schema_dir: Path | None = None) -> list[str]:
 def resolve_schema(name_or_path: str, schema_dir: Path | None = None) -> Schema:
     """A schema by name (looked up in `schema_dir`) or by the path of a YAML file."""
     candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
+    if candidate.suffix in (".yaml", ".yml"):
+        if not candidate.is_file():
+            raise SchemaFileError(f"{candidate}: no such schema file")
         return load_schema(candidate)
     folder = schema_dir or default_schema_dir()
     path = folder / f"{name_or_path}.yaml"
     if not path.is_file():
         known = ", ".join(available_schemas(folder)) or "none"
-        raise ValueError(f"unknown schema {name_or_path!r}: known schemas are {known} (in {folder})")
+        raise ValueError(f"unknown schema {name_or_path!r}: known schemas are {known} (in {folder}), "
+                         "or give the path of your own schema file")
     return load_schema(path)

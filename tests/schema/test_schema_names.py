@@ -15,7 +15,7 @@ FIELDS = "fields:\n  total: {kind: money}\n"
 def test_a_bad_schema_name_is_refused_naming_the_file(tmp_path, name):
     path = tmp_path / "mine.yaml"
     path.write_text(f"name: {name!r}\nversion: 1\n" + FIELDS, encoding="utf-8")
-    with pytest.raises(ValueError, match=r"mine\.yaml: .*name") as caught:
+    with pytest.raises(ValueError, match=r"mine\.yaml, line 1: .*name") as caught:
         load_schema(path)
     assert repr(name) in str(caught.value)
 

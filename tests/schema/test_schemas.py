@@ -140,6 +140,6 @@ def test_unknown_schema_names_the_known_ones():
 
 def test_bad_schema_definition_is_refused(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: bad\nfields:\n  amount: {kind: currency}\n")
+    bad.write_text("name: bad\nversion: 1\nfields:\n  amount: {kind: currency}\n")
     with pytest.raises(ValueError, match="kind must be one of"):
         resolve_schema(str(bad))
