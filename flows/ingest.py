@@ -35,7 +35,7 @@ from docpipe.output.lease import Lease
 from docpipe.run import pipeline, protocol
 from docpipe.run.config import RunConfig
 from docpipe.run.progress import NoProgress, Progress
-from docpipe.schema.load import resolve_schema
+from docpipe.output.schema_store import resolve
 
 FLOW_NAME = "docpipe-ingest"
 
@@ -87,7 +87,8 @@ def run_ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> p
     behind submitted to the flow's task runner."""
     config = config.with_password_file()
     reporter: Progress = progress or NoProgress()
-    schema = resolve_schema(config.schema_name, config.schema_dir) if config.task == Task.EXTRACT else None
+    schema = (resolve(config.schema_name, config.out, reading=False, schema_dir=config.schema_dir)
+              if config.task == Task.EXTRACT else None)
     owned = engine is None
     if owned:
         engine = build_engine(config.model, config.batch_size, **config.engine_settings())

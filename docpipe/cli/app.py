@@ -38,14 +38,14 @@ def run(
     from docpipe.engines.factory import build_engine
     from docpipe.flows.ingest import ingest
     from docpipe.ingest.passwords import read_passwords
-    from docpipe.schema.load import resolve_schema
+    from docpipe.output.schema_store import check, resolve
 
     console = Console()
     err = Console(stderr=True)
     try:
         config = RunConfig(input=input, passwords=tuple(password or ()) + read_passwords(password_file), **settings)
-        if config.task == Task.EXTRACT:
-            resolve_schema(config.schema_name, config.schema_dir)
+        if config.task == Task.EXTRACT:  # SchemaEdited: this version is stored with another definition
+            check(config.out, resolve(config.schema_name, config.out, reading=False, schema_dir=config.schema_dir))
         with console.status("resolving the model"):
             engine = build_engine(config.model, config.batch_size, **config.engine_settings())
     except ValidationError as exc:
@@ -122,14 +122,16 @@ def show(
 def revalidate(
     out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of earlier runs")],
     date_order: Annotated[str, typer.Option(help=RunConfig.model_fields["date_order"].description)] = "auto",
-    schema: Annotated[list[Path] | None, typer.Option(
-        exists=True, dir_okay=False, help="Your own schema file, for answers read with it (repeatable)")] = None,
+    schema: Annotated[list[str] | None, typer.Option(
+        metavar="NAME|FILE", help="The schema to type the answers of that schema's name with (repeatable; default: "
+                                  "the newest version OUT keeps of each, else the shipped one)")] = None,
 ) -> None:
     """Rebuild the records of OUT from its stored answers, with the current schemas and typing
     rules (no model)."""
     from pydantic import TypeAdapter, ValidationError
     from rich.table import Table
 
+    from docpipe.output.schema_store import resolve
     from docpipe.run.revalidate import revalidate as rebuild
 
     try:
@@ -138,7 +140,7 @@ def revalidate(
         Console(stderr=True).print(f"[red]error:[/red] --date-order: one of auto, DMY, MDY, YMD, got {date_order!r}")
         raise typer.Exit(2) from None
     try:
-        result = rebuild(out, date_order=order, schema_files=schema or ())
+        result = rebuild(out, date_order=order, schemas=[resolve(s, out) for s in schema or ()])
     except ValueError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -230,8 +232,8 @@ def review(
 
     from docpipe.core.child_server import free_port
     from docpipe.review.app import build_review, review_app
+    from docpipe.output.schema_store import resolve
     from docpipe.review.guard import loopback_hosts, new_token
-    from docpipe.schema.load import resolve_schema
 
     err = Console(stderr=True)
     found = sorted(p.name for p in (out / "records").glob("*") if p.is_dir() and any(p.glob("*.parquet")))
@@ -247,7 +249,7 @@ def review(
                   "image of OUT); add --allow-remote to mean it (the token is still required), or leave --host out")
         raise typer.Exit(2)
     try:
-        given = [resolve_schema(s) for s in schema or ()]
+        given = [resolve(s, out) for s in schema or ()]
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -260,7 +262,7 @@ def review(
         if name in chosen:
             continue
         try:
-            chosen[name] = resolve_schema(name)
+            chosen[name] = resolve(name, out)  # the definition the folder keeps, else the shipped one
         except ValueError:
             err.print(f"[yellow]{name}: not a built-in schema; to review its records, give its file: "
                       f"--schema path/to/{name}.yaml[/yellow]")
@@ -299,7 +301,7 @@ def calibration(
     from docpipe.cli.summary import print_frame
     from docpipe.eval.calibration import BINS, THRESHOLDS, calibration as calibrate, plot
     from docpipe.eval.report import default_report_dir, write_frame
-    from docpipe.schema.load import resolve_schema
+    from docpipe.output.schema_store import resolve
 
     err, console = Console(stderr=True), Console()
     found = sorted(p.name for p in (out / "records").glob("*") if p.is_dir() and any(p.glob("*.parquet")))
@@ -308,7 +310,7 @@ def calibration(
         err.print(f"[red]error:[/red] {out} holds records of {', '.join(found) or 'no schema'}: give --schema")
         raise typer.Exit(2)
     try:
-        spec = resolve_schema(name)
+        spec = resolve(name, out)
         result = calibrate(out, spec)
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")

@@ -31,12 +31,12 @@ def _config(input: Path, password_file: Path | None, settings: dict[str, Any], *
     from pydantic import ValidationError
 
     from docpipe.core.vocab import Task
-    from docpipe.schema.load import resolve_schema
+    from docpipe.output.schema_store import check, resolve
 
     try:
         config = RunConfig(input=input, password_file=password_file, **settings, **more)
         if config.task == Task.EXTRACT:
-            resolve_schema(config.schema_name, config.schema_dir)
+            check(config.out, resolve(config.schema_name, config.out, reading=False, schema_dir=config.schema_dir))
     except ValidationError as exc:
         _fail(explain(exc))
     except ValueError as exc:

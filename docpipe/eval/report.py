@@ -30,7 +30,7 @@ from docpipe.eval.score import score_record
 from docpipe.eval.sroie import score_sroie
 from docpipe.eval.truth import Truth, for_schema, load_truth, review_coverage
 from docpipe.output.tables import write_parquet
-from docpipe.schema.load import resolve_schema
+from docpipe.output.schema_store import resolve
 
 ALL_FIELDS = "(all fields)"
 SROIE_ROW = "(SROIE task 3)"
@@ -101,7 +101,7 @@ class EvalResult:
 
 def evaluate(out: str | Path, truth: str | Path | list[Truth], schema_name: str,
              schema_dir: Path | None = None) -> EvalResult:
-    schema = resolve_schema(schema_name, schema_dir)
+    schema = resolve(schema_name, Path(out), reading=True, schema_dir=schema_dir)
     truths = load_truth(truth) if not isinstance(truth, list) else truth
     kept, other = for_schema(truths, schema.name, {f.name for f in schema.fields})
     joined = join(out, schema.name, kept)

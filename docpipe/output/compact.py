@@ -25,8 +25,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock
 
+from docpipe.output.conform import conform
 from docpipe.output.recovery import CHUNK_FILE, committed_tags, table_dirs
 from docpipe.output.tables import COMPACT_PREFIX, REPLACES_KEY, TAGS_KEY, meta_list, write_parquet
+from docpipe.output.versions import unify
+from docpipe.schema.spec import Schema
 
 
 RECORD_GROUP = 1024
@@ -53,7 +56,21 @@ def compact(out: Path) -> list[Compacted]:
     return done
 
 
-def _compact_folder(out: Path, folder: Path, committed: set[str]) -> Compacted | None:
+def compact_table(out: Path, name: str, target: pa.Schema, schema: Schema) -> int:
+    """Rewrite records/<name>'s committed files as one in the columns and types of `target` (its
+    table schema: versions.migrate) when any file differs from it; the files rewritten."""
+    folder = out / "records" / name
+    if not folder.is_dir():
+        return 0
+    with FileLock(out / "_compact.lock"):
+        done = _compact_folder(out, folder, committed_tags(out), target, schema)
+    return 0 if done is None else done.files_before
+
+
+def _compact_folder(out: Path, folder: Path, committed: set[str], target: pa.Schema | None = None,
+                    schema: Schema | None = None) -> Compacted | None:
+    """The committed files of `folder` as one file; with `target` (a records table's columns),
+    only when some file differs from it, and then in its columns and types."""
     files, tags = [], set()
     for path in sorted(folder.glob("part-*.parquet")):
         if path.name.startswith(COMPACT_PREFIX):
@@ -64,9 +81,16 @@ def _compact_folder(out: Path, folder: Path, committed: set[str]) -> Compacted |
         elif (match := CHUNK_FILE.fullmatch(path.name)) and (tag := f"{match['run']}-{match['seq']}") in committed:
             files.append(path)
             tags.add(tag)
-    if len(files) < 2:
+    if target is not None:
+        if not files or all(pq.read_schema(p).remove_metadata().equals(target) for p in files):
+            return None
+        arrow = pa.concat_tables([conform(pq.read_table(p), target, schema) for p in files])
+    elif len(files) < 2:
         return None
-    arrow = pa.concat_tables([pq.read_table(p) for p in files], promote_options="default")
+    elif folder.parent.name == "records":  # written by several versions of its schema, perhaps
+        arrow = unify(out, folder.name, [pq.read_table(p) for p in files])
+    else:
+        arrow = pa.concat_tables([pq.read_table(p) for p in files], promote_options="default")
     meta = dict(arrow.schema.metadata or {})
     meta[TAGS_KEY] = ",".join(sorted(tags)).encode()
     meta[REPLACES_KEY] = ",".join(p.name for p in files).encode()

@@ -82,6 +82,13 @@ def write_rows(out: Path, table: str, rows: Sequence[Any], schema: pa.Schema, ta
     return write_parquet(arrow, folder / name)
 
 
+def fit(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> list[dict[str, Any]]:
+    """Records rows with `schema`'s columns they lack set to null (columns only older versions of
+    their schema have); a key `schema` lacks is left for write_rows to refuse."""
+    names = schema.names
+    return [row if len(row) == len(names) else {**dict.fromkeys(names), **row} for row in rows]
+
+
 def write_parquet(arrow: pa.Table, path: Path, row_group_size: int | None = None) -> Path:
     """One Parquet file, written under a dot-prefixed temporary name (readers skip it) and renamed
     into place, so nobody ever reads half a file."""
@@ -118,7 +125,13 @@ def read_arrow(out: Path, table: str, columns: Sequence[str] | None = None) -> p
             if attempt == 4:
                 raise
             continue
-        return pa.concat_tables(tables, promote_options="default") if tables else None
+        if not tables:
+            return None
+        if table in FIXED:
+            return pa.concat_tables(tables, promote_options="default")
+        from docpipe.output.versions import unify  # a records table: perhaps several versions of its schema
+
+        return unify(Path(out), table, tables, None if columns is None else list(columns))
     return None
 
 
@@ -190,9 +203,10 @@ def read_table(out: str | Path, table: str, corrected: bool = False, schema: Sch
             return pd.DataFrame()
         if corrected:
             from docpipe.output.corrections import apply_corrections
-            from docpipe.schema.load import resolve_schema
+            from docpipe.output.schema_store import resolve
 
-            latest = apply_corrections(latest, read_all(Path(out), "corrections"), schema or resolve_schema(table))
+            schema = schema or resolve(table, Path(out))
+            latest = apply_corrections(latest, read_all(Path(out), "corrections"), schema)
         return latest.to_pandas(types_mapper=None if python_cells else _nested_as_arrow)
     frame = read_all(Path(out), table, nested_as_arrow=not python_cells)
     if frame.empty:

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
 from docpipe.answers.boxes import record_boxes
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
@@ -33,6 +35,7 @@ from docpipe.ingest.render_pool import InlineRenderer, Renderer
 from docpipe.output import tables
 from docpipe.output.outcome import DocContext, Rows, add_duplicate, add_outcome
 from docpipe.output.rows import RunRow
+from docpipe.output.schema_store import remember, table_schema
 from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.run.config import RunConfig, work_key
 from docpipe.schema.prompt import ask, build_prompt
@@ -87,6 +90,10 @@ class Run:
     policy: BudgetPolicy
     started_at: dt.datetime
     started_clock: float
+    # the records table's columns: this schema version's, then those only older versions have
+    # (output/schema_store.table_schema); None for transcription
+    records: pa.Schema | None = None
+    new_version: bool = False  # this run stored its schema's version in the folder: the first to read with it
 
     @property
     def transcribing(self) -> bool:
@@ -127,7 +134,11 @@ def start_run(config: RunConfig, schema: Schema | None, model: str) -> Run:
     """A run of `config`'s task: `schema` for extraction, None for transcription."""
     run_id = _now().strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     policy = config.policy(schema.budget if schema is not None else None)
-    return Run(run_id, config, schema, model, policy, _now(), time.perf_counter())
+    records, new_version = None, False
+    if schema is not None:  # the folder keeps each version it was read with (SchemaEdited: an edit, same version)
+        new_version = remember(config.out, schema)
+        records = table_schema(config.out, schema)
+    return Run(run_id, config, schema, model, policy, _now(), time.perf_counter(), records, new_version)
 
 
 def finished_keys(out: Path) -> set[str]:
@@ -325,7 +336,7 @@ def write_chunk(run: Run, state: ChunkState, stats: RunStats, before_commit: Cal
     tables.write_rows(out, "pages", rows.pages, tables.PAGES, tag)
     tables.write_rows(out, "generations", rows.generations, tables.GENERATIONS, tag)
     if run.schema is not None:
-        tables.write_rows(out, run.schema.name, rows.records, tables.records_schema(run.schema), tag)
+        tables.write_rows(out, run.schema.name, tables.fit(rows.records, run.records), run.records, tag)
     tables.write_rows(out, TRANSCRIBE_TASK, rows.transcripts, tables.TRANSCRIPTS, tag)
     tables.write_rows(out, "errors", rows.errors, tables.ERRORS, tag)
     # documents last: a document counts as done only once everything else about it is on disk

@@ -33,6 +33,7 @@ from docpipe.ingest.render_pool import make_renderer
 from docpipe.output.claims import release, try_claim
 from docpipe.output.lease import Lease
 from docpipe.output.recovery import recover_orphans
+from docpipe.output.versions import migrate
 from docpipe.run import pipeline
 from docpipe.run.config import RunConfig
 from docpipe.run.log_lines import chunk_line, summary_line
@@ -85,6 +86,9 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
         moved = recover_orphans(config.out)
         if moved:
             reporter.note(f"moved {len(moved)} files of an interrupted run to {config.out / '.orphaned'}")
+        if run.new_version and (rewritten := migrate(config.out, schema)):
+            reporter.note(f"records/{schema.name}: {rewritten} files rewritten with the columns of every version "
+                          f"of {schema.name} (a first run of {schema.key})")
         index = FileIndex(config.out)  # what earlier runs learnt: unchanged files are not read again
         found = stages.discover(config.input, config.follow_links, index, config.rehash)
         if index.set_aside:

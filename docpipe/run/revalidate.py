@@ -24,7 +24,8 @@ from docpipe.answers.validate import validate_generation
 from docpipe.core.types import RawGeneration, Word
 from docpipe.output import tables
 from docpipe.output.outcome import record_row
-from docpipe.schema.load import load_schema, resolve_schema
+from docpipe.output.schema_store import remember, resolve, table_schema
+from docpipe.output.versions import migrate
 from docpipe.schema.spec import Schema
 
 
@@ -45,13 +46,13 @@ def _generation(row) -> RawGeneration:
 
 
 def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "auto",
-               schema_files: Sequence[Path] = ()) -> RevalidateResult:
+               schemas: Sequence[Schema] = ()) -> RevalidateResult:
     """Type every stored answer again; `date_order` is as the run's --date-order ("auto": per
-    document, from its evidence). The stored answers name their schema: `schema_files` are the
-    users' own schema files (a run made with --schema my.yaml), the rest are looked up in
-    `schema_dir` (default: the built-in schemas)."""
+    document, from its evidence). The stored answers name their schema: `schemas` are the ones to
+    type them with (a new version, your own file); for the others, the newest version the folder
+    keeps (output/schema_store.py), else the shipped one in `schema_dir`."""
     out = Path(out)
-    given = {schema.name: schema for schema in (load_schema(Path(f)) for f in schema_files)}
+    given = {schema.name: schema for schema in schemas}
     generations = tables.read_all(out, "generations")
     pages = tables.read_all(out, "pages")
     texts = {
@@ -63,7 +64,11 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
     now = dt.datetime.now(dt.UTC)
     written, valid = {}, {}
     for schema_name, of_schema in generations.groupby("schema", sort=True):
-        schema = given.get(schema_name) or _stored_schema(schema_name, schema_dir)
+        schema = given.get(schema_name) or _stored_schema(out, schema_name, schema_dir)
+        new_version = remember(out, schema)
+        records_schema = table_schema(out, schema)
+        if new_version:
+            migrate(out, schema)
         rows = []
         for (doc_id, source_run, work_key, budget), group in of_schema.groupby(
             ["doc_id", "run_id", "work_key", "budget"], sort=True
@@ -81,7 +86,7 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
             on_pages = words.get((doc_id, source_run, int(budget)), {})
             record = dataclasses.replace(record, boxes=record_boxes(schema, record, on_pages))
             rows.append(record_row(schema, record, work_key, run_id, ordered[0].model, int(budget), now))
-        tables.write_rows(out, schema.name, rows, tables.records_schema(schema), run_id)
+        tables.write_rows(out, schema.name, tables.fit(rows, records_schema), records_schema, run_id)
         written[schema.name] = len(rows)
         valid[schema.name] = sum(1 for r in rows if r["valid"])
     return RevalidateResult(run_id, written, valid)
@@ -101,9 +106,9 @@ def _words(pages) -> dict[tuple, dict[int, tuple[Word, ...]]]:
     return found
 
 
-def _stored_schema(name: str, schema_dir: Path | None) -> Schema:
+def _stored_schema(out: Path, name: str, schema_dir: Path | None) -> Schema:
     try:
-        return resolve_schema(name, schema_dir)
+        return resolve(name, out, reading=True, schema_dir=schema_dir)
     except ValueError:
         raise ValueError(f"the stored answers were read with schema {name!r}, which is not among the known "
                          f"schemas: pass its file with --schema path/to/{name}.yaml") from None

@@ -101,8 +101,34 @@ def parse_schema(path: Path, text: str) -> Schema:
         name=name, version=keys["version"].integer("version", 1),
         title=keys["title"].text("title") if "title" in keys else name,
         description=keys["description"].text("description") if "description" in keys else "",
-        fields=fields, budget=budget,
+        fields=fields, budget=budget, source=text,
     )
+
+
+def schema_yaml(schema: Schema) -> str:
+    """A schema written as a schema file (for one built in code; parse_schema reads it back)."""
+    import yaml
+
+    def field(spec: FieldSpec) -> dict:
+        out: dict = {"kind": str(spec.kind)}
+        if spec.description:
+            out["description"] = spec.description
+        if spec.kind == Kind.ENUM:
+            out["values"] = list(spec.values)
+        if spec.kind == Kind.TEXT and spec.max_length != DEFAULT_MAX_LENGTH:
+            out["max_length"] = str(spec.max_length)
+        if spec.kind == Kind.LIST and spec.max_items is not None:
+            out["max_items"] = str(spec.max_items)
+        if spec.kind in GROUPS:
+            out["fields"] = {f.name: field(f) for f in spec.fields}
+        return out
+
+    data: dict = {"name": schema.name, "version": str(schema.version), "title": schema.title,
+                  "description": schema.description}
+    if schema.budget is not None:
+        data["budget"] = str(schema.budget)
+    data["fields"] = {f.name: field(f) for f in schema.fields}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def load_schema(path: Path) -> Schema:

@@ -8,8 +8,10 @@ Every value may be null: a field that is not on the document is null, not invent
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated, Any
 
@@ -34,6 +36,12 @@ class FieldSpec:
     fields: tuple[FieldSpec, ...] = ()  # list of objects
     max_length: int = DEFAULT_MAX_LENGTH  # text: bounds the answer (and a runaway generation)
     max_items: int | None = None  # list
+
+    def definition(self) -> dict[str, Any]:
+        """What the field says, as plain data (Schema.definition)."""
+        return {"name": self.name, "kind": str(self.kind), "description": self.description,
+                "values": list(self.values), "fields": [f.definition() for f in self.fields],
+                "max_length": self.max_length, "max_items": self.max_items}
 
     def parse(self, value: object, evidence: DocumentEvidence | None = None) -> Any:
         """The typed value, or ValueError saying why the model's value does not fit; `evidence`:
@@ -117,6 +125,18 @@ class Schema:
     description: str
     fields: tuple[FieldSpec, ...]
     budget: int | None = None  # default visual budget for this kind of document
+    source: str = field(default="", compare=False, repr=False)  # the YAML text it was read from
+
+    def definition(self) -> dict[str, Any]:
+        """What the schema says, as plain data (its file's comments and layout left out)."""
+        return {"name": self.name, "version": self.version, "title": self.title, "description": self.description,
+                "budget": self.budget, "fields": [f.definition() for f in self.fields]}
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the definition: two files that define the same schema have the same one."""
+        text = json.dumps(self.definition(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     @property
     def key(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -54,14 +56,18 @@ def test_a_run_with_the_users_own_schema_file_can_be_revalidated(samples_copy, t
            engine=ConstantEngine(answer))
     (original,) = (out / "records" / "purchase_order").glob("*.parquet")
 
-    missing = CliRunner().invoke(app, ["revalidate", str(out)])
-    message = " ".join(missing.output.split())
-    assert missing.exit_code == 2 and "'purchase_order'" in message and "--schema" in message, message
-    assert "Traceback" not in message
-
-    result = CliRunner().invoke(app, ["revalidate", str(out), "--schema", str(schema)])
-    assert result.exit_code == 0, result.output
+    # the folder keeps the schema it was read with: no path needed
+    known = CliRunner().invoke(app, ["revalidate", str(out)])
+    assert known.exit_code == 0, known.output
     (rebuilt,) = [p for p in (out / "records" / "purchase_order").glob("*.parquet") if p != original]
     before, after = _rows(original), _rows(rebuilt)
     assert len(before) == 6 and all(r["total"] == 1234.5 for r in before)
     assert after == before
+
+    shutil.rmtree(out / "_schemas")  # a folder written before docpipe kept its schemas
+    missing = CliRunner().invoke(app, ["revalidate", str(out)])
+    message = " ".join(missing.output.split())
+    assert missing.exit_code == 2 and "'purchase_order'" in message and "--schema" in message, message
+    assert "Traceback" not in message
+    result = CliRunner().invoke(app, ["revalidate", str(out), "--schema", str(schema)])
+    assert result.exit_code == 0, result.output
