@@ -128,7 +128,7 @@ def table_schema(out: Path, schema: Schema) -> pa.Schema:
                 merged[f.name] = f
                 order.append(f.name)
             else:
-                merged[f.name] = pa.field(f.name, _merged(merged[f.name].type, f.type))
+                merged[f.name] = pa.field(f.name, merged_type(merged[f.name].type, f.type))
     return pa.schema([merged[name] for name in order])
 
 
@@ -143,14 +143,14 @@ def _changed_kinds(schema: Schema, older: list[Schema]) -> list[str]:
     return changed
 
 
-def _merged(new: pa.DataType, old: pa.DataType) -> pa.DataType:
+def merged_type(new: pa.DataType, old: pa.DataType) -> pa.DataType:
     """`new`, with the struct fields only `old` has added (inside lists too)."""
     if pa.types.is_list(new) and pa.types.is_list(old):
-        return pa.list_(_merged(new.value_type, old.value_type))
+        return pa.list_(merged_type(new.value_type, old.value_type))
     if pa.types.is_struct(new) and pa.types.is_struct(old):
         names = {f.name for f in new}
         kept = {f.name: f for f in old}
-        fields = [pa.field(f.name, _merged(f.type, kept[f.name].type) if f.name in kept else f.type) for f in new]
+        fields = [pa.field(f.name, merged_type(f.type, kept[f.name].type) if f.name in kept else f.type) for f in new]
         return pa.struct(fields + [f for f in old if f.name not in names])
     return new
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from docpipe.output.conform import conform
-from docpipe.output.schema_store import _merged, stored_versions, table_schema
+from docpipe.output.schema_store import merged_type, stored_versions, table_schema
 from docpipe.schema.spec import Schema
 
 
@@ -45,7 +45,7 @@ def target_schema(schemas: list[pa.Schema], stored: pa.Schema | None = None) -> 
             if f.name not in merged:
                 merged[f.name] = pa.field(f.name, f.type)
             else:
-                merged[f.name] = pa.field(f.name, _merged(merged[f.name].type, f.type))
+                merged[f.name] = pa.field(f.name, merged_type(merged[f.name].type, f.type))
     return pa.schema(list(merged.values()))
 
 
