@@ -110,8 +110,9 @@ def locate(text: str, page_order: Sequence[int], words_by_page: Mapping[int, Seq
 
 def value_boxes(schema: Schema, record: ExtractedRecord, words_by_page: Mapping[int, Sequence[Word]]) -> dict[tuple, Box]:
     """A box for every non-null value of `record` (scalar fields, and every field of every list
-    item), by path: ("total",), ("line_items", 0, "amount"). A list item's longest value is placed
-    first, and its other values on the runs nearest to it (the item's row)."""
+    item and object), by path: ("total",), ("line_items", 0, "amount"), ("supplier", "vat_id"). A
+    list item's (an object's) longest value is placed first, and its other values on the runs
+    nearest to it (the item's row)."""
     pages = sorted(words_by_page)
     boxes: dict[tuple, Box] = {}
     texts: dict[int, _PageText] = {}  # each page normalised once for all the document's values
@@ -128,21 +129,21 @@ def value_boxes(schema: Schema, record: ExtractedRecord, words_by_page: Mapping[
         value = record.values.get(spec.name)
         if value is None:
             continue
-        if spec.kind != "list":
+        if not spec.kind.is_group:
             place((spec.name,), value, record.pages.get((spec.name,)))
             continue
-        for index, item in enumerate(value):
-            item, page = item or {}, record.pages.get((spec.name, index))
-            texts = {sub.name: record.raw.get((spec.name, index, sub.name)) or str(item.get(sub.name))
-                     for sub in spec.fields if item.get(sub.name) is not None}
-            if not texts:
+        for prefix, item in spec.members(value):  # a list's items, an object: each a row of values
+            page = record.pages.get(prefix)
+            printed = {sub.name: record.raw.get((*prefix, sub.name)) or str(item.get(sub.name))
+                       for sub in spec.fields if item.get(sub.name) is not None}
+            if not printed:
                 continue
-            anchor_name = max(texts, key=lambda name: len(texts[name]))
-            anchor = place((spec.name, index, anchor_name), item.get(anchor_name), page)
+            anchor_name = max(printed, key=lambda name: len(printed[name]))
+            anchor = place((*prefix, anchor_name), item.get(anchor_name), page)
             near = anchor if anchor is not None and anchor.page is not None else None
             for sub in spec.fields:
                 if sub.name != anchor_name:
-                    place((spec.name, index, sub.name), item.get(sub.name), page, near)
+                    place((*prefix, sub.name), item.get(sub.name), page, near)
     return boxes
 
 

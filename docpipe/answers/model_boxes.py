@@ -43,6 +43,13 @@ def answer_boxes(schema: Schema, answer: Mapping[str, Any], items_kept: Mapping[
     the JSON index of each item that was kept); `confidence`: by JSON path, for the box's score."""
     boxes: dict[tuple, Box] = {}
     for spec in schema.fields:
+        if spec.kind == "object":
+            item = answer.get(spec.name)
+            for sub in spec.fields if isinstance(item, dict) else ():
+                box = model_box(item, sub.name, page_nos, confidence.get((spec.name, sub.name + BOX_SUFFIX)))
+                if box is not None and item.get(sub.name) is not None:
+                    boxes[(spec.name, sub.name)] = box
+            continue
         if spec.kind != "list":
             box = model_box(answer, spec.name, page_nos, confidence.get((spec.name + BOX_SUFFIX,)))
             if box is not None and answer.get(spec.name) is not None:

@@ -31,7 +31,7 @@ def find_page(needle: Any, page_texts: dict[int, str]) -> int | None:
 
 def assign_pages(schema: Schema, values: dict[str, Any], raw: dict[Path, str],
                  page_nos: tuple[int, ...], page_texts: dict[int, str]) -> dict[Path, int]:
-    """Page of every non-null field and list item."""
+    """Page of every non-null field, list item and object."""
     pages: dict[Path, int] = {}
     texts = {p: page_texts[p] for p in page_nos if p in page_texts}
     for spec in schema.fields:
@@ -54,6 +54,12 @@ def assign_pages(schema: Schema, values: dict[str, Any], raw: dict[Path, str],
                 pages[(spec.name,)] = min(item_pages)
         elif len(page_nos) == 1:
             pages[(spec.name,)] = page_nos[0]
+        elif spec.kind == "object":  # the page of the first of its values found
+            found = (find_page(raw.get((spec.name, s.name), value.get(s.name)), texts) for s in spec.fields
+                     if value.get(s.name) is not None)
+            page = next((p for p in found if p is not None), None)
+            if page is not None:
+                pages[(spec.name,)] = page
         else:
             page = find_page(raw.get((spec.name,), value), texts)
             if page is not None:

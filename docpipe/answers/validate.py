@@ -7,7 +7,8 @@ drew beside the values (`--boxes model`) are read into the record's `boxes`; the
 count in a value's confidence.
 
 Paths name values: ("total",) is a field, ("line_items", 2) the third item of a list (after
-dropping items that are not objects), ("line_items", 2, "amount") a value inside it.
+dropping items that are not objects), ("line_items", 2, "amount") a value inside it,
+("supplier", "vat_id") a value of an object field.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def answer_evidence(schema: Schema, answer: dict[str, Any], date_order: str = "a
             if f.kind == "list" and isinstance(value, list):
                 for item in (v for v in value if isinstance(v, dict)):
                     walk(f.fields, item)
+            elif f.kind == "object" and isinstance(value, dict):
+                walk(f.fields, value)
             elif f.kind in printed:
                 printed[f.kind].append(value)
             elif f.kind == "text" and f.name == "currency":  # a field for the ISO code, as in invoice
@@ -97,6 +100,13 @@ class _Typer:
 
     def typed(self, spec: FieldSpec, value: Any, path: Path) -> Any:
         where = _label(path)
+        if spec.kind == "object":
+            if value is None:
+                return None
+            if not isinstance(value, dict):
+                self.errors[where] = f"expected an object, got {type(value).__name__}"
+                return None
+            return {f.name: self.typed(f, value.get(f.name), (*path, f.name)) for f in spec.fields}
         if spec.kind != "list":
             if spec.kind in RAW_KINDS and value is not None:
                 self.raw[path] = str(value)

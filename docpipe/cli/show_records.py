@@ -16,11 +16,11 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from docpipe.output.record_columns import cell_confidence, field_names, item_fields
+from docpipe.output.record_columns import STATES, cell_confidence, field_names, item_fields, record_state
 
 NAME_WIDTH = 40  # a file name longer than this wraps (it is never cut)
 VALUE_WIDTH = 18  # each value column at least this wide (wider values wrap)
-_FIXED_COLUMNS = 3  # document, valid, least certain
+_FIXED_COLUMNS = 2  # document (its record's problem under it), least certain
 
 
 def document_names(out: Path) -> dict[str, str]:
@@ -54,14 +54,24 @@ def _least_certain(fields: list[str], row: pd.Series) -> str:
     return f"{name} {known[name]:.2f}"
 
 
+SHORT = {"not parsed": "unparsed", "incomplete": "missing", "inconsistent": "checks", "ok": "ok"}
+WHY = {"not parsed": "a value did not fit its field", "incomplete": "a required value is missing",
+       "inconsistent": "a check of the schema failed (--doc FILE says which)"}
+
+
 def print_overview(console: Console, schema: str, frame: pd.DataFrame, names: dict[str, str], limit: int) -> None:
-    """One line per document: its file, valid, least certain field, then the values that fit."""
+    """One line per document, records with a problem first (not parsed, incomplete, inconsistent:
+    said under the file's name), then least certain first: its file, least certain field, then the
+    values that fit."""
     every = field_names(frame.columns)
-    lists = [f for f in every if _is_list(frame, f)]
-    frame = frame.head(limit)
+    lists = [f for f in every if _is_list(frame, f) or frame[f].map(lambda v: isinstance(v, dict)).any()]
+    states = frame.apply(record_state, axis=1)
+    order = states.map(STATES.index)
+    frame = frame.assign(_state=states, _order=order).sort_values(
+        ["_order", "lowest_confidence"], na_position="first", kind="stable").head(limit)
     shown_names = [names.get(d, str(d)[:12]) for d in frame["doc_id"]]
     name_width = min(NAME_WIDTH, max([len("document"), *map(len, shown_names)]))
-    fixed = name_width + len("valid") + len("least certain 0.00") + 3 * _FIXED_COLUMNS + 1
+    fixed = name_width + len("least certain 0.00") + 3 * _FIXED_COLUMNS + 1
     room = console.width - fixed
     fields = [f for f in every if f not in lists]
     fits = []
@@ -73,14 +83,17 @@ def print_overview(console: Console, schema: str, frame: pd.DataFrame, names: di
         room -= width
     table = Table(title=f"{schema} ({len(frame)} documents)", title_justify="left")
     table.add_column("document", no_wrap=False, overflow="fold", min_width=name_width, max_width=NAME_WIDTH)
-    table.add_column("valid", no_wrap=True)
     table.add_column("least certain", no_wrap=True)
     for field in fits:
         table.add_column(field, overflow="fold", min_width=VALUE_WIDTH)
     for name, (_, row) in zip(shown_names, frame.iterrows()):
-        table.add_row(name, "yes" if row.get("valid") else "no", _least_certain(every, row),
+        state = "" if row["_state"] == "ok" else f"\n({SHORT[row['_state']]})"  # a problem: under its name
+        table.add_row(name + state, _least_certain(every, row),
                       *(text(row.get(f)) for f in fits))
     console.print(table)
+    shown_states = set(frame["_state"])
+    if shown_states - {"ok"}:
+        console.print("record: " + "; ".join(f"{SHORT[s]}: {WHY[s]}" for s in STATES if s in shown_states and s != "ok"))
     left = [f for f in every if f not in fits]
     if left:
         console.print(f"not shown here: {', '.join(left)}; one document whole: "
@@ -111,10 +124,16 @@ def _present(value: Any) -> bool:
 def print_document(console: Console, schema: str, frame: pd.DataFrame, row: pd.Series, name: str) -> None:
     """One document vertically: a line per value (a list's items under it, by index), long values
     wrapped, never cut."""
-    table = Table(title=f"{name} ({schema}; valid: {'yes' if row.get('valid') else 'no'})", title_justify="left")
+    table = Table(title=f"{name} ({schema}; {record_state(row)})", title_justify="left")
     rows: list[tuple[str, ...]] = []
     for field in field_names(frame.columns):
         value = row.get(field)
+        if isinstance(value, dict) and "confidence" in value:  # an object field: its values one by one
+            rows.append((field, "", "", text(row.get(f"{field}_confidence")), _page(row.get(f"{field}_page")), ""))
+            for sub in item_fields(value):
+                rows.append((f"  .{sub}", text(value.get(sub)), text(value.get(f"{sub}_raw")),
+                             text(cell_confidence(value, sub)), _page(value.get("page")), _box(value.get(f"{sub}_box"))))
+            continue
         if not _is_list(frame, field):
             rows.append((field, text(value), text(row.get(f"{field}_raw")), text(row.get(f"{field}_confidence")),
                          _page(row.get(f"{field}_page")), _box(row.get(f"{field}_box"))))
@@ -135,6 +154,11 @@ def print_document(console: Console, schema: str, frame: pd.DataFrame, row: pd.S
     for row_cells in rows:
         table.add_row(*row_cells)
     console.print(table)
+    for label, values in (("missing (required)", row.get("missing")), ("not on its page", row.get("not_on_page"))):
+        if values is not None and len(values):
+            console.print(f"{label}: {', '.join(map(str, values))}", highlight=False)
+    for failed in row.get("checks_failed") if row.get("checks_failed") is not None else ():
+        console.print(f"check failed: {failed['check']}: {failed['detail']}", highlight=False)
 
 
 def find_document(frame: pd.DataFrame, names: dict[str, str], wanted: str) -> pd.Series | None:

@@ -143,6 +143,15 @@ class RawGeneration:
 
 
 @dataclass(frozen=True)
+class CheckFailure:
+    """A check of the schema that a record fails (schema/checks.py)."""
+
+    check: str  # the check's name
+    detail: str  # what disagrees, in words, with the numbers
+    difference: float | None  # how far apart (amounts), or days (dates)
+
+
+@dataclass(frozen=True)
 class ExtractedRecord:
     """Typed field values for one document, plus what went wrong while typing them."""
 
@@ -160,6 +169,18 @@ class ExtractedRecord:
     # how printed values were typed: the date order and decimal mark decided for the document,
     # each with the rule that decided it (normalize/evidence.py), and the currency it prints
     typing: dict[str, str | None] = field(default_factory=dict)
+    # answers/assess.py: required values it lacks, checks it fails, values its pages' text lacks
+    missing: tuple[str, ...] = ()
+    failed_checks: tuple[CheckFailure, ...] = ()
+    not_on_page: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def consistent(self) -> bool:
+        return not self.failed_checks
 
     @property
     def lowest_confidence(self) -> float | None:

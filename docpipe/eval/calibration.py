@@ -71,14 +71,15 @@ def value_confidences(latest: pa.Table, schema: Schema) -> np.ndarray:
     """The model's confidence of every value of the latest records (a list's cells one by one)."""
     parts = []
     for spec in schema.fields:
-        if spec.kind != Kind.LIST:
+        if not spec.kind.is_group:
             name = f"{spec.name}_confidence"
             if name in latest.column_names:
                 parts.append(latest[name].drop_null().to_numpy())
             continue
         if spec.name not in latest.column_names:
             continue
-        items = pc.list_flatten(latest[spec.name])
+        column = latest[spec.name]
+        items = pc.list_flatten(column) if spec.kind == Kind.LIST else column.combine_chunks()
         for sub in spec.fields:
             for name in (f"{sub.name}_confidence", "confidence"):  # the item's, for records older than cells' own
                 if name in {f.name for f in items.type}:

@@ -66,6 +66,9 @@ def typed(spec: FieldSpec, value: Any) -> Any:
     if compare == Compare.ITEMS:
         items = [{sub.name: typed(sub, item[sub.name]) for sub in spec.fields if sub.name in item} for item in value]
         return items or None
+    if compare == Compare.FIELDS:  # an object: its labelled fields, typed
+        fields = {sub.name: typed(sub, value[sub.name]) for sub in spec.fields if sub.name in dict(value)}
+        return None if all(v is None for v in fields.values()) else fields
     if compare == Compare.TEXT:
         text = " ".join(str(value).split())
         return text or None
@@ -87,7 +90,9 @@ def values_equal(spec: FieldSpec, truth: Any, predicted: Any) -> bool:
     if compare == Compare.ITEMS:
         match = _list_match(spec, truth, predicted)
         return match.found == match.labelled == match.predicted
-    return truth == predicted  # Compare.EQUAL: integer, date
+    if compare == Compare.FIELDS:
+        return _item_similarity(spec)[1](truth, predicted)
+    return truth == predicted  # Compare.EQUAL: integer, date, boolean
 
 
 def as_text(spec: FieldSpec, value: Any) -> Any:
@@ -97,6 +102,9 @@ def as_text(spec: FieldSpec, value: Any) -> Any:
     if spec.kind == "list":
         subs = {sub.name: sub for sub in spec.fields}
         return [{k: as_text(subs[k], v) for k, v in item.items()} for item in value]
+    if spec.kind == "object":
+        subs = {sub.name: sub for sub in spec.fields}
+        return {k: as_text(subs[k], v) for k, v in value.items() if k in subs}
     if spec.kind == "money":
         return f"{float(value):.2f}"
     if spec.kind == "number":
@@ -137,6 +145,8 @@ def score_field(spec: FieldSpec, truth_value: Any, predicted_value: Any) -> Fiel
     if predicted is not None and spec.kind == "list":
         labelled_subs = {name for item in truth or [] for name in item} or {s.name for s in spec.fields}
         predicted = [{k: v for k, v in item.items() if k in labelled_subs} for item in predicted]
+    if predicted is not None and truth is not None and spec.kind == "object":  # only the fields labelled
+        predicted = {k: v for k, v in predicted.items() if k in truth}
     if spec.kind == "list":
         match = _list_match(spec, truth, predicted)
         labelled, guessed, found = match.labelled, match.predicted, match.found

@@ -183,6 +183,8 @@ def reviewed_truths(out: Path) -> list[Truth]:
 def _reviewed(name: str, value: Any, paths: set[str]) -> bool:
     if name in paths:
         return True
+    if isinstance(value, dict):  # an object: all its fields reviewed
+        return {f"{name}.{sub}" for sub in item_fields(value)} <= paths
     if not isinstance(value, list | tuple) or not value:
         return False
     cells = {f"{name}[{i}].{sub}" for i, item in enumerate(value) for sub in item_fields(dict(item))}
@@ -193,6 +195,8 @@ def _values(value: Any) -> int:
     """How many values a label holds: a list's cells one by one."""
     if isinstance(value, list | tuple):
         return sum(len(item_fields(dict(item))) for item in value)
+    if isinstance(value, dict):
+        return len(item_fields(value))
     return 1
 
 
@@ -221,4 +225,6 @@ def _label(value: Any) -> Any:
         value = value.tolist()
     if isinstance(value, list):
         return [{k: _label(dict(item)[k]) for k in item_fields(dict(item))} for item in value]
+    if isinstance(value, dict):  # an object field
+        return {k: _label(value[k]) for k in item_fields(value)}
     return value.item() if hasattr(value, "item") else value

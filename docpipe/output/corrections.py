@@ -53,9 +53,10 @@ FIX_COLUMNS = ("doc_id", "field", "list_index", "item_field", "action", "accepte
 
 
 def path_of(field: str, list_index: int | None = None, item_field: str | None = None) -> str:
-    """A value's name as people write it: total, line_items[0].amount (line_items[0]: the item)."""
+    """A value's name as people write it: total, line_items[0].amount (line_items[0]: the item),
+    supplier.vat_id (an object's field)."""
     if list_index is None:
-        return field
+        return f"{field}.{item_field}" if item_field else field
     return f"{field}[{list_index}]" + (f".{item_field}" if item_field else "")
 
 
@@ -157,6 +158,9 @@ def apply_to_record(record: Mapping[str, Any], fixes: Sequence[Mapping[str, Any]
         if spec.kind == Kind.LIST:
             touched |= _apply_list(applied, spec, mine, evidence)
             continue
+        if spec.kind == Kind.OBJECT:
+            touched |= _apply_object(applied, spec, mine, evidence)
+            continue
         fix = next((f for f in mine if f["list_index"] is None), None)
         if fix is None or fix["action"] not in (ReviewAction.SET, ReviewAction.ACCEPT):
             continue
@@ -218,6 +222,32 @@ def _apply_list(applied: Applied, spec: FieldSpec, fixes: list[Mapping[str, Any]
     confidences = [items[i].get("confidence") for i in order]
     known = [c for c in confidences if not _missing(c)]
     row[f"{spec.name}_confidence"] = min(known) if known else 1.0
+    return True
+
+
+def _apply_object(applied: Applied, spec: FieldSpec, fixes: list[Mapping[str, Any]],
+                  evidence: DocumentEvidence | None) -> bool:
+    row = applied.row
+    cells = [f for f in fixes if f["list_index"] is None and f["item_field"]
+             and f["action"] in (ReviewAction.SET, ReviewAction.ACCEPT)]
+    subs = {s.name: s for s in spec.fields}
+    cells = [f for f in cells if f["item_field"] in subs]
+    if not cells:
+        return False
+    value = dict(row.get(spec.name) or _empty_item(spec))
+    for fix in cells:
+        sub = subs[fix["item_field"]]
+        if fix["action"] == ReviewAction.SET:
+            value[sub.name] = _typed(sub, fix, evidence)
+            if sub.kind in RAW_KINDS:
+                value[f"{sub.name}_raw"] = fix["new_value"]
+        value[f"{sub.name}_confidence"] = 1.0
+        applied.reviewed.add((spec.name, None, sub.name))
+        applied.paths.append(path_of(spec.name, None, sub.name))
+    known = [c for c in (cell_confidence(value, s.name) for s in spec.fields) if not _missing(c)]
+    value["confidence"] = min(known) if known else 1.0
+    row[spec.name] = value
+    row[f"{spec.name}_confidence"] = value["confidence"]
     return True
 
 

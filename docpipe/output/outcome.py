@@ -221,7 +221,10 @@ def record_row(schema: Schema, record: ExtractedRecord, work_key: str, run_id: s
     return {
         "doc_id": record.doc_id, "work_key": work_key, "run_id": run_id,
         "schema_version": schema.version, "model": model, "budget": budget,
-        "valid": record.valid, "lowest_confidence": record.lowest_confidence, "extracted_at": now,
+        "valid": record.valid, "parsed": record.valid, "complete": record.complete,
+        "consistent": record.consistent, "missing": list(record.missing),
+        "checks_failed": [asdict(f) for f in record.failed_checks], "not_on_page": list(record.not_on_page),
+        "lowest_confidence": record.lowest_confidence, "extracted_at": now,
         "date_order": record.typing.get("date_order"), "date_order_rule": record.typing.get("date_order_rule"),
         "decimal_mark": record.typing.get("decimal_mark"), "decimal_rule": record.typing.get("decimal_rule"),
         "printed_currency": record.typing.get("currency"),

@@ -11,7 +11,7 @@ Next to every field `f` of the schema:
                    model_iou (with --boxes model: the model's box against the text layer's, 0-1)
 A list field is list<struct> whose items carry their sub-fields (with `_raw` where typed, `_box`,
 and `_confidence`: each cell's own, from its own tokens) plus the item's `confidence` (the least
-certain of its cells) and `page`.
+certain of its cells) and `page`; an object field is one such struct (no list).
 """
 
 from __future__ import annotations
@@ -50,12 +50,14 @@ def record_fields(schema: Schema) -> list[pa.Field]:
     for spec in schema.fields:
         if spec.kind == "list":
             out.append(pa.field(spec.name, pa.list_(_item_type(spec))))
+        elif spec.kind == "object":
+            out.append(pa.field(spec.name, _item_type(spec)))
         else:
             out.append(pa.field(spec.name, spec.arrow_type()))
             if spec.kind in RAW_KINDS:
                 out.append(pa.field(f"{spec.name}_raw", pa.string()))
         out += [pa.field(f"{spec.name}_confidence", pa.float64()), pa.field(f"{spec.name}_page", pa.int32())]
-        if spec.kind != "list":
+        if not spec.kind.is_group:
             out.append(pa.field(f"{spec.name}_box", BOX))
     return out
 
@@ -66,6 +68,26 @@ def field_names(columns) -> list[str]:
     names = set(columns)
     return [c.removesuffix("_confidence") for c in columns
             if c.endswith("_confidence") and c.removesuffix("_confidence") in names]
+
+
+# a record's state, worst first: what show and the review queue order by (answers/assess.py)
+STATES = ("not parsed", "incomplete", "inconsistent", "ok")
+
+
+def record_state(row: Any) -> str:
+    """The first of parsed, complete, consistent that a record (a mapping of its columns) fails;
+    records written before these columns: `valid` stands for parsed, the others are unknown."""
+    def flag(name: str) -> bool | None:
+        value = row.get(name) if hasattr(row, "get") else None
+        return None if value is None or (isinstance(value, float) and value != value) else bool(value)
+    parsed = flag("parsed")
+    if (parsed if parsed is not None else flag("valid")) is False:
+        return STATES[0]
+    if flag("complete") is False:
+        return STATES[1]
+    if flag("consistent") is False:
+        return STATES[2]
+    return STATES[3]
 
 
 ITEM_SUFFIXES = ("_raw", "_box", "_confidence")  # what a list item carries beside each of its sub-fields
@@ -93,13 +115,15 @@ def record_columns(schema: Schema, record: ExtractedRecord) -> dict[str, Any]:
             row[name] = None if value is None else [
                 _item(spec, item, (name, index), record) for index, item in enumerate(value)
             ]
+        elif spec.kind == "object":
+            row[name] = None if value is None else _item(spec, value, (name,), record)
         else:
             row[name] = value
             if spec.kind in RAW_KINDS:
                 row[f"{name}_raw"] = record.raw.get(path)
         row[f"{name}_confidence"] = record.confidence.get(path)
         row[f"{name}_page"] = record.pages.get(path)
-        if spec.kind != "list":
+        if not spec.kind.is_group:
             row[f"{name}_box"] = _box(record.boxes.get(path))
     return row
 

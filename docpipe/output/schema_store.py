@@ -5,7 +5,8 @@
 
 A run stores its schema's version the first time it reads with it (`remember`), and refuses a
 schema whose version is stored with another definition: an edited schema must take a new version,
-or the folder would hold two meanings under one name. The stored versions give:
+or the folder would hold two meanings under one name. Its rules on records (required values,
+checks) may change within a version: the stored file is then replaced by the newest. The stored versions give:
 
 - `table_schema`: the records table's columns across versions: the newest version's columns, then
   every column only older versions have (never dropped), a field whose kind changed keeping its
@@ -28,7 +29,7 @@ from docpipe.schema.load import load_schema, resolve_schema, schema_yaml
 from docpipe.schema.spec import FieldSpec, Schema
 
 STORE = "_schemas"
-GROUPS = (Kind.LIST,)  # kinds whose value is made of fields: a field cannot turn into or out of one
+GROUPS = (Kind.LIST, Kind.OBJECT)  # kinds whose value is made of fields: a field cannot turn into or out of one
 
 
 class SchemaEdited(ValueError):
@@ -56,14 +57,15 @@ def remember(out: Path, schema: Schema) -> bool:
     check(out, schema)
     folder = Path(out) / STORE / schema.name
     path = folder / f"{schema.version}.yaml"
-    if path.is_file():
+    if path.is_file() and load_schema(path).rules_fingerprint == schema.rules_fingerprint:
         return False
+    new = not path.is_file()  # else: its required values or checks changed: the newest file is kept
     folder.mkdir(parents=True, exist_ok=True)
     for target, text in ((path, schema.source or schema_yaml(schema)), (path.with_suffix(".sha256"), schema.fingerprint)):
         temporary = target.with_name(f".{target.name}.tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, target)
-    return True
+    return new
 
 
 def check(out: Path, schema: Schema) -> None:
@@ -80,10 +82,11 @@ def check(out: Path, schema: Schema) -> None:
         olds = {f.name: f for f in other.fields}
         for spec in schema.fields:
             old = olds.get(spec.name)
-            if old is not None and (old.kind in GROUPS) != (spec.kind in GROUPS):
+            if old is not None and old.kind != spec.kind and (old.kind in GROUPS or spec.kind in GROUPS):
                 raise SchemaEdited(
                     f"field {spec.name!r} is a {old.kind} in {other.key} and a {spec.kind} in {schema.key}: a field "
-                    "cannot turn into or out of a list (its values would not fit one column); give it a new name")
+                    "cannot turn into or out of a list or an object (its values would not fit one column); give it a "
+                    "new name")
 
 
 def differences(old: Schema, new: Schema) -> list[str]:

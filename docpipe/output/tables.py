@@ -38,7 +38,14 @@ RECORD_META = [
     ("schema_version", pa.int32()),
     ("model", pa.string()),
     ("budget", pa.int32()),
-    ("valid", pa.bool_()),  # every value the model gave fitted its field
+    ("valid", pa.bool_()),  # every value the model gave fitted its field (= parsed; kept for older readers)
+    ("parsed", pa.bool_()),  # every value the model gave fitted its field
+    ("complete", pa.bool_()),  # no required value is missing
+    ("consistent", pa.bool_()),  # no check of the schema fails
+    ("missing", pa.list_(pa.string())),  # the required values it lacks
+    ("checks_failed", pa.list_(pa.struct([("check", pa.string()), ("detail", pa.string()),
+                                           ("difference", pa.float64())]))),
+    ("not_on_page", pa.list_(pa.string())),  # values a page with a text layer does not hold: likely invented
     ("lowest_confidence", pa.float64()),  # the least certain field
     ("extracted_at", UTC_TS),
     # how the printed amounts and dates were typed (README: Typed values)

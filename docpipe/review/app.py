@@ -134,8 +134,18 @@ def document(request: Request) -> Response:
     back = f"/{backlog.schema.name}/?{request.url.query}" if request.url.query else f"/{backlog.schema.name}/"
     html = pages.document_page(str(review.out), backlog.schema.name, review.tabs(), doc_id, str(entry["name"]),
                                page_count, lines(backlog.schema, applied), applied.done, wanted, back, before, after,
-                               review.csrf, {k: v for k, v in notes.items() if v})
+                               review.csrf, {k: v for k, v in notes.items() if v}, problems(extracted))
     return HTMLResponse(html)
+
+
+def problems(record: dict[str, Any]) -> list[str]:
+    """What the record's rules say of it (answers/assess.py), one line each."""
+    said = [f"check failed: {f['check']}: {f['detail']}" for f in record.get("checks_failed") or []]
+    if record.get("missing"):
+        said.append("required, missing: " + ", ".join(record["missing"]))
+    if record.get("not_on_page"):
+        said.append("not on its page (likely invented or misread): " + ", ".join(record["not_on_page"]))
+    return said
 
 
 def calibration_view(request: Request) -> Response:

@@ -9,10 +9,12 @@ reviewer wrote anything, and reads what it shows: the queue's page from memory, 
 record from its own row group.
 
 Queues (`Filter.show`): `todo` (not marked done), `all`, `invalid` (a value did not fit its
-field), `done`, `sample` (drawn at random by `docpipe review --sample N` among confident
-documents, so that calibration sees confident values too); `field` + `below`: only documents
-whose value of that field is less certain than `below`. Order: least certain first (the
-record's lowest confidence, or the filtered field's), or by file name.
+field: not parsed), `incomplete` (a required value is missing), `inconsistent` (a check fails),
+`done`, `sample` (drawn at random by `docpipe review --sample N` among confident documents, so
+that calibration sees confident values too); `field` + `below`: only documents whose value of that
+field is less certain than `below`. Order: records with a problem first (not parsed, incomplete,
+inconsistent), then least certain first (the record's lowest confidence, or the filtered
+field's); or by file name.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ import pyarrow.compute as pc
 
 from docpipe.core.vocab import ReviewAction
 from docpipe.output.corrections import Applied, apply_to_record, latest_corrections
+from docpipe.output.record_columns import STATES, record_state
 from docpipe.output.review_samples import drawn, record_draw
 from docpipe.output.table_cache import FILE, ROW, TableCache
 from docpipe.schema.spec import Schema
 
 PER_PAGE = 50
-SHOWS = ("todo", "all", "invalid", "done", "sample")
+_STATE_COLUMNS = ["valid", "parsed", "complete", "consistent"]
+SHOWS = ("todo", "all", "invalid", "incomplete", "inconsistent", "done", "sample")
 ORDERS = ("least_certain", "file")
 REVIEWED = (str(ReviewAction.SET), str(ReviewAction.ACCEPT))
 
@@ -83,8 +87,8 @@ class Backlog:
     def __init__(self, out: Path, schema: Schema, documents: TableCache, corrections: TableCache):
         self.out, self.schema = Path(out), schema
         confidence = [f"{f.name}_confidence" for f in schema.fields]
-        self.records = TableCache(out, schema.name, ["doc_id", "work_key", "extracted_at", "valid",
-                                                     "lowest_confidence", *confidence])
+        self.records = TableCache(out, schema.name, ["doc_id", "work_key", "extracted_at", "valid", "parsed",
+                                                     "complete", "consistent", "lowest_confidence", *confidence])
         self.documents, self.corrections = documents, corrections
         self._base: pd.DataFrame | None = None  # latest records and their names: changes with a run
         self._position: dict[str, int] = {}  # doc_id -> row of _base
@@ -105,6 +109,8 @@ class Backlog:
         if records or documents or self._base is None:
             base = self._read_latest().merge(self._read_names(), on="work_key", how="left")
             base["name"] = base["name"].fillna(base["doc_id"].str[:12])
+            base["state"] = [STATES.index(record_state(r)) for r in base[_STATE_COLUMNS].to_dict("records")] \
+                if len(base) else pd.Series(dtype=int)
             self._base, self._orders = base, {}
             self._position = dict(zip(base["doc_id"], range(len(base)), strict=True))
             self._frame = None
@@ -126,8 +132,8 @@ class Backlog:
                 f"{wanted.field}_confidence" if wanted.field is not None else "lowest_confidence")
             keep = self._mask(frame, wanted)
             order = self._orders.get(by)
-            if order is None:
-                keys = ["name", "doc_id"] if by == "name" else [by, "name"]
+            if order is None:  # problems first (not parsed, incomplete, inconsistent), then least certain
+                keys = ["name", "doc_id"] if by == "name" else ["state", by, "name"]
                 order = self._orders[by] = frame.sort_values(keys, na_position="first", kind="stable").index.to_numpy()
             return order[keep[order]]
 
@@ -139,8 +145,11 @@ class Backlog:
         return self.frame().iloc[self.positions(wanted)]
 
     def _mask(self, frame: pd.DataFrame, wanted: Filter) -> np.ndarray:
+        state = frame["state"].to_numpy()
         keep = {"todo": lambda: ~frame["done"].to_numpy(), "all": lambda: np.ones(len(frame), bool),
-                "invalid": lambda: ~frame["valid"].fillna(False).astype(bool).to_numpy(),
+                "invalid": lambda: state == STATES.index("not parsed"),
+                "incomplete": lambda: state == STATES.index("incomplete"),
+                "inconsistent": lambda: state == STATES.index("inconsistent"),
                 "done": lambda: frame["done"].to_numpy(), "sample": lambda: frame["sampled"].to_numpy()}[wanted.show]()
         if wanted.field is not None and wanted.below is not None:
             keep = keep & (frame[f"{wanted.field}_confidence"].to_numpy(dtype=float) < wanted.below)
@@ -208,9 +217,12 @@ class Backlog:
     def _read_latest(self) -> pd.DataFrame:
         arrow = self.records.arrow()
         if arrow is None:
-            columns = ["doc_id", "work_key", "extracted_at", "valid", "lowest_confidence", FILE, ROW]
+            columns = ["doc_id", "work_key", "extracted_at", "lowest_confidence", *_STATE_COLUMNS, FILE, ROW]
             return pd.DataFrame(columns=columns + [f"{f.name}_confidence" for f in self.schema.fields])
         frame = arrow.to_pandas()
+        for name in _STATE_COLUMNS:  # records written before them: unknown
+            if name not in frame:
+                frame[name] = None
         frame[FILE] = frame[FILE].astype(str)
         latest = frame.sort_values("extracted_at", kind="stable").drop_duplicates("doc_id", keep="last")
         return latest.reset_index(drop=True)

@@ -57,6 +57,16 @@ def target(schema: Schema, asked: Mapping[str, Any]) -> Target:
     if spec is None:
         raise EditRefused(f"{schema.name} has no field {name!r}", 404)
     index = asked.get("list_index")
+    if spec.kind == Kind.OBJECT:
+        if index is not None:
+            raise EditRefused(f"{spec.name} is an object, not a list", 404)
+        name = asked.get("item_field")
+        if name is None:
+            return Target(spec)
+        sub = next((s for s in spec.fields if s.name == name), None) if isinstance(name, str) else None
+        if sub is None:
+            raise EditRefused(f"{spec.name} has no field {name!r}", 404)
+        return Target(spec, None, sub)
     if spec.kind != Kind.LIST:
         if index is not None:
             raise EditRefused(f"{spec.name} is not a list", 404)
@@ -110,6 +120,9 @@ def how_typed(extracted: Mapping[str, Any], spec: FieldSpec) -> str:
 
 def model_value(extracted: Mapping[str, Any], where: Target) -> tuple[Any, float | None, bool]:
     """(the model's value, its confidence, whether the model gave this value at all)."""
+    if where.field.kind == Kind.OBJECT and where.item is not None:
+        group = extracted.get(where.field.name) or {}
+        return group.get(where.item.name), cell_confidence(group, where.item.name) if group else None, True
     if where.index is None:
         return extracted.get(where.field.name), extracted.get(f"{where.field.name}_confidence"), True
     items = extracted.get(where.field.name) or []
@@ -142,8 +155,9 @@ class Edits:
             return self.add_item(where)
         if action == ReviewAction.REMOVE_ITEM:
             return self.remove_item(where)
-        if where.spec.kind == Kind.LIST:
-            raise EditRefused(f"name a value to {action}: a field, or a list item's field (list_index and item_field)", 400)
+        if where.spec.kind.is_group:
+            raise EditRefused(f"name a value to {action}: a field, a list item's field (list_index and item_field) "
+                              "or an object's field (item_field)", 400)
         self._check_present(where)
         if action == ReviewAction.ACCEPT:
             return self.accept([where])
@@ -189,6 +203,9 @@ class Edits:
         """Every value not yet reviewed accepted, then the document marked done."""
         targets = []
         for spec in self.schema.fields:
+            if spec.kind == Kind.OBJECT:
+                targets += [Target(spec, None, sub) for sub in spec.fields]
+                continue
             if spec.kind != Kind.LIST:
                 targets.append(Target(spec))
                 continue

@@ -12,11 +12,15 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from docpipe.output.record_columns import STATES
 from docpipe.review.backlog import PER_PAGE, SHOWS, Filter
 from docpipe.review.edits import shown
 from docpipe.review.values import Line
 
-SHOW_WORDS = {"todo": "to review", "all": "all", "invalid": "not valid", "done": "done", "sample": "random sample"}
+STATE_WORDS = {"not parsed": "<span class=low>not parsed</span>", "incomplete": "<span class=low>incomplete</span>",
+               "inconsistent": "<span class=mid>checks failed</span>", "ok": "ok"}
+SHOW_WORDS = {"todo": "to review", "all": "all", "invalid": "not parsed", "incomplete": "incomplete",
+              "inconsistent": "checks failed", "done": "done", "sample": "random sample"}
 
 
 def e(value: Any) -> str:
@@ -72,7 +76,7 @@ def queue_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], fields
         value = getattr(r, by)
         rows.append(
             f"<tr><td><a href='/{quote(schema)}/doc/{e(r.doc_id)}?{e(link)}'>{e(r.name)}</a></td>"
-            f"<td>{'valid' if r.valid else '<span class=low>not valid</span>'}</td>"
+            f"<td>{STATE_WORDS[STATES[r.state]]}</td>"
             f"<td class='{level(value)}'>{confidence(value)}</td><td>{r.reviewed}</td>"
             f"<td>{'done' if r.done else ''}{' · sample' if r.sampled else ''}</td></tr>")
     nav = f"page {page_no:,} of {pages:,}"
@@ -90,7 +94,9 @@ def queue_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], fields
 
 def document_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], doc_id: str, name: str, pages: int,
                   lines: list[Line], done: bool, wanted: Filter, back: str, before: str | None, after: str | None,
-                  csrf: str, typing_notes: dict[str, str]) -> str:
+                  csrf: str, typing_notes: dict[str, str], problems: Sequence[str] = ()) -> str:
+    """`problems`: what the record's checks say (required values missing, checks failed, values
+    not on their page), one line each."""
     boxes: dict[int, list[str]] = {}
     for line in lines:
         if line.box is None or line.header:
@@ -114,7 +120,8 @@ def document_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], doc
             "d document done")
     extra = (f"<div class='doc'><b>{e(name)}</b>{' (done)' if done else ''} · {links} · "
              f"<button id='done'>document done (d)</button> <span id='said' role='status'></span>"
-             f"<div class='keys'>{keys}</div></div>")
+             f"<div class='keys'>{keys}</div>"
+             + "".join(f"<div class='problem'>{e(p)}</div>" for p in problems) + "</div>")
     body = (header(out, schema, schemas, extra)
             + f"<main class='document'><div class='pages'>{pictures}</div>"
             f"<div class='fields'><table><tr><th>value</th><th>typed</th><th>as printed</th><th>conf.</th>"
@@ -127,6 +134,9 @@ def document_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], doc
 def _line(line: Line, notes: dict[str, str]) -> str:
     common = (f"data-key='{e(line.key)}' data-field='{e(line.field)}' "
               f"data-index='{'' if line.index is None else line.index}' data-item='{e(line.item or '')}'")
+    if line.header and line.kind == "object":  # an object's own line
+        return (f"<tr class='list' {common}><td>{e(line.label)}</td><td colspan='2'></td>"
+                f"<td class='{level(line.confidence)}'>{confidence(line.confidence)}</td><td></td></tr>")
     if line.header and line.index is None:  # the list's own line
         return (f"<tr class='list' {common}><td>{e(line.label)}</td><td colspan='3'>{e(line.value)}</td>"
                 f"<td><button class='add'>+ item</button></td></tr>")

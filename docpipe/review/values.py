@@ -39,6 +39,16 @@ def lines(schema: Schema, applied: Applied) -> list[Line]:
     out: list[Line] = []
     for spec in schema.fields:
         name = spec.name
+        if spec.kind == Kind.OBJECT:
+            group = row.get(name) or {}
+            out.append(Line(name, None, None, name, "object", "", None, _number(row.get(f"{name}_confidence")),
+                            _page(row.get(f"{name}_page")), None, False, header=True))
+            for sub in spec.fields:
+                out.append(Line(name, None, sub.name, f"{name}.{sub.name}", str(sub.kind), group.get(sub.name),
+                                group.get(f"{sub.name}_raw"), _number(cell_confidence(group, sub.name)) if group else None,
+                                _page(row.get(f"{name}_page")), _box(group.get(f"{sub.name}_box")),
+                                (name, None, sub.name) in applied.reviewed))
+            continue
         if spec.kind != Kind.LIST:
             out.append(Line(name, None, None, name, str(spec.kind), row.get(name), row.get(f"{name}_raw"),
                             _number(row.get(f"{name}_confidence")), _page(row.get(f"{name}_page")),

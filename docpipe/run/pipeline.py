@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from docpipe.answers.assess import assess
 from docpipe.answers.boxes import record_boxes
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
@@ -275,9 +276,9 @@ class ChunkState:
                 continue
             parts = [validate_generation(run.schema, g, texts, run.config.date_order) for _, g in pairs]
             record = merge_records(run.schema, parts) if parts else None
-            if record is not None:  # where each value is printed, from the pages' text layer
+            if record is not None:  # where each value is printed, from the pages' text layer; the rules
                 words = {p.page_no: p.words for p in doc.pages}
-                record = dataclasses.replace(record, boxes=record_boxes(run.schema, record, words))
+                record = assess(run.schema, dataclasses.replace(record, boxes=record_boxes(run.schema, record, words)))
             self.attempts.setdefault(item.key, []).append(Attempt(
                 budget, doc, tuple(r for r, _ in pairs), tuple(g for _, g in pairs), record,
             ))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from docpipe.answers.assess import assess
 from docpipe.answers.boxes import record_boxes
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
@@ -84,7 +85,7 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
                 parts.append(validate_generation(schema, generation, page_texts, date_order))
             record = merge_records(schema, parts)
             on_pages = words.get((doc_id, source_run, int(budget)), {})
-            record = dataclasses.replace(record, boxes=record_boxes(schema, record, on_pages))
+            record = assess(schema, dataclasses.replace(record, boxes=record_boxes(schema, record, on_pages)))
             rows.append(record_row(schema, record, work_key, run_id, ordered[0].model, int(budget), now))
         tables.write_rows(out, schema.name, tables.fit(rows, records_schema), records_schema, run_id)
         written[schema.name] = len(rows)

@@ -7,7 +7,9 @@
     money    amount exactly as printed  string, MONEY pattern         float64    float     parse_money
     date     date exactly as printed    string, DATE pattern          date32     date      parse_date
     enum     one of the values          enum of the values            string     str       FieldSpec (values)
+    boolean  true or false              boolean                       bool       bool      parse_boolean
     list     list of objects            array of objects              list<...>  list      item by item
+    object   one group of fields        object                        struct     dict      field by field
 
 Typed kinds are transcribed as printed (their pattern is what the parsers always type); their
 printed text is kept beside the value (`printed`), and their parsers take the document's evidence
@@ -37,7 +39,14 @@ class Kind(StrEnum):
     MONEY = "money"
     DATE = "date"
     ENUM = "enum"
+    BOOLEAN = "boolean"
     LIST = "list"
+    OBJECT = "object"
+
+    @property
+    def is_group(self) -> bool:
+        """A value made of fields: a list of items, or one object."""
+        return self in (Kind.LIST, Kind.OBJECT)
 
 
 class Compare(StrEnum):
@@ -47,6 +56,7 @@ class Compare(StrEnum):
     AMOUNT = "amount"  # within half a cent
     EQUAL = "equal"  # the typed values are equal
     ITEMS = "items"  # every labelled item found (eval/match.py)
+    FIELDS = "fields"  # every labelled field of the object equal
 
 
 def parse_text(value: object, evidence: DocumentEvidence | None = None) -> str | None:
@@ -56,6 +66,21 @@ def parse_text(value: object, evidence: DocumentEvidence | None = None) -> str |
         raise ValueError(f"expected text, got {type(value).__name__}")
     text = str(value).strip()
     return text or None
+
+
+TRUE_WORDS, FALSE_WORDS = frozenset({"true", "yes", "y", "1"}), frozenset({"false", "no", "n", "0"})
+
+
+def parse_boolean(value: object, evidence: DocumentEvidence | None = None) -> bool | None:
+    """true/false from the answer (JSON booleans); from a reviewer, also yes/no and 1/0."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    if not text:
+        return None
+    if text in TRUE_WORDS or text in FALSE_WORDS:
+        return text in TRUE_WORDS
+    raise ValueError(f"{value!r} is not true or false")
 
 
 def _date(value: object, evidence: DocumentEvidence | None = None) -> dt.date | None:
@@ -84,7 +109,9 @@ RULES: dict[Kind, KindRules] = {
     Kind.DATE: KindRules("date exactly as printed", lambda: patterns.DATE, pa.date32(), dt.date, _date, True,
                          Compare.EQUAL),
     Kind.ENUM: KindRules(None, None, pa.string(), str, None, False, Compare.TEXT),
+    Kind.BOOLEAN: KindRules("true or false", None, pa.bool_(), bool, parse_boolean, False, Compare.EQUAL),
     Kind.LIST: KindRules(None, None, None, None, None, False, Compare.ITEMS),
+    Kind.OBJECT: KindRules(None, None, None, None, None, False, Compare.FIELDS),
 }
 
 

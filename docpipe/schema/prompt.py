@@ -25,8 +25,8 @@ def skeleton(schema: Schema, boxes: int = 0) -> str:
     def shape(fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in fields:
-            out[f.name] = [shape(f.fields)] if f.kind == "list" else None
-            if boxes and f.kind != "list":
+            out[f.name] = [shape(f.fields)] if f.kind == "list" else shape(f.fields) if f.kind == "object" else None
+            if boxes and not f.kind.is_group:
                 out |= dict.fromkeys(box_properties(f.name, boxes))
         return out
     return json.dumps(shape(schema.fields))
@@ -37,8 +37,12 @@ def field_line(spec: FieldSpec, indent: str = "") -> str:
         kind = "one of " + ", ".join(spec.values)
     elif spec.kind == "list":
         kind = "list of objects, each with: " + ", ".join(f.name for f in spec.fields)
+    elif spec.kind == "object":
+        kind = "an object with: " + ", ".join(f.name for f in spec.fields) + "; null if none of them is on the document"
     else:
         kind = rules(spec.kind).prompt
+    if spec.pattern is not None:
+        kind += f" matching {spec.pattern}"
     line = f"{indent}- {spec.name} ({kind}): {spec.description}".rstrip(": ")
     children = [field_line(f, indent + "  ") for f in spec.fields]
     return "\n".join([line, *children])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, create_model
 
 from docpipe.normalize.evidence import DocumentEvidence
 from docpipe.schema.box_fields import box_properties
+from docpipe.schema.checks import Check
 from docpipe.schema.kinds import RULES, Kind, parse_text
 
 KINDS = tuple(Kind)
@@ -33,15 +35,27 @@ class FieldSpec:
     kind: Kind
     description: str = ""
     values: tuple[str, ...] = ()  # enum
-    fields: tuple[FieldSpec, ...] = ()  # list of objects
+    fields: tuple[FieldSpec, ...] = ()  # a list's items, an object's fields
     max_length: int = DEFAULT_MAX_LENGTH  # text: bounds the answer (and a runaway generation)
     max_items: int | None = None  # list
+    required: bool = False  # a record without this value is incomplete
+    pattern: str | None = None  # text: the value must match it whole (the grammar and the validator enforce it)
 
     def definition(self) -> dict[str, Any]:
-        """What the field says, as plain data (Schema.definition)."""
+        """What the field asks of the model and how its value is typed, as plain data
+        (Schema.definition; `required` is a rule on records: Schema.rules)."""
         return {"name": self.name, "kind": str(self.kind), "description": self.description,
                 "values": list(self.values), "fields": [f.definition() for f in self.fields],
-                "max_length": self.max_length, "max_items": self.max_items}
+                "max_length": self.max_length, "max_items": self.max_items, "pattern": self.pattern}
+
+    def members(self, value: Any) -> list[tuple[tuple, dict[str, Any]]]:
+        """The groups of fields a value of this field holds, each with its path: a list's items
+        ((name, index), item), an object's one ((name,), value); none for other kinds."""
+        if self.kind == Kind.LIST:
+            return [((self.name, i), item) for i, item in enumerate(value or []) if isinstance(item, dict)]
+        if self.kind == Kind.OBJECT and isinstance(value, dict):
+            return [((self.name,), value)]
+        return []
 
     def parse(self, value: object, evidence: DocumentEvidence | None = None) -> Any:
         """The typed value, or ValueError saying why the model's value does not fit; `evidence`:
@@ -54,19 +68,25 @@ class FieldSpec:
             if match is None:
                 raise ValueError(f"{text!r} is not one of {list(self.values)}")
             return match
-        if self.kind == Kind.LIST:
-            raise TypeError("lists are parsed item by item by validate.py")
-        return RULES[self.kind].parse(value, evidence)
+        if self.kind.is_group:
+            raise TypeError("lists and objects are parsed field by field by validate.py")
+        typed = RULES[self.kind].parse(value, evidence)
+        if self.pattern is not None and typed is not None and not re.fullmatch(self.pattern, typed):
+            raise ValueError(f"{typed!r} does not match the pattern {self.pattern!r}")
+        return typed
 
     def arrow_type(self) -> pa.DataType:
-        if self.kind == Kind.LIST:
-            return pa.list_(pa.struct([pa.field(f.name, f.arrow_type()) for f in self.fields]))
+        if self.kind.is_group:
+            struct = pa.struct([pa.field(f.name, f.arrow_type()) for f in self.fields])
+            return pa.list_(struct) if self.kind == Kind.LIST else struct
         return RULES[self.kind].arrow
 
     def annotation(self) -> Any:
         """The pydantic type: the typed value or None, parsed by `parse` before validation."""
         if self.kind == Kind.LIST:
             return list[_model(self.name, self.fields)] | None  # type: ignore[misc]
+        if self.kind == Kind.OBJECT:
+            return _model(self.name, self.fields) | None  # type: ignore[operator]
         return Annotated[RULES[self.kind].python | None, BeforeValidator(self.parse)]
 
     def json_schema(self, text_cap: int | None = None, boxes: int = 0,
@@ -80,6 +100,10 @@ class FieldSpec:
             schema = {"type": ["array", "null"], "items": _object_schema(self.fields, text_cap, boxes, defs)}
             if self.max_items is not None:
                 schema["maxItems"] = self.max_items
+        elif self.kind == Kind.OBJECT:
+            schema = _object_schema(self.fields, text_cap, boxes, defs) | {"type": ["object", "null"]}
+        elif self.kind == Kind.BOOLEAN:
+            schema = {"type": ["boolean", "null"]}
         elif pattern is not None:  # typed kinds are strings as printed, in a pattern the parsers always type
             schema = {"type": ["string", "null"], "pattern": pattern()}
             if defs is not None:
@@ -87,9 +111,24 @@ class FieldSpec:
                 schema = {"$ref": f"#/$defs/{self.kind}"}
         else:  # text
             schema = {"type": ["string", "null"], "maxLength": min(self.max_length, text_cap or self.max_length)}
+            if self.pattern is not None:
+                schema["pattern"] = f"^(?:{self.pattern})$"
         if self.description:
             schema["description"] = self.description
         return schema
+
+
+def _hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _required(fields: tuple[FieldSpec, ...], prefix: str = "") -> list[str]:
+    out = []
+    for f in fields:
+        if f.required:
+            out.append(prefix + f.name)
+        out += _required(f.fields, f"{prefix}{f.name}.")
+    return out
 
 
 def _model(name: str, fields: tuple[FieldSpec, ...]) -> type[BaseModel]:
@@ -107,7 +146,7 @@ def _object_schema(fields: tuple[FieldSpec, ...], text_cap: int | None = None, b
     properties: dict[str, Any] = {}
     for f in fields:
         properties[f.name] = f.json_schema(text_cap, boxes, defs)
-        if boxes and f.kind != Kind.LIST:
+        if boxes and not f.kind.is_group:
             properties |= box_properties(f.name, boxes)
     return {
         "type": "object",
@@ -125,18 +164,28 @@ class Schema:
     description: str
     fields: tuple[FieldSpec, ...]
     budget: int | None = None  # default visual budget for this kind of document
+    checks: tuple[Check, ...] = ()  # how the record's values must agree (schema/checks.py)
     source: str = field(default="", compare=False, repr=False)  # the YAML text it was read from
 
     def definition(self) -> dict[str, Any]:
-        """What the schema says, as plain data (its file's comments and layout left out)."""
+        """What the schema asks of the model and how values are typed, as plain data (its file's
+        comments and layout left out; the rules on records apart: `rules`)."""
         return {"name": self.name, "version": self.version, "title": self.title, "description": self.description,
                 "budget": self.budget, "fields": [f.definition() for f in self.fields]}
+
+    def rules(self) -> dict[str, Any]:
+        """What a record must satisfy: its required values and its checks. They may change
+        without a new version (`docpipe revalidate` applies them)."""
+        return {"required": _required(self.fields), "checks": [c.definition() for c in self.checks]}
 
     @property
     def fingerprint(self) -> str:
         """A hash of the definition: two files that define the same schema have the same one."""
-        text = json.dumps(self.definition(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return _hash(self.definition())
+
+    @property
+    def rules_fingerprint(self) -> str:
+        return _hash(self.rules())
 
     @property
     def key(self) -> str:

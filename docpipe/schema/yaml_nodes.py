@@ -69,6 +69,12 @@ class Node:
             out.append((key, Node(key_node, self.path), Node(value_node, self.path)))
         return out
 
+    def nodes(self, what: str) -> list[Node]:
+        """A list's items."""
+        if not isinstance(self.node, yaml.SequenceNode):
+            raise self.error(f"{what} must be a list, not a {_kind(self.node)}")
+        return [Node(n, self.path) for n in self.node.value]
+
     def texts(self, what: str) -> list[str]:
         if not isinstance(self.node, yaml.SequenceNode):
             raise self.error(f"{what} must be a list, not a {_kind(self.node)}")

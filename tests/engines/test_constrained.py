@@ -4,6 +4,7 @@ shape, parses, validates and types; confidences are probabilities."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import jsonschema
@@ -14,7 +15,7 @@ from docpipe.answers.validate import validate_generation
 from docpipe.core.errors import Category
 from docpipe.core.types import ModelRequest
 from docpipe.engines.inprocess.transformers_engine import TransformersEngine
-from docpipe.schema.load import available_schemas, resolve_schema
+from docpipe.schema.load import available_schemas, load_schema, resolve_schema
 from docpipe.schema.prompt import build_prompt
 
 TEXT_CAP = 6  # short text values, so a random model closes its strings within the token limit
@@ -32,7 +33,27 @@ def _pages():
 
 @pytest.mark.parametrize("name", available_schemas())
 def test_every_constrained_answer_parses_and_validates(tiny_model, bounded_schemas, name):
-    schema = resolve_schema(name, bounded_schemas)
+    _answers_parse_and_validate(tiny_model, resolve_schema(name, bounded_schemas))
+
+
+def test_objects_booleans_and_patterns_hold_under_the_grammar(tiny_model, tmp_path):
+    from tests.answers.test_kinds_and_checks import SCHEMA
+
+    path = tmp_path / "kinds.yaml"
+    path.write_text(SCHEMA.replace("    kind: list\n", "    kind: list\n    max_items: 1\n"), encoding="utf-8")
+    schema = load_schema(path)
+    assert schema.fields[-1].max_items == 1
+    records = _answers_parse_and_validate(tiny_model, schema)
+    for record in records:  # whatever the noise, the pattern and the object's shape held
+        number, supplier = record.values["po_number"], record.values["supplier"]
+        assert number is None or re.fullmatch(r"PO-[0-9]{4,6}", number)
+        assert supplier is None or set(supplier) == {"name", "vat_id"}
+        assert record.values["paid"] in (True, False, None)
+
+
+def _answers_parse_and_validate(tiny_model, schema):
+    """The tiny model's constrained answers about three pages: each parses, validates and types;
+    without the constraint, none does. The finished answers' records."""
     json_schema = schema.json_schema(TEXT_CAP)
     requests = [
         ModelRequest(f"doc{i}", (page,), f"{build_prompt(schema)} #{i}", 70, 500, json.dumps(json_schema), (1,))
@@ -61,6 +82,7 @@ def test_every_constrained_answer_parses_and_validates(tiny_model, bounded_schem
     # the same model without the constraint: noise that never validates
     free = engine.generate([replace(r, json_schema=None, max_new_tokens=60) for r in requests])
     assert not any(validate_generation(schema, g).valid for g in free)
+    return [validate_generation(schema, g) for g in finished]
 
 
 def test_the_tiny_model_writes_a_box_on_the_grid_beside_every_value(tiny_model, bounded_schemas):

@@ -12,7 +12,7 @@ import pytest
 
 from docpipe.output import table_cache, tables
 from docpipe.output.review_samples import drawn
-from docpipe.review.backlog import PER_PAGE, Backlog, Filter
+from docpipe.review.backlog import PER_PAGE, SHOWS, Backlog, Filter
 from docpipe.run.config import RunConfig
 from docpipe.run.progress import NoProgress
 from docpipe.run.protocol import execute, plain_stages
@@ -147,10 +147,23 @@ def test_views_read_what_they_show_not_the_tables(out, monkeypatch):
     assert client.get("/invoice/?show=all").status_code == 200
 
 
-@pytest.mark.parametrize("show", ["todo", "all", "invalid", "done", "sample"])
+@pytest.mark.parametrize("show", SHOWS)
 def test_every_queue_answers_on_an_empty_folder_of_corrections(out, show):
     backlog: Backlog = _backlog(out)
-    assert len(backlog.queue(Filter(show))) == {"todo": 3, "all": 3, "invalid": 0, "done": 0, "sample": 0}[show]
+    records = tables.read_table(out, "invoice")
+    expected = {"todo": 3, "all": 3, "invalid": int((~records["parsed"]).sum()), "done": 0, "sample": 0,
+                "incomplete": int((records["parsed"] & ~records["complete"]).sum()),
+                "inconsistent": int((records["parsed"] & records["complete"] & ~records["consistent"]).sum())}
+    assert len(backlog.queue(Filter(show))) == expected[show]
+
+
+def test_records_with_a_problem_come_first(out):
+    client = client_for(out)
+    records = tables.read_table(out, "invoice").set_index("doc_id")
+    listed = _linked(client.get("/invoice/").text)
+    ranks = [0 if not records.loc[d, "parsed"] else 1 if not records.loc[d, "complete"] else
+             2 if not records.loc[d, "consistent"] else 3 for d in listed]
+    assert ranks == sorted(ranks)
 
 
 def test_compaction_under_a_running_page_loses_no_record_and_no_correction(out):

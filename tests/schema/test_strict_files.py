@@ -24,7 +24,13 @@ def _file(tmp_path, body: str, head: str = HEAD):
 
 @pytest.mark.parametrize(("body", "said"), [
     ("  po: {kind: text, max_lenght: 5}\n", r"line 4: unknown key 'max_lenght' in field 'po' \(did you mean 'max_length'\?\)"),
-    ("  po: {kind: text, required: true}\n", r"line 4: unknown key 'required'"),
+    ("  po: {kind: text, requird: true}\n", r"line 4: unknown key 'requird' .*did you mean 'required'"),
+    ("  po: {kind: text, required: yes}\n", r"line 4: required of field 'po' must be true or false, not 'yes'"),
+    ("  po: {kind: money, pattern: '[0-9]+'}\n", r"'pattern' applies to text fields"),
+    ("  po: {kind: text, pattern: '(?<=a)b'}\n", r"not one the constrained decoder reads"),
+    ("  po: {kind: text, pattern: '[a-'}\n", r"not a regular expression"),
+    ("  po:\n    kind: object\n    fields:\n      inner: {kind: object, fields: {a: {kind: text}}}\n",
+     r"line 7: field 'inner' \(object\) cannot be inside a list or an object"),
     ("  po: {kind: txt}\n", r"line 4: field 'po': kind must be one of .*not 'txt'"),
     ("  po: {kind: money, max_length: 5}\n", r"line 4: 'max_length' applies to text fields, not to field 'po' \(money\)"),
     ("  po: {kind: text, max_length: five}\n", r"line 4: max_length of field 'po' must be a whole number, not 'five'"),
@@ -32,7 +38,7 @@ def _file(tmp_path, body: str, head: str = HEAD):
     ("  po: {kind: enum, values: [a, a]}\n", r"distinct"),
     ("  po: {kind: list}\n", r"field 'po' is a list: it needs `fields`"),
     ("  po:\n    kind: list\n    fields:\n      inner: {kind: list, fields: {a: {kind: text}}}\n",
-     r"line 7: field 'inner' is a list inside a list"),
+     r"line 7: field 'inner' \(list\) cannot be inside a list or an object"),
     ("  po: {kind: text}\n  po: {kind: money}\n", r"line 5: 'po' is given twice"),
     ("  po: {description: x}\n", r"line 4: field 'po' needs a kind"),
     ("  po-number: {kind: text}\n", r"line 4: a field's name must be an identifier"),
