@@ -9,6 +9,7 @@ one document vertically: field, value, as printed, confidence, page and box, lis
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ def text(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:,.2f}" if round(value, 2) == value else f"{value:,}"
+    if isinstance(value, Decimal):  # an amount: two decimals, more only where it has them (1.7270 -> 1.727)
+        return f"{value:,.2f}" if value == round(value, 2) else f"{value.normalize():,f}"
     return " ".join(str(value).split())
 
 

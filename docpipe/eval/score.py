@@ -5,9 +5,10 @@ Both sides are first typed the way the pipeline types a model's answer (`docpipe
 per labelled field:
 
     exact    text and enum: equal after casefolding and squashing whitespace runs to one space;
-             money and number: |truth - predicted| <= AMOUNT_TOLERANCE (0.005, half a cent,
-             absolute); integer: equal; date: the typed dates are equal;
-             list: every labelled item found (match.py), i.e. F1 == 1
+             money: the same amount, exactly (Decimals: 1545.8 is 1545.80); number:
+             |truth - predicted| <= AMOUNT_TOLERANCE (0.005, absolute); integer, boolean: equal;
+             date: the typed dates are equal; list: every labelled item found (match.py), i.e.
+             F1 == 1; object: every labelled field equal
     anls     ANLS* (the `anls-star` package) of the two values written as text (amounts with two
              decimals, dates ISO, lists as lists of dicts), so a near miss in text scores partly
     outcome  match | mismatch | missing (labelled, predicted null) | extra (labelled null,
@@ -22,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +89,8 @@ def values_equal(spec: FieldSpec, truth: Any, predicted: Any) -> bool:
         return truth.casefold() == predicted.casefold()
     if compare == Compare.AMOUNT:
         return abs(float(truth) - float(predicted)) <= AMOUNT_TOLERANCE
+    if compare == Compare.EXACT:  # money: Decimals, the same amount (1545.8 is 1545.80)
+        return Decimal(str(truth)) == Decimal(str(predicted))
     if compare == Compare.ITEMS:
         match = _list_match(spec, truth, predicted)
         return match.found == match.labelled == match.predicted

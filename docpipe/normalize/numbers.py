@@ -33,7 +33,9 @@ separator or a decimal mark with three decimals. It is decided by evidence, in t
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -44,6 +46,9 @@ from docpipe.normalize.patterns import INTEGER
 if TYPE_CHECKING:
     from docpipe.normalize.evidence import DocumentEvidence
 
+# money is exact: Arrow decimal128(MONEY_PRECISION, MONEY_SCALE), one scale for every currency
+# (three-decimal currencies and unit prices to 1/10,000 fit; the patterns allow four decimals)
+MONEY_PRECISION, MONEY_SCALE = 38, 4
 _EMPTY = {"", "-", "n/a", "na", "none", "null"}
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
 
@@ -148,13 +153,16 @@ def _plain(number: float) -> str:
     return str(int(number)) if number == int(number) else repr(number)
 
 
-def _read(value: object, money: bool, evidence: DocumentEvidence | None) -> float | None:
+def _read(value: object, money: bool, evidence: DocumentEvidence | None) -> str | None:
+    """The number as plain digits ('-1234.56'), or None for a blank value."""
     if is_blank(value):
         return None
     if isinstance(value, bool):
         raise ValueError("a boolean is not a number")
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, int | float | Decimal):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"not a number: {value!r}")
+        return repr(value) if isinstance(value, float) else str(value)
     if not isinstance(value, str):
         raise ValueError(f"expected a number, got {type(value).__name__}")
     parts = split_amount(value, money)
@@ -167,21 +175,32 @@ def _read(value: object, money: bool, evidence: DocumentEvidence | None) -> floa
     plain = body.replace(" ", "").replace("'", "")
     index = _decimal_index(plain, dash, codes, evidence, money, value)
     if index < 0:
-        number = float(re.sub(r"[.,]", "", plain))
+        digits = re.sub(r"[.,]", "", plain)
     else:
-        number = float(re.sub(r"[.,]", "", plain[:index]) + "." + plain[index + 1:])
-    return -number if negative else number
+        digits = re.sub(r"[.,]", "", plain[:index]) + "." + plain[index + 1:]
+    return ("-" if negative else "") + digits
 
 
 def parse_number(value: object, evidence: DocumentEvidence | None = None) -> float | None:
     """A decimal number from a JSON number or a printed one: '1,234.5', '1.234,5', '(12)', '5-'."""
-    return _read(value, False, evidence)
+    digits = _read(value, False, evidence)
+    return None if digits is None else float(digits)
 
 
-def parse_money(value: object, evidence: DocumentEvidence | None = None) -> float | None:
-    """An amount from a number or a string such as '$1,234.56', '1.234,56 EUR', 'Rp 221.000',
-    '50,-' or '(12.00)'; `evidence` is what the rest of the document says (evidence.py)."""
-    return _read(value, True, evidence)
+def parse_money(value: object, evidence: DocumentEvidence | None = None) -> Decimal | None:
+    """An amount, exactly (a Decimal), from a number or a string such as '$1,234.56',
+    '1.234,56 EUR', 'Rp 221.000', '50,-' or '(12.00)'; `evidence` is what the rest of the document
+    says (evidence.py). At most MONEY_SCALE decimals (finer ones are rounded half even) and less
+    than 10^16."""
+    digits = _read(value, True, evidence)
+    if digits is None:
+        return None
+    amount = Decimal(digits)
+    if amount.as_tuple().exponent < -MONEY_SCALE:  # type: ignore[operator]
+        amount = amount.quantize(Decimal(1).scaleb(-MONEY_SCALE))
+    if abs(amount) >= Decimal(10) ** (MONEY_PRECISION - MONEY_SCALE):
+        raise ValueError(f"an amount of {MONEY_PRECISION - MONEY_SCALE} digits or more: {value!r}")
+    return amount
 
 
 def parse_integer(value: object, evidence: DocumentEvidence | None = None) -> int | None:

@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import math
 import uuid
+from decimal import Decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,17 +101,25 @@ def type_printed(spec: FieldSpec, printed: str | None, evidence: DocumentEvidenc
 
 
 def stored(value: Any) -> str | None:
-    """A typed value as the corrections table keeps it: JSON, dates ISO."""
+    """A typed value as the corrections table keeps it: JSON, dates ISO, amounts as exact text."""
     if _missing(value):
         return None
-    return json.dumps(value.isoformat() if isinstance(value, dt.date) else value, ensure_ascii=False)
+    if isinstance(value, dt.date):
+        value = value.isoformat()
+    elif isinstance(value, Decimal):
+        value = str(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def from_stored(spec: FieldSpec, text: str | None) -> Any:
     if text is None:
         return None
     value = json.loads(text)
-    return dt.date.fromisoformat(value) if spec.kind == Kind.DATE and isinstance(value, str) else value
+    if spec.kind == Kind.DATE and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if spec.kind == Kind.MONEY and value is not None:
+        return Decimal(str(value))  # exact (older rows kept a float)
+    return value
 
 
 def latest_corrections(corrections: pd.DataFrame, schema_name: str) -> dict[str, list[dict[str, Any]]]:

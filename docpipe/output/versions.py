@@ -11,12 +11,14 @@ version the files do not match, so that every file has every column: a plain
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 import pyarrow as pa
 
 from docpipe.output.conform import conform
-from docpipe.output.schema_store import merged_type, stored_versions, table_schema
+from docpipe.output.schema_store import STORE, merged_type, stored_versions, table_schema
 from docpipe.schema.spec import Schema
 
 
@@ -62,8 +64,20 @@ def _newest_first(parts: list[pa.Table]) -> list[pa.Table]:
 
 
 def migrate(out: Path, schema: Schema) -> int:
-    """Rewrite records/<schema>'s committed files into its table schema when any differs; the
-    number of files rewritten (compact.py does it: under its lock, readers never see a row twice)."""
+    """Rewrite records/<schema>'s committed files into its table schema when any differs, once
+    per table schema (a new version, or a docpipe whose kinds became other Arrow types: money as
+    float64 before it was exact); the number of files rewritten (compact.py does it: under its
+    lock, readers never see a row twice). The table schema's hash is kept in OUT/_schemas."""
     from docpipe.output.compact import compact_table
 
-    return compact_table(Path(out), schema.name, table_schema(Path(out), schema), schema)
+    target = table_schema(Path(out), schema)
+    stamp = Path(out) / STORE / schema.name / "table.sha256"
+    digest = hashlib.sha256(str(target).encode()).hexdigest()
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == digest:
+        return 0
+    rewritten = compact_table(Path(out), schema.name, target, schema)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    temporary = stamp.with_name(f".{stamp.name}.tmp")
+    temporary.write_text(digest, encoding="utf-8")
+    os.replace(temporary, stamp)
+    return rewritten

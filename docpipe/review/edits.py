@@ -11,6 +11,7 @@ Each row records the model's confidence in the value and whether the model had i
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -102,6 +103,8 @@ def shown(value: Any, kind: str | None = None) -> str:
         return ""
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # an amount: two decimals, more only where it has them
+        return f"{value:,.2f}" if value == round(value, 2) else f"{value.normalize():,f}"
     if isinstance(value, float):
         return f"{value:,.2f}" if kind == Kind.MONEY else f"{value:,.10g}"
     return str(value)

@@ -94,7 +94,6 @@ class Run:
     # the records table's columns: this schema version's, then those only older versions have
     # (output/schema_store.table_schema); None for transcription
     records: pa.Schema | None = None
-    new_version: bool = False  # this run stored its schema's version in the folder: the first to read with it
 
     @property
     def transcribing(self) -> bool:
@@ -135,11 +134,11 @@ def start_run(config: RunConfig, schema: Schema | None, model: str) -> Run:
     """A run of `config`'s task: `schema` for extraction, None for transcription."""
     run_id = _now().strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     policy = config.policy(schema.budget if schema is not None else None)
-    records, new_version = None, False
+    records = None
     if schema is not None:  # the folder keeps each version it was read with (SchemaEdited: an edit, same version)
-        new_version = remember(config.out, schema)
+        remember(config.out, schema)
         records = table_schema(config.out, schema)
-    return Run(run_id, config, schema, model, policy, _now(), time.perf_counter(), records, new_version)
+    return Run(run_id, config, schema, model, policy, _now(), time.perf_counter(), records)
 
 
 def finished_keys(out: Path) -> set[str]:

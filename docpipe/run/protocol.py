@@ -86,9 +86,9 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
         moved = recover_orphans(config.out)
         if moved:
             reporter.note(f"moved {len(moved)} files of an interrupted run to {config.out / '.orphaned'}")
-        if run.new_version and (rewritten := migrate(config.out, schema)):
-            reporter.note(f"records/{schema.name}: {rewritten} files rewritten with the columns of every version "
-                          f"of {schema.name} (a first run of {schema.key})")
+        if schema is not None and (rewritten := migrate(config.out, schema)):
+            reporter.note(f"records/{schema.name}: {rewritten} files rewritten with the columns and types of "
+                          f"{schema.key} (and of its earlier versions)")
         index = FileIndex(config.out)  # what earlier runs learnt: unchanged files are not read again
         found = stages.discover(config.input, config.follow_links, index, config.rehash)
         if index.set_aside:

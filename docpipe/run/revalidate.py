@@ -66,10 +66,9 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
     written, valid = {}, {}
     for schema_name, of_schema in generations.groupby("schema", sort=True):
         schema = given.get(schema_name) or _stored_schema(out, schema_name, schema_dir)
-        new_version = remember(out, schema)
+        remember(out, schema)
         records_schema = table_schema(out, schema)
-        if new_version:
-            migrate(out, schema)
+        migrate(out, schema)
         rows = []
         for (doc_id, source_run, work_key, budget), group in of_schema.groupby(
             ["doc_id", "run_id", "work_key", "budget"], sort=True

@@ -4,7 +4,7 @@
     text     text                       string, maxLength             string     str       squashed text
     integer  whole number as printed    string, INTEGER pattern       int64      int       parse_integer
     number   number as printed          string, NUMBER pattern        float64    float     parse_number
-    money    amount exactly as printed  string, MONEY pattern         float64    float     parse_money
+    money    amount exactly as printed  string, MONEY pattern         decimal128 Decimal   parse_money
     date     date exactly as printed    string, DATE pattern          date32     date      parse_date
     enum     one of the values          enum of the values            string     str       FieldSpec (values)
     boolean  true or false              boolean                       bool       bool      parse_boolean
@@ -14,13 +14,14 @@
 Typed kinds are transcribed as printed (their pattern is what the parsers always type); their
 printed text is kept beside the value (`printed`), and their parsers take the document's evidence
 (decimal mark, currency, day/month order: normalize/evidence.py). Evaluation compares text and
-enums casefolded, money and numbers within half a cent, the rest by equality.
+enums casefolded, money exactly (Decimals), numbers within half a cent, the rest by equality.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -29,6 +30,7 @@ import pyarrow as pa
 
 from docpipe import normalize
 from docpipe.normalize import patterns
+from docpipe.normalize.numbers import MONEY_PRECISION, MONEY_SCALE
 from docpipe.normalize.evidence import DocumentEvidence
 
 
@@ -53,7 +55,8 @@ class Compare(StrEnum):
     """How evaluation decides that a predicted value equals its label (eval/score.py)."""
 
     TEXT = "text"  # casefolded, whitespace squashed
-    AMOUNT = "amount"  # within half a cent
+    AMOUNT = "amount"  # within half a cent (numbers: floats)
+    EXACT = "exact"  # money: the same amount to the last decimal (Decimals)
     EQUAL = "equal"  # the typed values are equal
     ITEMS = "items"  # every labelled item found (eval/match.py)
     FIELDS = "fields"  # every labelled field of the object equal
@@ -105,7 +108,8 @@ RULES: dict[Kind, KindRules] = {
     Kind.NUMBER: KindRules("number as printed", lambda: patterns.NUMBER, pa.float64(), float,
                            normalize.parse_number, True, Compare.AMOUNT),
     Kind.MONEY: KindRules("amount exactly as printed, with its currency sign or code if any", lambda: patterns.MONEY,
-                          pa.float64(), float, normalize.parse_money, True, Compare.AMOUNT),
+                          pa.decimal128(MONEY_PRECISION, MONEY_SCALE), Decimal, normalize.parse_money, True,
+                          Compare.EXACT),
     Kind.DATE: KindRules("date exactly as printed", lambda: patterns.DATE, pa.date32(), dt.date, _date, True,
                          Compare.EQUAL),
     Kind.ENUM: KindRules(None, None, pa.string(), str, None, False, Compare.TEXT),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -75,9 +76,9 @@ def test_normalizers_type_or_say_why(text):
             value = parse(text)
         except ValueError:
             continue
-        assert value is None or isinstance(value, int | float | dt.date)
-        if isinstance(value, float):
-            assert not math.isnan(value)
+        assert value is None or isinstance(value, int | float | Decimal | dt.date)
+        if isinstance(value, float | Decimal):
+            assert not math.isnan(value) and math.isfinite(value)
 
 
 # very long strings: a short random text repeated up to 50,000 times

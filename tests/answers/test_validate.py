@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -80,7 +81,7 @@ def test_an_engine_error_is_a_model_error():
     ("RM 9.90", 9.9), ("1,234", 1234.0), ("-5", -5.0), (7, 7.0), ("", None), (None, None),
 ])
 def test_money(text, amount):
-    assert parse_money(text) == amount
+    assert parse_money(text) == (None if amount is None else Decimal(str(amount)))  # exactly
 
 
 @pytest.mark.parametrize("text", ["abc", "12 apples", True])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -66,4 +67,4 @@ def test_the_setting_wins():
 def test_a_us_invoice_reads_month_first():
     evidence = gather_evidence(money=["$1,234.56", "USD 20.00"], dates=["04/05/2026"])
     assert rules(Kind.DATE).parse("04/05/2026", evidence) == dt.date(2026, 4, 5)  # as a date field types it
-    assert rules(Kind.MONEY).parse("$1,234.56", evidence) == 1234.56
+    assert rules(Kind.MONEY).parse("$1,234.56", evidence) == Decimal("1234.56")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,7 +26,7 @@ def _ambiguous_shape(text: str) -> bool:
 @given(st.from_regex(MONEY, fullmatch=True))
 def test_every_money_string_the_grammar_allows_is_an_amount(text):
     try:
-        assert isinstance(parse_money(text), float)
+        assert isinstance(parse_money(text), Decimal)
     except AmbiguousValue:  # explicit: '1.727' with nothing to settle it
         assert _ambiguous_shape(text), text
 
@@ -62,7 +63,7 @@ def test_kie_ground_truth_dates_and_totals():
     assert parse_date("25/12/2018") == dt.date(2018, 12, 25)
     assert parse_date("11/02/18") == dt.date(2018, 2, 11)
     assert parse_date("28-04-18") == dt.date(2018, 4, 28)
-    assert parse_money("159.00") == 159.0 and parse_money("7.42") == 7.42
+    assert parse_money("159.00") == 159 and parse_money("7.42") == Decimal("7.42")
     for text in ["25/12/2018", "11/02/18", "28-04-18", "02/12/2017"]:
         assert re.fullmatch(DATE, text)
 
@@ -85,9 +86,9 @@ def test_every_date_and_amount_in_the_kie_ground_truth_normalizes():
             assert isinstance(parse_date(truth["date"]), dt.date)
         if truth.get("total"):
             assert re.fullmatch(MONEY, truth["total"]), (path.name, truth["total"])
-            assert parse_money(truth["total"]) == float(truth["total"].replace(",", ""))
+            assert parse_money(truth["total"]) == Decimal(truth["total"].replace(",", ""))
     for path in invoices:  # invoice2data: ISO dates and numeric amounts
         for truth in json.loads(path.read_text()):
             assert parse_date(truth["date"]).isoformat() == truth["date"]
-            assert parse_money(truth["amount"]) == float(truth["amount"])
+            assert parse_money(truth["amount"]) == Decimal(str(truth["amount"]))
             assert re.fullmatch(MONEY, str(truth["amount"]))

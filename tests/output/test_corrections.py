@@ -6,6 +6,7 @@ as they were."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pandas as pd
 import pyarrow as pa
@@ -22,8 +23,9 @@ SPECS = {f.name: f for f in INVOICE.fields}
 
 
 def _item(description: str, amount: float, confidence: float) -> dict:
-    item = {"description": description, "quantity": 1.0, "quantity_raw": "1", "unit_price": amount,
-            "unit_price_raw": str(amount), "amount": amount, "amount_raw": str(amount)}
+    money = Decimal(str(amount))
+    item = {"description": description, "quantity": 1.0, "quantity_raw": "1", "unit_price": money,
+            "unit_price_raw": str(amount), "amount": money, "amount_raw": str(amount)}
     for sub in ("description", "quantity", "unit_price", "amount"):
         item[f"{sub}_box"] = None
         item[f"{sub}_confidence"] = confidence
@@ -45,9 +47,10 @@ def _record(doc_id: str, date_order: str | None = "MDY", **values) -> dict:
 def out(tmp_path):
     items = [_item("gloves", 10.0, 0.9), _item("invented", 99.0, 0.4), _item("tubes", 5.0, 0.8)]
     write_rows(tmp_path, "invoice", [
-        _record("a", total=15.0, total_raw="15.00", invoice_number="A-1", line_items=items, line_items_confidence=0.4),
-        _record("b", total=7.0, invoice_number="B-1"),
-        _record("c", date_order=None, total=1.0),
+        _record("a", total=Decimal("15.00"), total_raw="15.00", invoice_number="A-1", line_items=items,
+                line_items_confidence=0.4),
+        _record("b", total=Decimal("7.00"), invoice_number="B-1"),
+        _record("c", date_order=None, total=Decimal("1.00")),
     ], records_schema(INVOICE), "run1")
     return tmp_path
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pandas as pd
 import pyarrow as pa
@@ -79,7 +80,7 @@ def test_each_cell_of_a_list_item_has_its_own_confidence_and_older_files_still_r
     from docpipe.schema.load import resolve_schema
 
     schema = resolve_schema("invoice")
-    item = {"description": "gloves", "quantity": 2.0, "unit_price": 5.0, "amount": 10.0}
+    item = {"description": "gloves", "quantity": 2.0, "unit_price": Decimal("5.00"), "amount": Decimal("10.00")}
     record = ExtractedRecord("a", {"line_items": [item]}, True, confidence={
         ("line_items",): 0.4, ("line_items", 0): 0.4, ("line_items", 0, "description"): 0.4,
         ("line_items", 0, "quantity"): 0.97, ("line_items", 0, "amount"): 0.6})

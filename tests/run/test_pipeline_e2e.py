@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import shutil
 from pathlib import Path
 
@@ -123,6 +124,8 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, float) and value != value:
         return None
+    if isinstance(value, Decimal):  # money is exact; JSON holds it as a number
+        return float(value)
     return value
 
 

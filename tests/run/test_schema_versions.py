@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from decimal import Decimal
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
@@ -109,7 +111,7 @@ def test_three_versions_read_as_one_table_every_column_kept(three_versions):
     # pandas and pyarrow as the README shows them: every column of every version, every row
     frame = pd.read_parquet(out / "records" / "po")
     assert {"currency", "tax_raw", "lines"} <= set(frame.columns) and len(frame) == 6
-    assert frame["tax"].dtype == "float64"
+    assert all(isinstance(v, Decimal) for v in frame["tax"].dropna())  # money: exact amounts
     dataset = ds.dataset(out / "records" / "po")
     assert "currency" in dataset.schema.names and dataset.to_table().num_rows == 6
     assert sorted(p.name.startswith("part-compact-") for p in (out / "records" / "po").glob("*.parquet")) \
@@ -169,3 +171,31 @@ def test_a_folder_an_older_docpipe_wrote_with_two_types_still_reads(tmp_path):
                          promote_options="default")
     read = tables.read_table(tmp_path, "po").set_index("doc_id")
     assert read.loc["a", "tax"] == "1,50 €" and read.loc["b", "tax"] == "exempt"  # the newest type, as printed
+
+
+def test_money_written_as_float64_by_an_older_docpipe_becomes_exact_at_the_next_run(tmp_path):
+    """Amounts were float64 before they were exact: the next run rewrites the table once, each
+    amount typed again from its printed text, so every file has one type and pd.read_parquet reads."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "invoice_acme.pdf", folder / "invoice_acme.pdf")
+    out = tmp_path / "out"
+    _run(out, folder, tmp_path, 1)
+    [written] = (out / "records" / "po").glob("*.parquet")
+    table = pq.read_table(written)
+    floats = table.schema
+    for name in ("tax", "total"):  # as an older docpipe wrote them
+        floats = floats.set(floats.get_field_index(name), pa.field(name, pa.float64()))
+    old = pa.Table.from_arrays([table[n].cast(pa.float64()) if n in ("tax", "total") else table[n]
+                                for n in table.column_names], schema=floats)
+    pq.write_table(old, written)
+    shutil.rmtree(out / "_schemas")  # nor did it keep its schemas
+    assert tables.read_table(out, "po")["total"].iloc[0] == Decimal("16.5")  # docpipe's reader already reads it
+
+    shutil.copy(SAMPLES / "receipt_cafe.pdf", folder / "receipt_cafe.pdf")
+    _run(out, folder, tmp_path, 1)  # the same version, one new document
+    frame = pd.read_parquet(out / "records" / "po")
+    assert len(frame) == 2 and all(isinstance(v, Decimal) for v in frame["total"])
+    assert set(frame["total"]) == {Decimal("16.5")}  # from '16,50 €', exactly
+    assert {pq.read_schema(p).field("total").type for p in (out / "records" / "po").glob("*.parquet")} \
+        == {pa.decimal128(38, 4)}

@@ -4,6 +4,7 @@ prompt, the constrained JSON schema, the Arrow column and the evaluation all rea
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pyarrow as pa
 
@@ -24,10 +25,11 @@ def test_a_money_field_reads_the_same_rules_everywhere():
     money = FieldSpec("total", Kind.MONEY, "amount due")
     assert "amount exactly as printed" in field_line(money)
     assert money.json_schema()["pattern"] == RULES[Kind.MONEY].pattern()
-    assert money.arrow_type() == pa.float64()
-    assert money.parse("1.234,56 EUR") == 1234.56
-    assert values_equal(money, typed(money, "1.234,56 EUR"), 1234.555)  # within half a cent
-    assert RULES[Kind.MONEY].compare == Compare.AMOUNT
+    assert money.arrow_type() == pa.decimal128(38, 4)  # exact
+    assert money.parse("1.234,56 EUR") == Decimal("1234.56")
+    assert values_equal(money, typed(money, "1.234,56 EUR"), "1234.560")  # the same amount, exactly
+    assert not values_equal(money, typed(money, "1.234,56 EUR"), 1234.555)
+    assert RULES[Kind.MONEY].compare == Compare.EXACT
 
 
 def test_a_date_field_types_labels_as_answers_are_typed():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import jsonschema
 import pyarrow as pa
@@ -26,7 +27,7 @@ EXPECTED = {
     "text": ({"string"}, pa.string(), "ACME-1", "ACME-1", None),
     "integer": ({"string"}, pa.int64(), "1,200", 1200, patterns.INTEGER),
     "number": ({"string"}, pa.float64(), "2,5", 2.5, patterns.NUMBER),
-    "money": ({"string"}, pa.float64(), "1.234,56 €", 1234.56, patterns.MONEY),
+    "money": ({"string"}, pa.decimal128(38, 4), "1.234,56 €", Decimal("1234.56"), patterns.MONEY),
     "date": ({"string"}, pa.date32(), "4 March 2026", dt.date(2026, 3, 4), patterns.DATE),
 }
 
