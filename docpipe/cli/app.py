@@ -183,6 +183,7 @@ def eval_(
     except (ValueError, FileNotFoundError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    schema = result.schema  # its name, however it was given (a name or a file)
     if compare:
         folder = report or default_report_dir(out[0], schema) / "compare"
         shown = result.table.drop(columns=["out"]).round(3)

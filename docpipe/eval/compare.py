@@ -65,7 +65,7 @@ def compare(outs: list[str | Path], truth: str | Path | list[Truth], schema_name
         results.append(restricted)
         rows.append(_row(Path(out), restricted))
     table = pa.Table.from_pylist(rows, schema=COMPARISON).to_pandas()
-    return Comparison(schema_name, table, results)
+    return Comparison(full[0].schema if full else schema_name, table, results)  # the name, not a path
 
 
 def _common_documents(results: list[EvalResult]) -> set[str]:

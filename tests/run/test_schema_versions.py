@@ -199,3 +199,25 @@ def test_money_written_as_float64_by_an_older_docpipe_becomes_exact_at_the_next_
     assert set(frame["total"]) == {Decimal("16.5")}  # from '16,50 €', exactly
     assert {pq.read_schema(p).field("total").type for p in (out / "records" / "po").glob("*.parquet")} \
         == {pa.decimal128(38, 4)}
+
+
+def test_one_way_to_name_a_schema_in_every_command(three_versions, tmp_path, monkeypatch):
+    """The folder was read with po-v*.yaml files: every command takes the name the folder knows,
+    or the file's path, the same way."""
+    out, _ = three_versions
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps({name: {"schema": "po", "fields": {"number": "C-3"}} for name in INPUTS}))
+    for schema in ("po", str(tmp_path / "po-v3.yaml")):
+        scored = CliRunner().invoke(app, ["eval", str(out), "--truth", str(truth), "--schema", schema])
+        assert scored.exit_code == 0, scored.output
+        assert CliRunner().invoke(app, ["calibration", str(out), "--schema", schema]).exit_code == 0
+        assert CliRunner().invoke(app, ["revalidate", str(out), "--schema", schema]).exit_code == 0
+        served = {}
+        import uvicorn
+
+        monkeypatch.setattr(uvicorn, "run", lambda app_, **kwargs: served.update(app=app_))
+        reviewed = CliRunner().invoke(app, ["review", str(out), "--schema", schema])
+        assert reviewed.exit_code == 0, reviewed.output
+        assert list(served["app"].app.state.review.backlogs) == ["po"]
+    unknown = CliRunner().invoke(app, ["eval", str(out), "--truth", str(truth), "--schema", "purchase"])
+    assert unknown.exit_code == 2 and "po" in unknown.output and "Traceback" not in unknown.output
