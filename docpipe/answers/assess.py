@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from docpipe.answers.validate import path_label
 from docpipe.core.types import ExtractedRecord
 from docpipe.schema.checks import evaluate, missing_required
 from docpipe.schema.spec import RAW_KINDS, Schema
@@ -36,12 +37,5 @@ def not_on_page(schema: Schema, record: ExtractedRecord) -> tuple[str, ...]:
         if spec is not None and spec.kind.is_group and isinstance(path[-1], str):
             spec = next((s for s in spec.fields if s.name == path[-1]), None)
         if box.source == "not_found" and spec is not None and spec.kind in RAW_KINDS:
-            flagged.append(_name(path))
+            flagged.append(path_label(path))
     return tuple(flagged)
-
-
-def _name(path: tuple) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text

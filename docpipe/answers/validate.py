@@ -99,7 +99,7 @@ class _Typer:
         self.sources: dict[Path, list[int]] = {}  # list path -> JSON index of each kept item
 
     def typed(self, spec: FieldSpec, value: Any, path: Path) -> Any:
-        where = _label(path)
+        where = path_label(path)
         if spec.kind == "object":
             if value is None:
                 return None
@@ -147,7 +147,8 @@ class _Typer:
         return out
 
 
-def _label(path: Path) -> str:
+def path_label(path: Path) -> str:
+    """A value's path as people write it: total, line_items[2].amount, supplier.vat_id."""
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)

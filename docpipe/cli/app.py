@@ -94,11 +94,11 @@ def show(
     its file; --doc NAME shows one document's every value, as printed, confidence, page and box)."""
     from docpipe.cli import show_records
     from docpipe.cli.summary import brief_columns, print_frame
-    from docpipe.output.tables import FIXED, read_table
+    from docpipe.output.tables import FIXED, read_table, record_tables
 
     frame = read_table(out, table, python_cells=True)
     if frame.empty:
-        schemas = sorted(p.name for p in (out / "records").glob("*") if p.is_dir())
+        schemas = record_tables(out)
         known = ", ".join([*FIXED, *schemas])
         Console(stderr=True).print(f"[yellow]no rows in {table!r} under {out}; tables there: {known}[/yellow]")
         raise typer.Exit(1)
@@ -232,12 +232,13 @@ def review(
     import uvicorn
 
     from docpipe.core.child_server import free_port
-    from docpipe.review.app import build_review, review_app
     from docpipe.output.schema_store import resolve
+    from docpipe.output.tables import record_tables
+    from docpipe.review.app import build_review, review_app
     from docpipe.review.guard import loopback_hosts, new_token
 
     err = Console(stderr=True)
-    found = sorted(p.name for p in (out / "records").glob("*") if p.is_dir() and any(p.glob("*.parquet")))
+    found = record_tables(out)
     if not found:
         err.print(f"[red]error:[/red] no records under {out}: review a folder written by `docpipe run`")
         raise typer.Exit(2)
@@ -303,9 +304,10 @@ def calibration(
     from docpipe.eval.calibration import BINS, THRESHOLDS, calibration as calibrate, plot
     from docpipe.eval.report import default_report_dir, write_frame
     from docpipe.output.schema_store import resolve
+    from docpipe.output.tables import record_tables
 
     err, console = Console(stderr=True), Console()
-    found = sorted(p.name for p in (out / "records").glob("*") if p.is_dir() and any(p.glob("*.parquet")))
+    found = record_tables(out)
     name = schema or (found[0] if len(found) == 1 else None)
     if name is None:
         err.print(f"[red]error:[/red] {out} holds records of {', '.join(found) or 'no schema'}: give --schema")

@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from scipy.stats import beta
 
 from docpipe.core.vocab import ReviewAction
+from docpipe.output.corrections import latest_rows
 from docpipe.output.review_samples import drawn
 from docpipe.output.tables import latest_records, read_all
 from docpipe.schema.kinds import Kind
@@ -95,10 +96,7 @@ def reviewed_values(corrections: pd.DataFrame, schema_name: str) -> pd.DataFrame
                           "right": pd.Series(dtype=bool)})
     if corrections.empty or "model_confidence" not in corrections:
         return empty
-    mine = corrections[corrections["schema"] == schema_name].sort_values("created_at", kind="stable")
-    keys = mine[["doc_id", "field"]].assign(list_index=mine["list_index"].astype("Int64"),
-                                            item_field=mine["item_field"].fillna(""))
-    latest = mine[~keys.duplicated(keep="last")]
+    latest = latest_rows(corrections, schema_name)
     values = latest[latest["action"].isin([ReviewAction.SET, ReviewAction.ACCEPT])
                     & latest["model_confidence"].notna() & latest["model_right"].notna()]
     return pd.DataFrame({"doc_id": values["doc_id"], "confidence": values["model_confidence"].astype(float),

@@ -26,9 +26,9 @@ import datetime as dt
 import json
 import math
 import uuid
-from decimal import Decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -122,25 +122,31 @@ def from_stored(spec: FieldSpec, text: str | None) -> Any:
     return value
 
 
-def latest_corrections(corrections: pd.DataFrame, schema_name: str) -> dict[str, list[dict[str, Any]]]:
-    """The latest correction of each value of each document of a schema, oldest first; `action`
-    read from `accepted` in files written before it existed."""
+def latest_rows(corrections: pd.DataFrame, schema_name: str) -> pd.DataFrame:
+    """The latest row of each value (document, field, list index, item field) of a schema, oldest
+    first, as read; `action` read from `accepted` in rows written before it existed."""
     if corrections.empty:
-        return {}
-    mine = corrections[corrections["schema"] == schema_name]
-    if mine.empty:
-        return {}
-    mine = mine.sort_values("created_at", kind="stable")
+        return corrections
+    mine = corrections[corrections["schema"] == schema_name].sort_values("created_at", kind="stable")
     keys = mine[["doc_id", "field"]].assign(
         list_index=mine["list_index"].astype("Int64"), item_field=mine["item_field"].fillna(""))
-    latest = mine[~keys.duplicated(keep="last")]
+    latest = mine[~keys.duplicated(keep="last")].copy()
+    written = latest["action"] if "action" in latest else pd.Series(None, index=latest.index, dtype=object)
+    latest["action"] = written.fillna(latest["accepted"].map({True: str(ReviewAction.ACCEPT),
+                                                              False: str(ReviewAction.SET)}))
+    return latest
+
+
+def latest_corrections(corrections: pd.DataFrame, schema_name: str) -> dict[str, list[dict[str, Any]]]:
+    """latest_rows as Python values, by document."""
+    latest = latest_rows(corrections, schema_name)
+    if latest.empty:
+        return {}
     latest = latest[[c for c in FIX_COLUMNS if c in latest.columns]]
     latest = latest.astype(object).where(latest.notna(), None)  # pandas' NaN and NA: None
     found: dict[str, list[dict[str, Any]]] = {}
     for fix in latest.to_dict("records"):
         fix["list_index"] = None if fix["list_index"] is None else int(fix["list_index"])
-        if fix.get("action") is None:
-            fix["action"] = ReviewAction.ACCEPT if fix["accepted"] else ReviewAction.SET
         found.setdefault(fix["doc_id"], []).append(fix)
     return found
 

@@ -142,6 +142,13 @@ def read_arrow(out: Path, table: str, columns: Sequence[str] | None = None) -> p
     return None
 
 
+def record_tables(out: Path) -> list[str]:
+    """The schemas `out` holds records of: records/<name> folders with a Parquet file."""
+    folder = Path(out) / "records"
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.parquet"))) \
+        if folder.is_dir() else []
+
+
 def table_files(out: Path, table: str) -> list[Path]:
     """The files that hold a table now, in name order: not temporary files, nor files that a
     compacted file replaces (even in the moment before compaction removes them). Raises

@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from docpipe.core.vocab import ReviewAction
-from docpipe.output.corrections import Applied, apply_to_record, latest_corrections
+from docpipe.output.corrections import Applied, apply_to_record, latest_corrections, latest_rows
 from docpipe.output.record_columns import STATES, record_state
 from docpipe.output.review_samples import drawn, record_draw
 from docpipe.output.table_cache import FILE, ROW, TableCache
@@ -192,12 +192,13 @@ class Backlog:
         mine = arrow.filter(pc.equal(arrow["doc_id"], doc_id)).to_pandas()
         return latest_corrections(mine, self.schema.name).get(doc_id, [])
 
-    def reviewed_record(self, doc_id: str) -> tuple[dict[str, Any], Applied] | None:
-        """(the record as extracted, the record with its corrections applied)."""
+    def reviewed_record(self, doc_id: str) -> tuple[dict[str, Any], Applied, list[dict[str, Any]]] | None:
+        """(the record as extracted, the record with its corrections applied, those corrections)."""
         record = self.extracted(doc_id)
         if record is None:
             return None
-        return record, apply_to_record(record, self.fixes(doc_id), self.schema)
+        fixes = self.fixes(doc_id)
+        return record, apply_to_record(record, fixes, self.schema), fixes
 
     def sampled(self) -> set[str]:
         return {d["doc_id"] for d in drawn(self.out, self.schema.name)}
@@ -246,17 +247,9 @@ class Backlog:
             return empty
         columns = [c for c in ("doc_id", "schema", "field", "list_index", "item_field", "action", "accepted",
                                "created_at") if c in arrow.column_names]
-        frame = arrow.select(columns).to_pandas()
-        frame = frame[frame["schema"] == self.schema.name]
-        if frame.empty:
+        latest = latest_rows(arrow.select(columns).to_pandas(), self.schema.name)
+        if latest.empty:
             return empty
-        if "action" not in frame:
-            frame["action"] = None
-        frame["action"] = frame["action"].fillna(frame["accepted"].map({True: "accept", False: "set"}))
-        frame = frame.sort_values("created_at", kind="stable")
-        keys = frame[["doc_id", "field"]].assign(list_index=frame["list_index"].astype("Int64"),
-                                                 item_field=frame["item_field"].fillna(""))
-        latest = frame[~keys.duplicated(keep="last")]
         values = latest[latest["action"].isin(REVIEWED)].groupby("doc_id").size().rename("reviewed")
         done = latest[latest["action"] == str(ReviewAction.DONE)].groupby("doc_id").size().gt(0).rename("done")
         return pd.concat([values, done], axis=1)  # indexed by doc_id
