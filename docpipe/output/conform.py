@@ -90,7 +90,7 @@ def _scalar(value: Any, target: pa.DataType, spec: FieldSpec | None, evidence: D
     text = printed if isinstance(printed, str) and printed.strip() else _printed(value)
     if text is None:
         return None
-    if spec is not None and spec.kind not in (Kind.LIST,):
+    if spec is not None and not spec.kind.is_group:
         if spec.kind == Kind.TEXT:
             return text
         try:

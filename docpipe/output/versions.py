@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from docpipe.output.conform import conform
 from docpipe.output.schema_store import STORE, merged_type, stored_versions, table_schema
@@ -56,7 +57,7 @@ def _newest_first(parts: list[pa.Table]) -> list[pa.Table]:
     def version(part: pa.Table) -> int:
         if "schema_version" not in part.column_names or part.num_rows == 0:
             return -1
-        top = pa.compute.max(part["schema_version"]).as_py()
+        top = pc.max(part["schema_version"]).as_py()
         return -1 if top is None else int(top)
     ordered = list(enumerate(parts))
     ordered.sort(key=lambda item: (version(item[1]), item[0]), reverse=True)

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.compute as pc
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -35,14 +36,13 @@ from starlette.routing import Route
 from docpipe.core.errors import DocpipeError
 from docpipe.eval.calibration import Calibration, calibration, plot
 from docpipe.ingest.render import display_page
-from docpipe.output.corrections import record_corrections
+from docpipe.output.corrections import from_stored, record_corrections
 from docpipe.output.table_cache import TableCache
 from docpipe.review import pages
 from docpipe.review.backlog import PER_PAGE, SHOWS, Backlog, Filter
 from docpipe.review.edits import EditRefused, Edits, how_typed, shown, target, typed
 from docpipe.review.guard import Guard
 from docpipe.review.values import lines
-from docpipe.schema.kinds import Kind
 from docpipe.schema.spec import Schema
 
 PAGE_WIDTH = 1000  # pixels of a page image on the review page (boxes are fractions of it)
@@ -127,7 +127,7 @@ def document(request: Request) -> Response:
     found = backlog.reviewed_record(doc_id) if entry is not None else None
     if entry is None or found is None:
         return HTMLResponse(f"<p>no {pages.e(backlog.schema.name)} record of {pages.e(doc_id)}</p>", status_code=404)
-    extracted, applied = found
+    extracted, applied, _ = found
     before, after = backlog.neighbours(wanted, doc_id)
     notes = {s.name: how_typed(extracted, s) for f in backlog.schema.fields for s in (f, *f.fields)}
     page_count = 0 if pd.isna(entry.get("pages")) else int(entry["pages"])  # no documents row: no pages to show
@@ -220,8 +220,6 @@ async def _edit(request: Request, preview: bool) -> Response:
     if not isinstance(asked, dict) or not isinstance(asked.get("doc_id"), str):
         return JSONResponse({"error": "give a JSON object with doc_id, action, field, list_index, item_field, "
                                       "new_value"}, status_code=400)
-    from starlette.concurrency import run_in_threadpool
-
     try:
         answer = await run_in_threadpool(_take, review, backlog, asked, preview)
     except EditRefused as exc:
@@ -234,21 +232,20 @@ def _take(review: Review, backlog: Backlog, asked: dict[str, Any], preview: bool
     found = backlog.reviewed_record(doc_id)
     if found is None:
         raise EditRefused(f"no {backlog.schema.name} record of document {doc_id!r}", 404)
-    extracted, applied = found
+    extracted, applied, fixes = found
     if preview:
         where = target(backlog.schema, asked)
-        if where.spec.kind == Kind.LIST:
-            raise EditRefused("name a value: a list item's field", 400)
+        if where.spec.kind.is_group:
+            raise EditRefused("name a value: a field, a list item's field or an object's field", 400)
         value = typed(backlog.schema, extracted, where, asked.get("new_value"))
         return {"value": shown(value, where.spec.kind), "note": how_typed(extracted, where.spec)}
-    edits = Edits(backlog.schema, review.reviewer, doc_id, extracted, applied, backlog.fixes(doc_id))
-    rows = edits.rows(asked)
+    rows = Edits(backlog.schema, review.reviewer, doc_id, extracted, applied, fixes).rows(asked)
     if rows:
         record_corrections(review.out, rows)
     answer: dict[str, Any] = {"saved": len(rows)}
-    if asked.get("action") == "set" and rows:
-        where = target(backlog.schema, asked)
-        answer["value"] = shown(typed(backlog.schema, extracted, where, asked.get("new_value")), where.spec.kind)
+    if asked.get("action") == "set" and rows:  # the value as it was typed and kept
+        spec = target(backlog.schema, asked).spec
+        answer["value"] = shown(from_stored(spec, rows[0].typed_value), spec.kind)
         answer["raw"] = rows[0].new_value
     if not rows:
         answer["why"] = "already corrected: edit it to change it"

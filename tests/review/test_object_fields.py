@@ -40,6 +40,8 @@ def test_an_objects_values_are_reviewed_one_by_one(tmp_path):
     refused = client.post(f"/api/{schema.name}/correct", json={"doc_id": doc, "action": "set", "field": "supplier",
                                                              "item_field": "vat_id", "new_value": "fr1"})
     assert refused.status_code == 422 and "pattern" in refused.json()["error"]
+    whole = client.post(f"/api/{schema.name}/preview", json={"doc_id": doc, "field": "supplier", "new_value": "x"})
+    assert whole.status_code == 400 and "object's field" in whole.json()["error"]  # a value is named, not a group
     assert client.post(f"/api/{schema.name}/correct", json={"doc_id": doc, "action": "done"}).status_code == 200
     fixed = read_table(out, schema.name, corrected=True, python_cells=True).iloc[0]
     assert fixed["supplier"]["vat_id"] == "FR12345678901" and fixed["supplier"]["vat_id_confidence"] == 1.0
