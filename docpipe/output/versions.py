@@ -64,14 +64,15 @@ def _newest_first(parts: list[pa.Table]) -> list[pa.Table]:
     return [part for _, part in ordered]
 
 
-def migrate(out: Path, schema: Schema) -> int:
+def migrate(out: Path, schema: Schema, target: pa.Schema | None = None) -> int:
     """Rewrite records/<schema>'s committed files into its table schema when any differs, once
     per table schema (a new version, or a docpipe whose kinds became other Arrow types: money as
     float64 before it was exact); the number of files rewritten (compact.py does it: under its
-    lock, readers never see a row twice). The table schema's hash is kept in OUT/_schemas."""
+    lock, readers never see a row twice). The table schema's hash is kept in OUT/_schemas.
+    `target`: the table schema, when the caller has it already."""
     from docpipe.output.compact import compact_table
 
-    target = table_schema(Path(out), schema)
+    target = target if target is not None else table_schema(Path(out), schema)
     stamp = Path(out) / STORE / schema.name / "table.sha256"
     digest = hashlib.sha256(str(target).encode()).hexdigest()
     if stamp.is_file() and stamp.read_text(encoding="utf-8") == digest:

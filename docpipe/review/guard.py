@@ -72,11 +72,11 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        refusal = self._refusal(scope, headers)
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        refusal = self._refusal(scope, headers, query)
         if refusal is not None:
             await _answer(send, 403, refusal.encode(), [(b"content-type", b"text/plain; charset=utf-8")])
             return
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         if "token" in query:  # the printed URL: keep the token as a cookie, drop it from the address bar
             rest = urlencode({k: v for k, v in query.items() if k != "token"})
             where = scope["path"] + (f"?{rest}" if rest else "")
@@ -93,12 +93,11 @@ class Guard:
 
         await self.app(scope, receive, with_headers)
 
-    def _refusal(self, scope: Scope, headers: dict[str, str]) -> str | None:
+    def _refusal(self, scope: Scope, headers: dict[str, str], query: dict[str, str]) -> str | None:
         host = headers.get("host", "").lower()
         if self.hosts is not None and host not in self.hosts:
             return (f"refused: this page answers to {', '.join(sorted(self.hosts))}, not to Host {host!r} "
                     "(a page elsewhere that points its own name at this machine)")
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         cookies = SimpleCookie()
         try:
             cookies.load(headers.get("cookie", ""))

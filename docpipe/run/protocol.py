@@ -86,7 +86,7 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
         moved = recover_orphans(config.out)
         if moved:
             reporter.note(f"moved {len(moved)} files of an interrupted run to {config.out / '.orphaned'}")
-        if schema is not None and (rewritten := migrate(config.out, schema)):
+        if schema is not None and (rewritten := migrate(config.out, schema, run.records)):
             reporter.note(f"records/{schema.name}: {rewritten} files rewritten with the columns and types of "
                           f"{schema.key} (and of its earlier versions)")
         index = FileIndex(config.out)  # what earlier runs learnt: unchanged files are not read again

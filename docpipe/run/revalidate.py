@@ -68,7 +68,7 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
         schema = given.get(schema_name) or _stored_schema(out, schema_name, schema_dir)
         remember(out, schema)
         records_schema = table_schema(out, schema)
-        migrate(out, schema)
+        migrate(out, schema, records_schema)
         rows = []
         for (doc_id, source_run, work_key, budget), group in of_schema.groupby(
             ["doc_id", "run_id", "work_key", "budget"], sort=True
