@@ -24,12 +24,10 @@ import pyarrow as pa
 
 from docpipe.output.record_columns import record_fields
 from docpipe.output.tables import RECORD_META
-from docpipe.schema.kinds import Kind
 from docpipe.schema.load import load_schema, resolve_schema, schema_yaml
 from docpipe.schema.spec import FieldSpec, Schema
 
 STORE = "_schemas"
-GROUPS = (Kind.LIST, Kind.OBJECT)  # kinds whose value is made of fields: a field cannot turn into or out of one
 
 
 class SchemaEdited(ValueError):
@@ -82,7 +80,7 @@ def check(out: Path, schema: Schema) -> None:
         olds = {f.name: f for f in other.fields}
         for spec in schema.fields:
             old = olds.get(spec.name)
-            if old is not None and old.kind != spec.kind and (old.kind in GROUPS or spec.kind in GROUPS):
+            if old is not None and old.kind != spec.kind and (old.kind.is_group or spec.kind.is_group):
                 raise SchemaEdited(
                     f"field {spec.name!r} is a {old.kind} in {other.key} and a {spec.kind} in {schema.key}: a field "
                     "cannot turn into or out of a list or an object (its values would not fit one column); give it a "
@@ -139,7 +137,7 @@ def _changed_kinds(schema: Schema, older: list[Schema]) -> list[str]:
     """Scalar fields of `schema` whose kind some older version gave otherwise."""
     changed = []
     for spec in schema.fields:
-        if spec.kind in GROUPS:
+        if spec.kind.is_group:
             continue
         if any(o.kind != spec.kind for other in older for o in other.fields if o.name == spec.name):
             changed.append(spec.name)

@@ -35,7 +35,6 @@ FIELD_KEYS = ("kind", "description", "required", "values", "max_length", "patter
 # the keys that apply to some kinds only (the others apply to every kind)
 ONLY_FOR = {"values": {Kind.ENUM}, "max_length": {Kind.TEXT}, "pattern": {Kind.TEXT}, "max_items": {Kind.LIST},
             "fields": {Kind.LIST, Kind.OBJECT}}
-GROUPS = (Kind.LIST, Kind.OBJECT)  # kinds whose value is made of fields
 
 
 def _check_name(node: Node, name: str) -> str:
@@ -63,11 +62,11 @@ def _field(name: str, name_node: Node, node: Node, inside: Kind | None = None) -
     for key, kinds in ONLY_FOR.items():
         if key in keys and kind not in kinds:
             raise keys[key].error(f"{key!r} applies to {' and '.join(sorted(kinds))} fields, not to {where} ({kind})")
-    if kind in GROUPS and inside is not None:
+    if kind.is_group and inside is not None:
         raise name_node.error(f"{where} ({kind}) cannot be inside a list or an object: their fields are single "
                               "values (text, numbers, money, dates, enums, booleans)")
     children: tuple[FieldSpec, ...] = ()
-    if kind in GROUPS:
+    if kind.is_group:
         if "fields" not in keys:
             raise node.error(f"{where} is a {kind}: it needs `fields`")
         children = tuple(_field(n, nn, v, kind) for n, nn, v in keys["fields"].entries(f"the fields of {where}"))
@@ -214,7 +213,7 @@ def schema_yaml(schema: Schema) -> str:
             out["required"] = "true"
         if spec.pattern is not None:
             out["pattern"] = spec.pattern
-        if spec.kind in GROUPS:
+        if spec.kind.is_group:
             out["fields"] = {f.name: field(f) for f in spec.fields}
         return out
 
