@@ -72,8 +72,8 @@ def test_two_shards_on_two_workers_give_the_tables_of_one_local_run(prefect_site
     assert len(list((out / ".file_index").glob("seg-*.parquet"))) == 1
 
 
-def _run_of_worker(out: Path, worker_pid: int) -> str | None:
-    """The run id whose lease is held by a process under this worker."""
+def _lease_of_worker(out: Path, worker_pid: int) -> dict | None:
+    """The lease (run id, pid, flow run) held by a process under this worker, if one is held."""
     family = descendants(worker_pid)
     for lease in (out / "_leases").glob("*.json"):
         try:
@@ -81,7 +81,7 @@ def _run_of_worker(out: Path, worker_pid: int) -> str | None:
         except (OSError, ValueError):
             continue
         if info["pid"] in family:
-            return info["run_id"]
+            return info
     return None
 
 
@@ -96,15 +96,18 @@ def test_a_worker_killed_mid_run_is_reported_lost_and_its_shard_submitted_again(
                               env=prefect_site.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         victim = prefect_site.workers[0]
-        deadline, run_id = time.monotonic() + 300, None
+        deadline, lease = time.monotonic() + 300, None
         while time.monotonic() < deadline:  # until the victim's run has committed a document
-            run_id = run_id or _run_of_worker(out, victim.pid)
-            if run_id and list((out / "documents").glob(f"part-{run_id}-c*.parquet")):
+            lease = lease or _lease_of_worker(out, victim.pid)
+            if lease and list((out / "documents").glob(f"part-{lease['run_id']}-c*.parquet")):
+                # freeze the run at once: its shard may be a few documents from its end, and a run
+                # that ends before the kill below would not be a lost one
+                os.kill(lease["pid"], signal.SIGSTOP)
                 break
             assert submit.poll() is None, submit.stdout.read()[-3000:]
-            time.sleep(0.2)
-        assert run_id, "the first worker never ran a shard"
-        lease = json.loads((out / "_leases" / f"{run_id}.json").read_text())
+            time.sleep(0.05)
+        assert lease, "the first worker never ran a shard"
+        run_id = lease["run_id"]
         family = descendants(victim.pid) | {victim.pid}
         for pid in family:  # the host is lost: the worker and its flow run die at once
             os.kill(pid, signal.SIGKILL)
