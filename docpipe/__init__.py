@@ -1,7 +1,7 @@
 """docpipe: folders of documents in, Parquet tables out, read by Gemma 4.
 
 Packages, in the order a page travels (each imports only those listed before it):
-core, normalize, schema, ingest | engines, answers | output, run, flows, cli.
+core, normalize, schema, ingest | engines, answers | output, run, flows, api, cli.
 """
 
 from __future__ import annotations
@@ -9,13 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["read_table", "__version__"]
+__all__ = ["Extractor", "__version__", "extract", "read_table"]
 
 
 def __getattr__(name: str) -> Any:
-    """`docpipe.read_table`, imported on first use (importing docpipe loads no pandas)."""
+    """`docpipe.read_table`, `docpipe.extract` and `docpipe.Extractor`, imported on first use
+    (importing docpipe loads no pandas)."""
     if name == "read_table":
         from docpipe.output.tables import read_table
 
         return read_table
+    if name in ("extract", "Extractor"):
+        from docpipe.api import extraction
+
+        return getattr(extraction, name)
     raise AttributeError(f"module 'docpipe' has no attribute {name!r}")

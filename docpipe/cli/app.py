@@ -383,6 +383,8 @@ def schemas_check(
 
 
 app.add_typer(schemas_app, name="schemas")
+from docpipe.cli.export import register as register_export  # noqa: E402 - one place for the command
+register_export(app)  # export (cli/export.py)
 register_scale_commands(app)  # serve, deploy, submit, compact (cli/scale.py)
 app.command("serve-model")(serve_model)
 
