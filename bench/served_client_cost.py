@@ -166,7 +166,7 @@ def measure(args, port: int, work: Path, media_dir: Path | None, rendered_by_key
     servers = check_servers(config.base_urls, MODEL, args.in_flight, media_dir)
     engine = OpenAIEngine(servers, image_encoding=args.encoding, media_dir=media_dir)
     run = pipeline.start_run(config, resolve_schema("invoice"), engine.name)
-    items, _ = pipeline.plan(run, discover(config.input))
+    items = pipeline.plan(run, discover(config.input)).pending
     rendered = [render_document(i.source, args.budget, RenderOptions()) for i in items]
     rendered_by_key.update({i.key: d for i, d in zip(items, rendered)})
     pages = sum(len(d.usable_pages) for d in rendered)

@@ -31,6 +31,7 @@ from docpipe.flows.model_slot import model_slot
 from docpipe.flows.retry import backoff, retry_when_unreachable
 from docpipe.ingest.discover import discover
 from docpipe.ingest.file_index import FileIndex
+from docpipe.ingest.selection import Selection
 from docpipe.output.lease import Lease
 from docpipe.run import pipeline, protocol
 from docpipe.run.config import RunConfig
@@ -41,8 +42,9 @@ FLOW_NAME = "docpipe-ingest"
 
 
 @task(name="discover", cache_policy=NO_CACHE)
-def discover_task(root: Path, follow_links: bool = False, index: FileIndex | None = None, rehash: bool = False):
-    return discover(root, follow_links, index, rehash)
+def discover_task(root: Path, follow_links: bool = False, index: FileIndex | None = None, rehash: bool = False,
+                  selection: Selection | None = None):
+    return discover(root, follow_links, index, rehash, selection=selection)
 
 
 @task(name="plan", cache_policy=NO_CACHE)

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from docpipe.cli.export import register as register_export
 from docpipe.cli.options import explain, with_run_options
 from docpipe.cli.scale import register as register_scale_commands
 from docpipe.cli.serve_model import serve_model
+from docpipe.cli.status import register as register_status
 from docpipe.run.config import RunConfig
 from docpipe.run.environment import quiet_defaults
 
@@ -88,7 +90,8 @@ def show(
     limit: Annotated[int, typer.Option(help="Rows to show")] = 20,
     all_columns: Annotated[bool, typer.Option(help="Show every column, not the main ones")] = False,
     doc: Annotated[str | None, typer.Option(
-        help="A schema's table: one document whole, vertically (its file name, or the start of its doc_id)")] = None,
+        help="A schema's table: one document whole, vertically (its path under the input folder, its file name "
+             "when only one document has it, or the start of its doc_id)")] = None,
 ) -> None:
     """Print a table of OUT (for a schema: the latest record per document, one line each, named by
     its file; --doc NAME shows one document's every value, as printed, confidence, page and box)."""
@@ -103,16 +106,25 @@ def show(
         Console(stderr=True).print(f"[yellow]no rows in {table!r} under {out}; tables there: {known}[/yellow]")
         raise typer.Exit(1)
     if table not in FIXED and not all_columns:
-        names = show_records.document_names(out)
+        from docpipe.output.names import Ambiguous, document_names, find_one
+
+        named = document_names(out, table)
+        names = {doc_id: named[doc_id].name if doc_id in named else str(name or doc_id)
+                 for doc_id, name in zip(frame["doc_id"], frame.get("name", frame["doc_id"]))}
         if doc is None:
             show_records.print_overview(Console(), table, frame, names, limit)
             return
-        row = show_records.find_document(frame, names, doc)
-        if row is None:
+        try:
+            found = find_one({d: named[d] for d in frame["doc_id"] if d in named}, doc)
+        except Ambiguous as exc:
+            Console(stderr=True).print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        if found is None:
             Console(stderr=True).print(f"[red]error:[/red] no document {doc!r} in {table}; its documents: "
-                                       + ", ".join(sorted(names.get(d, d) for d in frame["doc_id"])))
+                                       + ", ".join(sorted(names.values())))
             raise typer.Exit(2)
-        show_records.print_document(Console(), table, frame, row, names.get(row["doc_id"], row["doc_id"]))
+        row = frame.loc[frame["doc_id"] == found.doc_id].iloc[0]
+        show_records.print_document(Console(), table, frame, row, found.name)
         return
     shown = frame if all_columns else frame[brief_columns(table, frame)]
     print_frame(Console(), shown, title=f"{table} ({len(frame)} rows)", limit=limit)
@@ -194,7 +206,8 @@ def eval_(
         return
     if result.details.empty:
         err.print(f"[yellow]no labelled {schema} document found in {out[0]}[/yellow]"
-                  f" ({len(result.unmatched)} labels without a document, {result.other_schema} for other schemas)")
+                  f" ({len(result.unmatched)} labels without a document, {len(result.ambiguous)} naming files in "
+                  f"several folders, {result.other_schema} for other schemas)")
         raise typer.Exit(1)
     shown = result.summary.drop(columns=["schema", "evaluated_at"]).round(3)
     print_frame(console, shown, title=f"{schema}: {result.documents} labelled documents", limit=len(shown))
@@ -203,6 +216,9 @@ def eval_(
     if result.unmatched:
         console.print(f"{len(result.unmatched)} labels have no document in {out[0]}: "
                       + ", ".join(t.key for t in result.unmatched[:5]) + (" ..." if len(result.unmatched) > 5 else ""))
+    for truth, names in result.ambiguous:
+        console.print(f"[yellow]label {truth.key!r} ({truth.source}) names files in several folders: "
+                      f"{', '.join(names)}; not scored: key it by its path under the input folder[/yellow]")
     summary_path, details_path = write_report(result, report or default_report_dir(out[0], schema))
     console.print(f"report in {summary_path} and {details_path}")
 
@@ -383,8 +399,8 @@ def schemas_check(
 
 
 app.add_typer(schemas_app, name="schemas")
-from docpipe.cli.export import register as register_export  # noqa: E402 - one place for the command
 register_export(app)  # export (cli/export.py)
+register_status(app)  # status (cli/status.py)
 register_scale_commands(app)  # serve, deploy, submit, compact (cli/scale.py)
 app.command("serve-model")(serve_model)
 

@@ -172,7 +172,7 @@ def _index_input(console: Console, config: RunConfig) -> RunConfig:
     config.out.mkdir(parents=True, exist_ok=True)
     index = FileIndex(config.out)
     with console.status(f"indexing {config.input} (a file not seen before is hashed once, for every shard)"):
-        documents = discover(config.input, config.follow_links, index, config.rehash)
+        documents = discover(config.input, config.follow_links, index, config.rehash, selection=config.selection())
     console.print(f"indexed {len(documents)} files")
     return config.model_copy(update={"rehash": False})
 

@@ -24,16 +24,6 @@ VALUE_WIDTH = 18  # each value column at least this wide (wider values wrap)
 _FIXED_COLUMNS = 2  # document (its record's problem under it), least certain
 
 
-def document_names(out: Path) -> dict[str, str]:
-    """doc_id -> file name, from the documents table."""
-    from docpipe.output.tables import read_table
-
-    documents = read_table(out, "documents")
-    if documents.empty:
-        return {}
-    return {row.doc_id: Path(row.source_path).name for row in documents.itertuples()}
-
-
 def text(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -164,10 +154,3 @@ def print_document(console: Console, schema: str, frame: pd.DataFrame, row: pd.S
         console.print(f"check failed: {failed['check']}: {failed['detail']}", highlight=False)
 
 
-def find_document(frame: pd.DataFrame, names: dict[str, str], wanted: str) -> pd.Series | None:
-    """The record of the document whose file name (or doc_id prefix) is `wanted`."""
-    for _, row in frame.iterrows():
-        name = names.get(row["doc_id"], "")
-        if wanted in (name, Path(name).stem) or (len(wanted) >= 6 and str(row["doc_id"]).startswith(wanted)):
-            return row
-    return None

@@ -12,6 +12,20 @@ from docpipe.core.vocab import DocumentStatus
 from docpipe.run.pipeline import RunResult
 
 
+# why a document that failed before is left as it was, and what would read it again
+LEFT_OTHERWISE = "--retry-failed CATEGORY reads them again"
+LEFT_BECAUSE = {
+    "encrypted": "as many passwords as before: --password / --password-file, or --retry-failed encrypted",
+    "too_large": "same limits: raise --max-pages / --max-pixels / --render-memory-mb",
+    "timeout": "same limit: raise --render-timeout",
+    "render_error": "same limits: --render-timeout / --render-memory-mb, or --retry-failed render_error",
+    "truncated": "same limit: raise --max-new-tokens",
+    "corrupt": "the file is broken: a new copy of it is read",
+    "empty": "nothing to read: a new copy of it is read",
+    "unsupported": "not a document docpipe reads",
+}
+
+
 def print_summary(console: Console, result: RunResult) -> None:
     stats = result.stats
     table = Table(title=f"run {result.run_id}", show_header=False, title_justify="left")
@@ -19,7 +33,20 @@ def print_summary(console: Console, result: RunResult) -> None:
     table.add_column(justify="right")
     table.add_row("documents found", str(stats.found))
     table.add_row("already done (skipped)", str(stats.already_done))
+    for category, count in sorted(stats.staying.items()):
+        table.add_row(f"  failed before, left: {category}", f"{count}  ({LEFT_BECAUSE.get(category, LEFT_OTHERWISE)})")
+    if stats.copies:
+        table.add_row("  copies of documents read before (listed)", str(stats.copies))
+    if stats.older:
+        table.add_row("read with other settings, left", f"{sum(stats.older.values())}  (about {stats.older_pages} pages; "
+                      "--reread older reads them)")
+    for why, count in sorted(stats.older.items()):
+        table.add_row(f"  {why}", str(count))
     table.add_row("processed now", str(stats.processed))
+    for why, count in sorted(stats.rereading.items()):
+        table.add_row(f"  read again: {why}", str(count))
+    for why, count in sorted(stats.retried.items()):
+        table.add_row(f"  failed before, read again: {why}", str(count))
     for status in DocumentStatus:
         table.add_row(f"  {status}", str(stats.statuses.get(status, 0)))
     table.add_row("pages", str(stats.pages))

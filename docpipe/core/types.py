@@ -27,6 +27,11 @@ class SourceDocument:
     kind: DocumentKind
     size_bytes: int
     failure: Failure | None = None  # why an unreadable file could not be read
+    name: str = ""  # its path relative to the input folder ('/'-separated): how people name it
+
+    @property
+    def shown_name(self) -> str:
+        return self.name or self.path.name
 
 
 @dataclass(frozen=True)

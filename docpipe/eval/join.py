@@ -1,24 +1,30 @@
 """Labelled documents paired with the latest record of each, through the documents table.
 
-Labels are keyed by a file name or stem; records by doc_id (the file's sha256). The documents
-table of the output folder links the two: source_path -> doc_id. A label matches every document
-whose file name equals its key, or whose stem does (`sroie_000` -> `sroie_000.jpg`; an invoice
-labelled once, read as PDF and as PNG, is two scored documents). A labelled document that the run
-read but left without a record (it failed) is scored with every value missing; a label with no
-document in the output folder is reported, not scored.
+Labels are keyed by a name: a path under the input folder (`supplierB/invoice.pdf`, or without its
+suffix), a bare file name or stem (`sroie_000` -> `sroie_000.jpg`); records by doc_id (the file's
+sha256). The documents table links the two: each reading's `name` (its path under the input
+folder) -> doc_id, copies of a file included. A key with a '/' matches the names it ends; a bare
+key matches file names and stems, and one that names documents in different folders is ambiguous:
+reported with the files it could mean, not scored (an invoice labelled once, read as PDF and as
+PNG in one folder, is two scored documents). A label file is never a document: files of the
+labels themselves, and files no record can come from (not a document docpipe reads), are left
+out. A labelled document that the run read but left without a record (it failed) is scored with
+every value missing; a label with no document in the output folder is reported, not scored.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from docpipe.core.errors import Category
 from docpipe.eval.truth import Truth
+from docpipe.output.names import document_names
 from docpipe.output.tables import read_table
 
 
@@ -35,6 +41,7 @@ class Joined:
     pairs: list[Labelled]
     unmatched: list[Truth]  # labels with no document in the output folder
     records_without_truth: int  # records of this schema whose document has no label
+    ambiguous: list[tuple[Truth, list[str]]] = field(default_factory=list)  # labels naming documents in several folders
 
 
 def plain(value: Any) -> Any:
@@ -56,30 +63,44 @@ def plain(value: Any) -> Any:
 
 def join(out: str | Path, schema_name: str, truths: list[Truth]) -> Joined:
     out = Path(out)
-    documents = read_table(out, "documents")
     records = read_table(out, schema_name, python_cells=True)
     by_doc = {row["doc_id"]: {k: plain(v) for k, v in row.items()} for _, row in records.iterrows()}
-    paths: dict[str, set[str]] = {}
-    if not documents.empty:
-        same_schema = documents["schema"] == schema_name
-        for _, row in documents[same_schema].iterrows():
-            paths.setdefault(row["doc_id"], set()).add(str(row["source_path"]))
-    by_name: dict[str, list[tuple[str, str]]] = {}
-    for doc_id, sources in paths.items():
-        for source in sorted(sources):
-            path = Path(source)
-            for key in {path.name, path.stem}:
-                by_name.setdefault(key, []).append((doc_id, source))
-    pairs, unmatched, labelled_docs = [], [], set()
+    label_files = {str(Path(t.source).resolve()) for t in truths}
+    names = [(doc_id, name, path) for doc_id, named in _documents(out, schema_name).items()
+             for name, path in zip(named.names, named.paths) if str(Path(path).resolve()) not in label_files]
+    pairs, unmatched, ambiguous, labelled_docs = [], [], [], set()
     for truth in truths:
-        found = by_name.get(truth.key, [])
+        found: dict[str, tuple[str, str]] = {}  # doc_id -> (name, path): the same bytes under two names, once
+        for doc_id, name, path in names:
+            if _names(truth.key, name):
+                found.setdefault(doc_id, (name, path))
+        folders = {PurePosixPath(name).parent for name, _ in found.values()}
         if not found:
             unmatched.append(truth)
-        seen = set()
-        for doc_id, source in found:
-            if doc_id in seen:  # the same bytes under two names: scored once per label
-                continue
-            seen.add(doc_id)
+            continue
+        if len(folders) > 1:
+            ambiguous.append((truth, sorted(name for name, _ in found.values())))
+            continue
+        for doc_id, (_, path) in found.items():
             labelled_docs.add(doc_id)
-            pairs.append(Labelled(truth, doc_id, source, by_doc.get(doc_id)))
-    return Joined(pairs, unmatched, len(set(by_doc) - labelled_docs))
+            pairs.append(Labelled(truth, doc_id, path, by_doc.get(doc_id)))
+    return Joined(pairs, unmatched, len(set(by_doc) - labelled_docs), ambiguous)
+
+
+def _documents(out: Path, schema_name: str):
+    """The documents read into this schema (files no record can come from left out), with every name."""
+    documents = read_table(out, "documents")
+    if documents.empty:
+        return {}
+    readable = set(documents.loc[documents["error_category"] != str(Category.UNSUPPORTED), "doc_id"])
+    return {doc_id: n for doc_id, n in document_names(out, schema_name).items() if doc_id in readable}
+
+
+def _names(key: str, name: str) -> bool:
+    """Whether a label's key names the file `name` (its path under the input folder)."""
+    path = PurePosixPath(name)
+    stem = str(path.with_suffix("")) if path.suffix else name
+    if "/" in key.strip("/"):
+        key = key.strip("/")
+        return any(x == key or x.endswith("/" + key) for x in (name, stem))
+    return key in (path.name, path.stem)

@@ -90,6 +90,7 @@ class EvalResult:
     other_schema: int = 0  # labels for another schema (not scored here)
     records_without_truth: int = 0
     coverage: str | None = None  # what labels taken from reviews cover (truth.review_coverage)
+    ambiguous: list[tuple[Truth, list[str]]] = field(default_factory=list)  # labels naming files in several folders
 
     @property
     def documents(self) -> int:
@@ -124,7 +125,7 @@ def evaluate(out: str | Path, truth: str | Path | list[Truth], schema_name: str,
             })
     details = pa.Table.from_pylist(rows, schema=DETAILS).to_pandas()
     return EvalResult(schema.name, details, summarise(details, schema.name), joined.unmatched, len(other),
-                      joined.records_without_truth, review_coverage(kept))
+                      joined.records_without_truth, review_coverage(kept), joined.ambiguous)
 
 
 def summarise(details: pd.DataFrame, schema_name: str, order: list[str] | None = None) -> pd.DataFrame:

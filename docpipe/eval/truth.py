@@ -13,12 +13,14 @@ Formats, recognised by content (`load_truth(path)` takes a JSON file or a folder
     FUNSD question/answer  <stem>.kv.json holding {"pairs": [{"question", "answer"}, ...]} -> form
     invoice2data expected  <stem>.json holding [{"issuer", "amount", "date", ...}] -> invoice
 
-A per-document file is matched to documents by its stem (`sroie_000.json` -> `sroie_000.jpg`);
-a key of the one-file format is matched by file name first, then by stem.
+A per-document file is matched to documents by its path under the labels folder, without its
+suffix (`sroie_000.json` -> `sroie_000.jpg`; `supplierB/invoice.json` -> `supplierB/invoice.pdf`);
+a key of the one-file format by the path or file name it gives (eval/join.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from docpipe.ingest.discover import iter_files
 from docpipe.output.record_columns import item_fields
 
 SROIE_KEYS = {"company": "merchant_name", "address": "merchant_address", "date": "date", "total": "total"}
@@ -54,19 +57,23 @@ class Truth:
 
 
 def load_truth(path: str | Path) -> list[Truth]:
-    """Every labelled document in a JSON file or in the JSON files of a folder (not recursive), or
-    the reviewed documents of a docpipe output folder (one with a corrections table)."""
+    """Every labelled document in a JSON file or in the JSON files under a folder (its subfolders
+    too, docpipe output folders aside: a label's key is its path there), or the reviewed documents
+    of a docpipe output folder (one with a corrections table)."""
     path = Path(path)
     if path.is_dir() and (path / "corrections").is_dir():
         return reviewed_truths(path)
     if path.is_dir():
-        files = sorted(p for p in path.glob("*.json") if not p.name.startswith("."))
-        kv_stems = {p.name[: -len(".kv.json")] for p in files if p.name.endswith(".kv.json")}
+        files = [f for f in iter_files(path) if f.name.endswith(".json")]
+        kv_stems = {str(p)[: -len(".kv.json")] for p in files if p.name.endswith(".kv.json")}
         out: list[Truth] = []
         for file in files:
-            if file.stem in kv_stems:  # FUNSD's entity JSON beside its question/answer pairs
+            if str(file.with_suffix("")) in kv_stems:  # FUNSD's entity JSON beside its question/answer pairs
                 continue
-            out.extend(read_truth_file(file))
+            folder = file.parent.relative_to(path).as_posix()
+            prefix = "" if folder == "." else folder + "/"
+            out.extend(dataclasses.replace(t, key=prefix + t.key) if t.key == document_stem(file) else t
+                       for t in read_truth_file(file))
         return out
     if path.is_file():
         return list(read_truth_file(path))
@@ -157,11 +164,12 @@ def reviewed_truths(out: Path) -> list[Truth]:
     every cell of its items was). So a reviewed run is ground truth for the next model or budget,
     and nobody's unreviewed guess is. `original` says how many values were reviewed and whether
     the document was marked done."""
+    from docpipe.output.names import document_names
     from docpipe.output.record_columns import field_names
     from docpipe.output.tables import read_all, read_table
 
     corrections = read_all(out, "corrections")
-    names = {d.doc_id: Path(d.source_path).name for d in read_table(out, "documents").itertuples()}
+    names = {doc_id: named.name for doc_id, named in document_names(out).items()}
     found: list[Truth] = []
     for schema_name in sorted(set(corrections["schema"])):
         records = read_table(out, str(schema_name), corrected=True, python_cells=True)

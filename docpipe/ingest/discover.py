@@ -14,6 +14,7 @@ from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import SourceDocument
 from docpipe.core.vocab import DocumentKind
 from docpipe.ingest.file_index import Entry, FileIndex, Stat, known
+from docpipe.ingest.selection import Selection
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", DocumentKind.PNG),
@@ -59,29 +60,33 @@ def _read(path: Path) -> tuple[Stat, str, DocumentKind]:
 
 def iter_files(root: Path) -> Iterator[Path]:
     """Every regular file under `root` (links to files included), streamed in a stable order
-    (each folder's entries by name), skipping hidden files and folders and links to folders."""
+    (each folder's entries by name), skipping hidden files and folders, links to folders and
+    docpipe output folders."""
     if root.is_file():
         yield root
         return
-    for entry in _walk(root):
+    for entry in _walk(root, Selection()):
         yield Path(entry.path)
 
 
-def _walk(folder: Path | str) -> Iterator[os.DirEntry]:
-    """iter_files' entries: scandir's, whose type needs no system call and whose stat one."""
+def _walk(folder: Path | str, selection: Selection | None = None, relative: str = "") -> Iterator[os.DirEntry]:
+    """iter_files' entries: scandir's, whose type needs no system call and whose stat one. With a
+    `selection`, only the folders it walks and the files it takes (`relative`: `folder` under the root)."""
     with os.scandir(folder) as listing:
         entries = sorted(listing, key=lambda e: e.name)
     for entry in entries:
         if entry.name.startswith("."):
             continue
+        inner = f"{relative}{entry.name}"
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(entry.path)
-        elif entry.is_file():
+            if selection is None or selection.walks(entry.path, inner):
+                yield from _walk(entry.path, selection, inner + "/")
+        elif entry.is_file() and (selection is None or selection.takes(inner)):
             yield entry
 
 
 def discover(root: Path, follow_links: bool = False, index: FileIndex | None = None, rehash: bool = False,
-             workers: int | None = None) -> list[SourceDocument]:
+             workers: int | None = None, selection: Selection | None = None) -> list[SourceDocument]:
     """All input files, each with its content hash and kind (unknown kinds are kept, not dropped).
 
     With `index` (ingest/file_index.py), a file whose stat is what the index recorded is not read:
@@ -90,21 +95,26 @@ def discover(root: Path, follow_links: bool = False, index: FileIndex | None = N
 
     A symbolic link whose target lies outside `root` is not read unless `follow_links`: a link
     dropped into a served inbox must not make docpipe read (and send to a model) any file on the
-    host. It gets its row, with category outside_input."""
+    host. It gets its row, with category outside_input.
+
+    `selection` (ingest/selection.py): output folders are never walked (by default: any docpipe
+    output folder under `root`), and --include / --exclude. Each document is named by its path
+    relative to `root`."""
     inside = Path(root).resolve()
     known_files = {} if index is None or rehash else index.load()
     learnt: dict[str, Entry] = {}
     found: list[SourceDocument | tuple[Path, Future]] = []
     with ThreadPoolExecutor(workers or min(8, 2 * (os.cpu_count() or 1)), thread_name_prefix="docpipe-hash") as pool:
-        for entry in [inside] if inside.is_file() else _walk(inside):
+        for entry in [inside] if inside.is_file() else _walk(inside, selection or Selection()):
             path = entry if isinstance(entry, Path) else Path(entry.path)
+            name = path.name if isinstance(entry, Path) else path.relative_to(inside).as_posix()
             if entry.is_symlink():
                 target = path.resolve()
                 if not follow_links and target != inside and not target.is_relative_to(inside):
                     key = hashlib.sha256(str(path.absolute()).encode()).hexdigest()
                     failure = Failure(Stage.DISCOVER, Category.OUTSIDE_INPUT,
                                       f"a link to {target}, outside the input folder: not read (--follow-links reads it)")
-                    found.append(SourceDocument(path.absolute(), key, DocumentKind.UNREADABLE, 0, failure))
+                    found.append(SourceDocument(path.absolute(), key, DocumentKind.UNREADABLE, 0, failure, name))
                     continue
                 path = target
             try:
@@ -113,21 +123,22 @@ def discover(root: Path, follow_links: bool = False, index: FileIndex | None = N
             except OSError:
                 indexed = None  # gone meanwhile: reading it says so
             if indexed is not None:
-                found.append(SourceDocument(path, indexed.sha256, DocumentKind(indexed.kind), indexed.stat.size))
+                found.append(SourceDocument(path, indexed.sha256, DocumentKind(indexed.kind), indexed.stat.size,
+                                            name=name))
             else:
-                found.append((path, pool.submit(_read, path)))
+                found.append((path, name, pool.submit(_read, path)))
         documents = [item if isinstance(item, SourceDocument) else _document(*item, learnt) for item in found]
     if index is not None:
         index.add(learnt)
     return documents
 
 
-def _document(path: Path, reading: Future, learnt: dict[str, Entry]) -> SourceDocument:
+def _document(path: Path, name: str, reading: Future, learnt: dict[str, Entry]) -> SourceDocument:
     try:
         stat, digest, kind = reading.result()
     except OSError as exc:  # unreadable or gone: still one row, never dropped
         key = hashlib.sha256(str(path).encode()).hexdigest()
         failure = Failure(Stage.DISCOVER, Category.UNREADABLE, f"the file cannot be read: {type(exc).__name__}: {exc}")
-        return SourceDocument(path, key, DocumentKind.UNREADABLE, 0, failure)
+        return SourceDocument(path, key, DocumentKind.UNREADABLE, 0, failure, name)
     learnt[str(path)] = Entry(stat, digest, str(kind))
-    return SourceDocument(path, digest, kind, stat.size)
+    return SourceDocument(path, digest, kind, stat.size, name=name)

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from docpipe.core.causes import failed_with
 from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import (
     Attempt,
@@ -44,6 +45,9 @@ class DocContext:
     model: str
     prompt_version: str
     now: dt.datetime
+    policy_key: str = ""
+    task_key: str = ""
+    governing: dict[str, Any] = field(default_factory=dict)  # core/causes.governing_values of the run
 
 
 def document_row(ctx: DocContext, source: SourceDocument, pages: int, status: DocumentStatus,
@@ -52,10 +56,12 @@ def document_row(ctx: DocContext, source: SourceDocument, pages: int, status: Do
     return DocumentRow(
         doc_id=source.doc_id, work_key=ctx.work_key, run_id=ctx.run_id,
         source_path=str(source.path), size_bytes=source.size_bytes, kind=source.kind,
-        pages=pages, schema=ctx.table, status=status, budget=budget,
+        name=source.shown_name, pages=pages, schema=ctx.table, status=status, budget=budget,
         error_category=None if failure is None else failure.category,
         error_message=None if failure is None else failure.message,
         render_seconds=render_s, infer_seconds=infer_s, finished_at=ctx.now,
+        model=ctx.model, budget_policy=ctx.policy_key, prompt_version=ctx.prompt_version, task_key=ctx.task_key,
+        failed_with=None if failure is None else failed_with(failure.category, ctx.governing),
     )
 
 
@@ -68,7 +74,8 @@ def error_row(ctx: DocContext, source: SourceDocument, failure: Failure) -> Erro
 
 
 def add_duplicate(rows: Rows, ctx: DocContext, source: SourceDocument, original: str) -> DocumentStatus:
-    failure = Failure(Stage.DISCOVER, Category.DUPLICATE, f"same content as {original}, which is processed instead")
+    """A file with the same content as `original` (read in its place): listed, not read."""
+    failure = Failure(Stage.DISCOVER, Category.DUPLICATE, f"same content as {original}: read once, there")
     rows.documents.append(document_row(ctx, source, 0, DocumentStatus.SKIPPED, failure))
     return DocumentStatus.SKIPPED
 
@@ -95,7 +102,7 @@ def add_outcome(rows: Rows, ctx: DocContext, attempts: list[Attempt]) -> Documen
             rows.generations.append(generation_row(ctx, attempt.budget, request, generation))
         if attempt.record is not None:
             rows.records.append(record_row(ctx.schema, attempt.record, ctx.work_key, ctx.run_id,
-                                           ctx.model, attempt.budget, ctx.now))
+                                           ctx.model, attempt.budget, ctx.now, source))
 
     page_problem = _page_problems(rows, ctx, rendered)
     if ctx.schema is None:
@@ -216,10 +223,11 @@ def transcript_row(ctx: DocContext, budget: int, transcript: Transcript) -> Tran
 
 
 def record_row(schema: Schema, record: ExtractedRecord, work_key: str, run_id: str, model: str,
-               budget: int, now: dt.datetime) -> dict[str, Any]:
+               budget: int, now: dt.datetime, source: SourceDocument | None = None) -> dict[str, Any]:
     """A records/<schema> row: the meta columns (tables.RECORD_META), then the schema's fields."""
     return {
-        "doc_id": record.doc_id, "work_key": work_key, "run_id": run_id,
+        "doc_id": record.doc_id, "source_path": None if source is None else str(source.path),
+        "name": None if source is None else source.shown_name, "work_key": work_key, "run_id": run_id,
         "schema_version": schema.version, "model": model, "budget": budget,
         "valid": record.valid, "parsed": record.valid, "complete": record.complete,
         "consistent": record.consistent, "missing": list(record.missing),

@@ -44,6 +44,8 @@ class DocumentRow:
     work_key: str = column(pa.string(), "hash of doc_id + schema + model + budget + prompt version")
     run_id: str = column(pa.string())
     source_path: str = column(pa.string())
+    name: str | None = column(pa.string(), "the path relative to the input folder ('/'-separated); null in rows "
+                                           "written before names were kept")
     size_bytes: int = column(pa.int64())
     kind: str = column(pa.string(), "DocumentKind: pdf | png | jpeg | tiff | empty | unknown | unreadable")
     pages: int = column(pa.int32(), "pages in the file")
@@ -55,6 +57,13 @@ class DocumentRow:
     render_seconds: float = column(pa.float64())
     infer_seconds: float = column(pa.float64())
     finished_at: dt.datetime = column(UTC_TS)
+    # what the document was read with (its work key, spelt out; null in older rows)
+    model: str | None = column(pa.string())
+    budget_policy: str | None = column(pa.string())
+    prompt_version: str | None = column(pa.string())
+    task_key: str | None = column(pa.string(), "schema@version, or the transcription prompt")
+    failed_with: str | None = column(pa.string(), "JSON: the values of the settings that govern its failure "
+                                                  "(core/causes.py); a run with other values reads it again")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ DOCUMENTS, PAGES, GENERATIONS, ERRORS, RUNS, TRANSCRIPTS = (
 
 RECORD_META = [
     ("doc_id", pa.string()),
+    ("source_path", pa.string()),  # the file read (a copy of it elsewhere: the documents table lists it)
+    ("name", pa.string()),  # that file's path relative to the input folder
     ("work_key", pa.string()),
     ("run_id", pa.string()),
     ("schema_version", pa.int32()),

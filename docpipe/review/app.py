@@ -78,7 +78,7 @@ class Review:
 
 
 def build_review(out: Path, schemas: list[Schema], reviewer: str, csrf: str) -> Review:
-    documents = TableCache(out, "documents", ["doc_id", "work_key", "source_path", "pages", "status", "finished_at"])
+    documents = TableCache(out, "documents", ["doc_id", "work_key", "source_path", "name", "pages", "status", "finished_at"])
     corrections = TableCache(out, "corrections")
     backlogs = {s.name: Backlog(out, s, documents, corrections) for s in schemas}
     return Review(Path(out), backlogs, reviewer, csrf, documents)

@@ -232,11 +232,14 @@ class Backlog:
         arrow = self.documents.arrow()
         if arrow is None:
             return pd.DataFrame(columns=["work_key", "name", "source_path", "pages"])
-        documents = arrow.select(["work_key", "source_path", "pages", "status", "finished_at"]).to_pandas()
+        named = [c for c in ("name",) if c in arrow.column_names]
+        documents = arrow.select(["work_key", "source_path", "pages", "status", "finished_at", *named]).to_pandas()
         # a skipped duplicate shares its original's work key: name the record after the file read
         documents["read"] = documents["status"] != "skipped"
         documents = documents.sort_values(["read", "finished_at"], kind="stable").drop_duplicates("work_key", keep="last")
-        documents["name"] = documents["source_path"].map(lambda p: Path(p).name)
+        # its path under the input folder (rows written before names were kept: the file's name)
+        basename = documents["source_path"].map(lambda p: Path(p).name)
+        documents["name"] = documents["name"].fillna(basename) if named else basename
         return documents[["work_key", "name", "source_path", "pages"]]
 
     def _read_state(self) -> pd.DataFrame:

@@ -15,8 +15,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from docpipe.core.budget import BUDGETS, DEFAULT_BUDGET, check_budget
+from docpipe.core.errors import Category
 from docpipe.core.vocab import Task
 from docpipe.ingest.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, DEFAULT_WORKERS, RenderOptions
+from docpipe.ingest.selection import Selection
 from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.schema.prompt import PROMPT_VERSION
 from docpipe.transcribe.prompt import DEFAULT_TRANSCRIBE_BUDGET
@@ -121,6 +123,25 @@ class RunConfig(BaseModel):
     )
     shard_index: int = Field(0, ge=0, description="This run owns the documents whose content hash falls in this shard")
     shard_count: int = Field(1, ge=1, description="Shards of the input (docpipe submit --shards)")
+    include: tuple[str, ...] = option(
+        (), "Read only files whose path under INPUT matches this glob (repeatable; '*' crosses folders; a "
+        "pattern without '/' matches file names: '*.pdf')",
+    )
+    exclude: tuple[str, ...] = option(
+        (), "Leave out files and folders whose path under INPUT matches this glob (repeatable): 'labels/**', "
+        "'*.json'. Output folders of docpipe are always left out",
+    )
+    retry_failed: tuple[str, ...] = option(
+        (), "Read again documents that failed with this category (repeatable), or 'all'. Failures whose cause "
+        "an option governs (encrypted: passwords; too_large: --max-pages, --max-pixels, --render-memory-mb; "
+        "timeout, render_error: the render limits; truncated: --max-new-tokens) are read again on their own "
+        "when that option's value changes",
+    )
+    reread: Literal["none", "older"] = option(
+        "none", "Documents OUT already holds, read with another model, prompt or budget: none (keep them; read "
+        "only new and changed files) or older (read them again with these settings). A new schema version "
+        "always reads again",
+    )
     follow_links: bool = option(
         False, "Read files that symbolic links under INPUT point to outside it (by default they get a row, unread)",
     )
@@ -159,6 +180,22 @@ class RunConfig(BaseModel):
         if value is None:
             return ()
         return (value,) if isinstance(value, str) else value
+
+    @field_validator("include", "exclude", "retry_failed", mode="before")
+    @classmethod
+    def _many(cls, value: Any) -> Any:
+        if value is None:
+            return ()
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("retry_failed")
+    @classmethod
+    def _categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = {str(c) for c in Category} - {str(Category.DUPLICATE)}
+        wrong = [v for v in value if v != "all" and v not in known]
+        if wrong:
+            raise ValueError(f"unknown failure categories {wrong}: use 'all' or some of {sorted(known)}")
+        return value
 
     @field_validator("auto_start", "auto_ceiling")
     @classmethod
@@ -205,6 +242,10 @@ class RunConfig(BaseModel):
         return {"engine": self.engine, "base_urls": self.base_urls, "max_in_flight": self.max_in_flight,
                 "request_timeout": self.request_timeout, "image_encoding": self.image_encoding,
                 "media_dir": self.media_dir}
+
+    def selection(self) -> Selection:
+        """The files of INPUT to read: --include, --exclude, and never OUT."""
+        return Selection(self.include, self.exclude, (self.out.resolve(),))
 
     def render_options(self) -> RenderOptions:
         """With a served engine whose pages go inside the requests, pages are encoded as they are

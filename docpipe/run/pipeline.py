@@ -25,7 +25,8 @@ from docpipe.answers.assess import assess
 from docpipe.answers.boxes import record_boxes
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
-from docpipe.core.errors import TRANSIENT, EngineUnreachable
+from docpipe.core.causes import governing_values
+from docpipe.core.errors import EngineUnreachable
 from docpipe.core.page_image import size_only
 from docpipe.core.types import (
     Attempt, ModelRequest, RawGeneration, RenderedDocument, RenderedPage, SourceDocument,
@@ -39,19 +40,13 @@ from docpipe.output.rows import RunRow
 from docpipe.output.schema_store import remember, table_schema
 from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.run.config import RunConfig, work_key
+from docpipe.run.planning import Plan, Settings, WorkItem, make_plan
 from docpipe.schema.prompt import ask, build_prompt
 from docpipe.schema.spec import Schema
 from docpipe.transcribe.prompt import (
     TRANSCRIBE_ASK, TRANSCRIBE_PROMPT, TRANSCRIBE_PROMPT_VERSION, TRANSCRIBE_TASK, transcribe_key,
 )
 from docpipe.transcribe.transcript import to_transcript
-
-
-@dataclass(frozen=True)
-class WorkItem:
-    source: SourceDocument
-    key: str
-    duplicate_of: Path | None = None  # same bytes as this earlier file of the run
 
 
 @dataclass
@@ -67,6 +62,18 @@ class RunStats:
     statuses: Counter = field(default_factory=Counter)
     categories: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    # what the plan left or read again, and why (run/planning.Plan)
+    retried: Counter = field(default_factory=Counter)  # failures read again, by why
+    staying: Counter = field(default_factory=Counter)  # failures left as they were, by category
+    older: Counter = field(default_factory=Counter)  # read before with other settings, left: by those
+    older_pages: int = 0
+    rereading: Counter = field(default_factory=Counter)  # read before with other settings, read again
+    copies: int = 0  # files whose content was read under another name: listed, not read
+
+    def planned(self, plan: Plan) -> None:
+        self.already_done += plan.already_done
+        self.retried, self.staying, self.older = plan.retried, plan.staying, plan.older
+        self.older_pages, self.rereading, self.copies = plan.older_pages, plan.rereading, len(plan.copies)
 
     @property
     def pages_per_second(self) -> float:
@@ -123,7 +130,18 @@ class Run:
         return self.config.prompt_version + ("" if self.boxes == "text" else f"+boxes-{self.boxes}")
 
     def context(self, key: str) -> DocContext:
-        return DocContext(self.run_id, key, self.table, self.schema, self.model, self.prompt_version, _now())
+        return DocContext(self.run_id, key, self.table, self.schema, self.model, self.prompt_version, _now(),
+                          self.policy.key, self.task_key, governing_values(self.config))
+
+    def key_of(self, source: SourceDocument) -> str:
+        return work_key(source.doc_id, self.task_key, self.model, self.policy.key, self.prompt_version,
+                        self.config.constrained and not self.transcribing)
+
+    def settings(self) -> Settings:
+        """What this run reads with, for its plan."""
+        return Settings(self.table, self.model, self.policy.key, self.prompt_version, self.task_key,
+                        frozenset(self.config.retry_failed), self.config.reread == "older",
+                        governing_values(self.config), self.config.max_pages)
 
 
 def _now() -> dt.datetime:
@@ -141,31 +159,9 @@ def start_run(config: RunConfig, schema: Schema | None, model: str) -> Run:
     return Run(run_id, config, schema, model, policy, _now(), time.perf_counter(), records)
 
 
-def finished_keys(out: Path) -> set[str]:
-    """Work keys whose outcome is final: anything but a transient failure (retried next run)."""
-    documents = tables.read_all(out, "documents", ["work_key", "error_category"])
-    if documents.empty:
-        return set()
-    final = ~documents["error_category"].isin([str(c) for c in TRANSIENT])
-    return set(documents.loc[final, "work_key"])
-
-
-def plan(run: Run, documents: Sequence[SourceDocument]) -> tuple[list[WorkItem], int]:
-    """The work still to do, and how many documents an earlier run already finished."""
-    done = finished_keys(run.config.out)
-    first_path: dict[str, Path] = {}
-    pending, already = [], 0
-    for source in documents:
-        key = work_key(
-            source.doc_id, run.task_key, run.model, run.policy.key, run.prompt_version,
-            run.config.constrained and not run.transcribing,
-        )
-        if key in done:
-            already += 1
-            continue
-        pending.append(WorkItem(source, key, first_path.get(key)))
-        first_path.setdefault(key, source.path)
-    return pending, already
+def plan(run: Run, documents: Sequence[SourceDocument]) -> Plan:
+    """The work still to do, and why the rest is left (run/planning.py)."""
+    return make_plan(documents, [run.key_of(d) for d in documents], run.settings(), run.config.out)
 
 
 def render(run: Run, items: Sequence[WorkItem], budget: int, renderer: Renderer) -> list[RenderedDocument]:
@@ -343,6 +339,18 @@ def write_chunk(run: Run, state: ChunkState, stats: RunStats, before_commit: Cal
     if before_commit is not None:
         before_commit()
     tables.write_rows(out, "documents", rows.documents, tables.DOCUMENTS, tag)
+
+
+def write_copies(run: Run, copies: Sequence[tuple[SourceDocument, str]],
+                 before_commit: Callable[[], None] | None = None) -> None:
+    """A documents row for each file whose content an earlier run read under another name."""
+    rows = Rows()
+    for source, name in copies:
+        add_duplicate(rows, run.context(run.key_of(source)), source, f"{name}, read before")
+    if rows.documents:
+        if before_commit is not None:
+            before_commit()
+        tables.write_rows(run.config.out, "documents", rows.documents, tables.DOCUMENTS, f"{run.run_id}-copies")
 
 
 def finish_run(run: Run, stats: RunStats, status: RunStatus) -> None:

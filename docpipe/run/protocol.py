@@ -36,7 +36,8 @@ from docpipe.output.recovery import recover_orphans
 from docpipe.output.versions import migrate
 from docpipe.run import pipeline
 from docpipe.run.config import RunConfig
-from docpipe.run.log_lines import chunk_line, summary_line
+from docpipe.run.log_lines import chunk_line, plan_lines, summary_line
+from docpipe.run.planning import finished
 from docpipe.run.progress import Progress
 from docpipe.run.shards import in_shard, settled
 from docpipe.schema.spec import Schema
@@ -54,8 +55,8 @@ class Stages:
 
     render_ahead: Callable[..., Any]  # (run, items, budget, renderer) -> future of rendered documents
     write_behind: Callable[..., Any]  # (run, state, stats, lease) -> future of None
-    discover: Callable[..., list] = discover  # (input, follow_links, file index, rehash)
-    plan: Callable[..., tuple[list[pipeline.WorkItem], int]] = pipeline.plan
+    discover: Callable[..., list] = discover  # (input, follow_links, file index, rehash, selection)
+    plan: Callable[..., pipeline.Plan] = pipeline.plan
     render: Callable[..., list] = pipeline.render  # later budget rounds (auto), in the chunk's turn
     infer: Callable[..., list] = pipeline.infer  # (engine, requests, kept answers)
     model_slot: Callable[[float], contextlib.AbstractContextManager] = field(default=lambda seconds: contextlib.nullcontext())
@@ -90,7 +91,7 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
             reporter.note(f"records/{schema.name}: {rewritten} files rewritten with the columns and types of "
                           f"{schema.key} (and of its earlier versions)")
         index = FileIndex(config.out)  # what earlier runs learnt: unchanged files are not read again
-        found = stages.discover(config.input, config.follow_links, index, config.rehash)
+        found = stages.discover(config.input, config.follow_links, index, config.rehash, selection=config.selection())
         if index.set_aside:
             reporter.note(f"the file index had {len(index.set_aside)} unreadable parts (moved to "
                           f"{config.out / '.orphaned'}): their files were hashed again")
@@ -98,8 +99,14 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
         ready, waiting = settled(documents, config.settle_seconds)
         if waiting:
             reporter.note(f"{len(waiting)} files are still being written; the next run reads them")
-        pending, already_done = stages.plan(run, ready)
-        stats = pipeline.RunStats(found=len(ready), already_done=already_done)
+        plan = stages.plan(run, ready)
+        pending = plan.pending
+        stats = pipeline.RunStats(found=len(ready))
+        stats.planned(plan)
+        for line in plan_lines(plan):
+            reporter.note(line)
+            stages.log(line)
+        pipeline.write_copies(run, plan.copies, lease.check)
         reporter.begin(len(pending), "transcribing" if run.transcribing else "extracting")
         renderer = make_renderer(config.render_workers, config.render_timeout, config.render_memory_mb)
         chunks = _Chunks(run, engine, stages, renderer, stats, reporter, lease, len(pending))
@@ -193,8 +200,9 @@ def _claim(run: pipeline.Run, items: Sequence[pipeline.WorkItem], reporter: Prog
 
 
 def _still_to_do(run: pipeline.Run, items: Sequence[pipeline.WorkItem], stats: pipeline.RunStats):
-    """Of the documents another run was reading: those it has not finished (yet)."""
-    done = pipeline.finished_keys(run.config.out)
-    left = [item for item in items if item.key not in done]
+    """Of the documents another run was reading: those it has not finished (yet). A document read
+    again (a retry) is finished once a reading newer than the one it replaces is."""
+    done = finished(run.config.out)
+    left = [item for item in items if done.get(item.key, item.replaces) == item.replaces]
     stats.already_done += len(items) - len(left)
     return left

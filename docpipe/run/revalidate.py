@@ -22,7 +22,9 @@ from docpipe.answers.assess import assess
 from docpipe.answers.boxes import record_boxes
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
-from docpipe.core.types import RawGeneration, Word
+from docpipe.core.errors import Category
+from docpipe.core.types import RawGeneration, SourceDocument, Word
+from docpipe.core.vocab import DocumentKind
 from docpipe.output import tables
 from docpipe.output.outcome import record_row
 from docpipe.output.schema_store import remember, resolve, table_schema
@@ -61,6 +63,7 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
         for r in pages.itertuples() if isinstance(r.text_layer, str) and r.text_layer
     }
     words = _words(pages)
+    read_from = _sources(out)
     run_id = "revalidate-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     now = dt.datetime.now(dt.UTC)
     written, valid = {}, {}
@@ -85,11 +88,23 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
             record = merge_records(schema, parts)
             on_pages = words.get((doc_id, source_run, int(budget)), {})
             record = assess(schema, dataclasses.replace(record, boxes=record_boxes(schema, record, on_pages)))
-            rows.append(record_row(schema, record, work_key, run_id, ordered[0].model, int(budget), now))
+            rows.append(record_row(schema, record, work_key, run_id, ordered[0].model, int(budget), now,
+                                   read_from.get(work_key)))
         tables.write_rows(out, schema.name, tables.fit(rows, records_schema), records_schema, run_id)
         written[schema.name] = len(rows)
         valid[schema.name] = sum(1 for r in rows if r["valid"])
     return RevalidateResult(run_id, written, valid)
+
+
+def _sources(out: Path) -> dict[str, SourceDocument]:
+    """The file each piece of work was read from (copies aside), by work key."""
+    documents = tables.read_all(out, "documents")
+    if "name" not in documents.columns:
+        documents["name"] = None
+    read = documents.loc[documents["error_category"] != str(Category.DUPLICATE)]
+    return {row.work_key: SourceDocument(Path(row.source_path), row.doc_id, DocumentKind(row.kind), int(row.size_bytes),
+                                         name=row.name if isinstance(row.name, str) else "")
+            for row in read.itertuples()}
 
 
 def _words(pages) -> dict[tuple, dict[int, tuple[Word, ...]]]:

@@ -30,7 +30,9 @@ def invoices(tmp_path_factory) -> pd.DataFrame:
     with plain_stages() as stages:
         execute(config, GroundTruthEngine(SAMPLES), NoProgress(), resolve_schema("invoice"), stages)
     documents = pd.read_parquet(out / "documents")[["doc_id", "source_path"]]
-    return pd.read_parquet(out / "records" / "invoice").merge(documents, on="doc_id")
+    records = pd.read_parquet(out / "records" / "invoice")  # each names the file it was read from
+    assert records.merge(documents, on="doc_id", suffixes=("", "_read")).eval("source_path == source_path_read").all()
+    return records
 
 
 def _drawn(path, text: str) -> list[tuple[int, tuple[float, float, float, float]]]:

@@ -29,7 +29,8 @@ def _document(run: str, n: int) -> dict:
     return {"doc_id": f"d{n}", "work_key": f"k{n}", "run_id": run, "source_path": f"p{n}", "size_bytes": 1,
             "kind": "pdf", "pages": 1, "schema": "invoice", "status": "failed", "budget": None,
             "error_category": "corrupt", "error_message": "m", "render_seconds": 0.0, "infer_seconds": 0.0,
-            "finished_at": TS}
+            "finished_at": TS, "name": f"p{n}", "model": "m", "budget_policy": "fixed-70", "prompt_version": "v",
+            "task_key": "invoice@1", "failed_with": None}
 
 
 def _dead_lease(out, run: str) -> None:

@@ -20,9 +20,10 @@ TS = pa.timestamp("us", tz="UTC")
 # dropped, added or retyped in the code fails here until this list, and the README, say so too.
 CONTRACT = {
     "documents": [
-        ("doc_id", S), ("work_key", S), ("run_id", S), ("source_path", S), ("size_bytes", I64), ("kind", S),
-        ("pages", I32), ("schema", S), ("status", S), ("budget", I32), ("error_category", S), ("error_message", S),
-        ("render_seconds", F64), ("infer_seconds", F64), ("finished_at", TS),
+        ("doc_id", S), ("work_key", S), ("run_id", S), ("source_path", S), ("name", S), ("size_bytes", I64),
+        ("kind", S), ("pages", I32), ("schema", S), ("status", S), ("budget", I32), ("error_category", S),
+        ("error_message", S), ("render_seconds", F64), ("infer_seconds", F64), ("finished_at", TS),
+        ("model", S), ("budget_policy", S), ("prompt_version", S), ("task_key", S), ("failed_with", S),
     ],
     "pages": [
         ("doc_id", S), ("run_id", S), ("page_no", I32), ("width_pt", F64), ("height_pt", F64), ("rotation", I32),

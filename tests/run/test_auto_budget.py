@@ -39,7 +39,7 @@ def test_auto_escalates_exactly_the_unsure_documents(tiny_model, samples_copy, b
     # what the first round (budget 140) makes of each document
     first = RunConfig(out=tmp_path / "probe", budget=140, **settings)
     run = pipeline.start_run(first, resolve_schema("receipt", bounded_schemas), engine.name)
-    items, _ = pipeline.plan(run, discover(samples_copy))
+    items = pipeline.plan(run, discover(samples_copy)).pending
     state = pipeline.process_chunk(run, engine, items)
     lowest = {  # a truncated answer has no confidence (it is invalid, and escalates as such)
         k: a[0].record.lowest_confidence for k, a in state.attempts.items()

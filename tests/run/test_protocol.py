@@ -83,7 +83,7 @@ def test_a_document_another_live_run_holds_is_waited_for_then_read_once(samples_
     config = _config(samples_copy, out)
     schema = resolve_schema("invoice")
     held = sorted(in_shard(discover(samples_copy), 0, 1), key=lambda d: d.path.name)[0]
-    [item], _ = pipeline.plan(pipeline.start_run(config, schema, ConstantEngine.name), [held])
+    [item] = pipeline.plan(pipeline.start_run(config, schema, ConstantEngine.name), [held]).pending
     key = item.key
     reporter, result = Notes(), {}
     with Lease(out, "other-run", seconds=30):
