@@ -236,6 +236,8 @@ def review(
     reviewer: Annotated[str | None, typer.Option(metavar="NAME", help="Who reviews, written with each correction (default: $USER)")] = None,
     sample: Annotated[int, typer.Option(metavar="N", help="Queue N documents drawn at random among confident ones (the 'random sample' queue), so calibration sees confident values too")] = 0,
     sample_above: Annotated[float, typer.Option(metavar="CONFIDENCE", help="--sample draws among documents whose least certain value is at least this")] = 0.8,
+    doc: Annotated[str | None, typer.Option(metavar="NAME", help="Open at this document: its path under the input "
+                                                                  "folder, or its file name when only one document has it")] = None,
 ) -> None:
     """A local web page to check a run's values on their pages, least certain first, and correct
     them; corrections go to OUT's corrections table (read_table(..., corrected=True) applies them;
@@ -299,12 +301,29 @@ def review(
                 console.print(f"{name}: {len(drawn)} documents drawn at random (least certain value >= "
                               f"{sample_above:g}) into the 'random sample' queue")
     shown_host = host if host not in ("0.0.0.0", "::") else socket.gethostname()
+    start = "/" if doc is None else _review_path(out, list(chosen), doc, err)
     console.print(f"reviewing {', '.join(chosen)} records of {out} as {who}. Open (the token is for this start only):")
-    console.print(f"  http://{shown_host}:{port}/?token={token}", soft_wrap=True, highlight=False)
+    console.print(f"  http://{shown_host}:{port}{start}?token={token}", soft_wrap=True, highlight=False)
     console.print("Ctrl-C stops it.")
     hosts = loopback_hosts(port) if loopback else None
     uvicorn.run(review_app(review_state, token, f"docpipe-review-{port}", hosts), host=host, port=port,
                 log_level="warning")
+
+
+def _review_path(out: Path, schemas: list[str], doc: str, err: Console) -> str:
+    """The review page's address of the document `doc` names, in the first schema that has it."""
+    from docpipe.output.names import Ambiguous, document_names, find_one
+
+    for schema in schemas:
+        try:
+            found = find_one(document_names(out, schema), doc)
+        except Ambiguous as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        if found is not None:
+            return f"/{schema}/doc/{found.doc_id}"
+    err.print(f"[red]error:[/red] no document {doc!r} among the {', '.join(schemas)} records of {out}")
+    raise typer.Exit(2)
 
 
 @app.command()

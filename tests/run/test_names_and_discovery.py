@@ -5,7 +5,11 @@ input folder; records carry the file they were read from; every copy of a conten
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +17,7 @@ from typer.testing import CliRunner
 
 from docpipe import read_table
 from docpipe.cli.app import app
+from docpipe.core.child_server import free_port
 from docpipe.ingest.discover import discover
 from docpipe.ingest.selection import Selection
 from docpipe.run.config import RunConfig
@@ -107,3 +112,30 @@ def test_records_name_the_file_read_and_every_copy_is_listed(tmp_path):
         assert one.exit_code == 0 and "supplierB/invoice.pdf" in one.output and "supplierA" not in one.output, name
     copy = _show(out, "invoice", "--doc", "supplierB/resent.png")
     assert copy.exit_code == 0 and "supplierB/scan.png" in copy.output
+
+
+def test_review_opens_at_a_document_named_by_its_path(tmp_path):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    for supplier, sample in (("supplierA", "invoice_acme.pdf"), ("supplierB", "invoice_globex_2p.pdf")):
+        (folder / supplier).mkdir(parents=True)
+        shutil.copy(SAMPLES / sample, folder / supplier / "invoice.pdf")
+    _run(folder, out)
+    ambiguous = CliRunner().invoke(app, ["review", str(out), "--doc", "invoice.pdf"], env={"COLUMNS": "200"})
+    assert ambiguous.exit_code == 2 and "supplierA/invoice.pdf" in ambiguous.output
+    unknown = CliRunner().invoke(app, ["review", str(out), "--doc", "nothing.pdf"], env={"COLUMNS": "200"})
+    assert unknown.exit_code == 2 and "no document 'nothing.pdf'" in unknown.output
+
+    records = read_table(out, "invoice")
+    wanted = records.loc[records["name"] == "supplierB/invoice.pdf", "doc_id"].item()
+    command = [sys.executable, "-m", "docpipe", "review", str(out), "--port", str(free_port()), "--doc",
+               "supplierB/invoice.pdf"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True, env=dict(os.environ, COLUMNS="300"))
+    try:
+        printed = ""
+        while "?token=" not in printed and process.poll() is None:
+            printed += process.stdout.readline()
+        assert f"/invoice/doc/{wanted}?token=" in printed, printed
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=20)
