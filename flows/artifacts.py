@@ -20,6 +20,13 @@ def summary_rows(result: RunResult) -> list[dict[str, object]]:
     ]
     rows += [{"measure": f"failures: {category}", "value": count}
              for category, count in sorted(stats.categories.items())]
+    rows += [{"measure": f"failed before, read again: {why}", "value": count} for why, count in sorted(stats.retried.items())]
+    rows += [{"measure": f"failed before, left: {category}", "value": count}
+             for category, count in sorted(stats.staying.items())]
+    rows += [{"measure": f"read with other settings, left: {why}", "value": count}
+             for why, count in sorted(stats.older.items())]
+    rows += [{"measure": f"read again, read before with {why}", "value": count}
+             for why, count in sorted(stats.rereading.items())]
     return rows
 
 
@@ -33,6 +40,8 @@ def markdown_report(result: RunResult, shard: str) -> str:
         (f"- {stats.processed} documents processed ({stats.already_done} already done), {stats.pages} pages, "
          f"{stats.records} records ({stats.records_valid} valid)"),
         f"- failures by category: {failures}",
+        *([f"- {sum(stats.older.values())} documents read with other settings left as they were (about "
+           f"{stats.older_pages} pages): `--reread older` reads them again"] if stats.older else []),
         f"- {stats.seconds:.1f} s, {stats.pages_per_second:.2f} pages/s",
     ])
 

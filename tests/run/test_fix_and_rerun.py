@@ -23,7 +23,7 @@ from docpipe.run.config import RunConfig
 from docpipe.run.protocol import execute, plain_stages
 from docpipe.schema.load import resolve_schema
 from tests.conftest import SAMPLES, corpus_file
-from tests.fakes import ConstantEngine, GroundTruthEngine
+from tests.fakes import ConstantEngine, GroundTruthEngine, ProbableTruthEngine
 from tests.run.test_protocol import Notes
 
 
@@ -189,3 +189,13 @@ def test_a_new_schema_version_reads_again_and_says_so(samples_copy, tmp_path):
     assert result.stats.processed == 6
     assert result.stats.rereading == {f"schema invoice@{schema.version} (now invoice@{schema.version + 1})": 6}
     assert any(f"reading 6 documents again (about {pages} pages)" in n for n in notes.notes), notes.notes
+
+
+def test_another_model_leaves_the_archive_as_it_was_read(samples_copy, tmp_path):
+    out = tmp_path / "out"
+    _run(samples_copy, out)
+    upgraded = ProbableTruthEngine(SAMPLES)  # another model's name: another work key for every document
+    result = _run(samples_copy, out, upgraded)
+    assert result.stats.processed == 0
+    assert result.stats.older == {"model ground-truth (now probable-truth)": 6}
+    assert set(read_table(out, "invoice")["model"]) == {"ground-truth"}

@@ -8,7 +8,7 @@ import json
 
 import jsonschema
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from docpipe.normalize.patterns import DATE, INTEGER, MONEY, NUMBER
@@ -54,7 +54,9 @@ def test_both_schemas_accept_the_same_answers(name):
     answers = st.fixed_dictionaries({f.name: _value(f) for f in schema.fields})
     accepted = []
 
-    @settings(max_examples=examples(150), deadline=None)
+    # answers drawn from the kinds' regular expressions are slow to make (seconds each on a loaded
+    # host): the health check about generation speed is not what this test checks
+    @settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(answers)
     def same_verdict(answer):
         verdict = shared.is_valid(answer)
