@@ -28,6 +28,17 @@ esac
 # shellcheck disable=SC2086
 "$VENV/bin/python" -m pip install --quiet $TORCH
 "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+# Office and HTML files are read once LibreOffice turns them into PDFs (ingest/convert.py), with
+# fonts metric-compatible with Office's (Carlito, Caladea, Liberation) and Noto CJK
+OFFICE_PACKAGES="libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation fonts-noto-cjk"
+if ! command -v soffice >/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $OFFICE_PACKAGES >/dev/null \
+      || echo "warning: LibreOffice could not be installed; Office and HTML files will get an 'unsupported' row. Run: apt-get install $OFFICE_PACKAGES" >&2
+  else
+    echo "note: Office and HTML files are read through LibreOffice, which is not installed. Run: sudo apt-get install $OFFICE_PACKAGES" >&2
+  fi
+fi
 echo "docpipe installed in $VENV: run the tests with $VENV/bin/pytest"
 if [ "$WITH_VLLM" = 1 ]; then
   bash .ci/install_vllm.sh

@@ -19,6 +19,15 @@ from docpipe.core.vocab import DocumentKind, FinishReason, PageStatus
 
 
 @dataclass(frozen=True)
+class Lineage:
+    """Where a document inside a container came from (ingest/unpack.py)."""
+
+    parent: str | None  # the container's doc_id (None: the container itself, an e-mail)
+    inner_path: str | None  # its path inside the container
+    email: tuple[str | None, str | None, str | None, str | None] | None = None  # from, subject, date, message id
+
+
+@dataclass(frozen=True)
 class SourceDocument:
     """One input file, identified by the sha256 of its bytes."""
 
@@ -28,6 +37,7 @@ class SourceDocument:
     size_bytes: int
     failure: Failure | None = None  # why an unreadable file could not be read
     name: str = ""  # its path relative to the input folder ('/'-separated): how people name it
+    lineage: Lineage | None = None  # inside a container: which, where, and the e-mail it came with
 
     @property
     def shown_name(self) -> str:

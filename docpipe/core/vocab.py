@@ -10,19 +10,47 @@ from enum import StrEnum
 
 
 class DocumentKind(StrEnum):
-    """What a file is, recognised by its first bytes (never by its name)."""
+    """What a file is, recognised by its content (never by its name): ingest/kinds.py says how
+    each is recognised and what it becomes (pages, a converted PDF, or documents of its own)."""
 
     PDF = "pdf"
     PNG = "png"
     JPEG = "jpeg"
     TIFF = "tiff"
+    WEBP = "webp"
+    BMP = "bmp"
+    GIF = "gif"
+    HEIC = "heic"  # HEIF/HEIC photos (iPhones)
+    # containers: their members or attachments are documents of their own
+    ZIP = "zip"
+    TAR = "tar"
+    GZIP = "gzip"
+    EML = "eml"  # an e-mail (RFC 5322, MIME)
+    MSG = "msg"  # an Outlook message (OLE2)
+    # converted to PDF by LibreOffice, then read as PDFs
+    DOCX = "docx"
+    XLSX = "xlsx"
+    PPTX = "pptx"
+    ODT = "odt"
+    ODS = "ods"
+    ODP = "odp"
+    RTF = "rtf"
+    DOC = "doc"
+    XLS = "xls"
+    PPT = "ppt"
+    HTML = "html"
+    ENCRYPTED_OFFICE = "encrypted_office"  # a password-protected DOCX/XLSX/PPTX (an OLE2 EncryptedPackage)
     UNKNOWN = "unknown"  # none of the above: recorded as unsupported
     EMPTY = "empty"  # zero bytes
     UNREADABLE = "unreadable"  # could not be read at all
 
     @property
     def is_raster(self) -> bool:
-        return self in (DocumentKind.PNG, DocumentKind.JPEG, DocumentKind.TIFF)
+        return self in RASTER
+
+
+RASTER = frozenset({DocumentKind.PNG, DocumentKind.JPEG, DocumentKind.TIFF, DocumentKind.WEBP, DocumentKind.BMP,
+                    DocumentKind.GIF, DocumentKind.HEIC})
 
 
 class PageStatus(StrEnum):
@@ -36,6 +64,7 @@ class DocumentStatus(StrEnum):
     PARTIAL = "partial"  # a record, with some fields or pages failed
     FAILED = "failed"
     SKIPPED = "skipped"  # not read: unsupported, or a duplicate of another file
+    UNPACKED = "unpacked"  # a container (archive, e-mail): its members are documents of their own rows
 
 
 class FinishReason(StrEnum):

@@ -14,26 +14,13 @@ from docpipe.core.errors import Category, Failure, Stage
 from docpipe.core.types import SourceDocument
 from docpipe.core.vocab import DocumentKind
 from docpipe.ingest.file_index import Entry, FileIndex, Stat, known
+from docpipe.ingest.kinds import HEAD, identify
 from docpipe.ingest.selection import Selection
 
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", DocumentKind.PNG),
-    (b"\xff\xd8\xff", DocumentKind.JPEG),
-    (b"II*\x00", DocumentKind.TIFF),
-    (b"MM\x00*", DocumentKind.TIFF),
-)
-
-
-def sniff(head: bytes) -> DocumentKind:
-    """The kind of a file from its first KiB: pdf, png, jpeg, tiff, empty or unknown."""
-    if not head:
-        return DocumentKind.EMPTY
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            return kind
-    if b"%PDF-" in head[:1024]:  # PDF allows junk before the header
-        return DocumentKind.PDF
-    return DocumentKind.UNKNOWN
+def sniff(head: bytes, path: Path | None = None) -> DocumentKind:
+    """The kind of a file from its first KiB, and its members when it is a ZIP or OLE2 file
+    (ingest/kinds.py)."""
+    return identify(head, path)
 
 
 def sha256_file(path: Path) -> str:
@@ -54,8 +41,8 @@ def _read(path: Path) -> tuple[Stat, str, DocumentKind]:
     next time), content hash and kind."""
     with path.open("rb") as handle:
         stat = Stat.of(os.fstat(handle.fileno()))
-        head = handle.read(1024)
-        return stat, _hash_rest(handle, head), sniff(head)
+        head = handle.read(HEAD)
+        return stat, _hash_rest(handle, head), identify(head, path)
 
 
 def iter_files(root: Path) -> Iterator[Path]:
@@ -122,6 +109,8 @@ def discover(root: Path, follow_links: bool = False, index: FileIndex | None = N
                 indexed = known(known_files, str(path), Stat.of(stat))
             except OSError:
                 indexed = None  # gone meanwhile: reading it says so
+            if indexed is not None and indexed.kind is None:  # recognised by an older docpipe: look again
+                indexed = _recognised_again(path, indexed, learnt)
             if indexed is not None:
                 found.append(SourceDocument(path, indexed.sha256, DocumentKind(indexed.kind), indexed.stat.size,
                                             name=name))
@@ -131,6 +120,17 @@ def discover(root: Path, follow_links: bool = False, index: FileIndex | None = N
     if index is not None:
         index.add(learnt)
     return documents
+
+
+def _recognised_again(path: Path, entry: Entry, learnt: dict[str, Entry]) -> Entry | None:
+    """An indexed file's kind, recognised again from its head (its hash is kept)."""
+    try:
+        with path.open("rb") as handle:
+            kind = identify(handle.read(HEAD), path)
+    except OSError:
+        return None  # gone meanwhile: reading it says so
+    learnt[str(path)] = entry = Entry(entry.stat, entry.sha256, str(kind))
+    return entry
 
 
 def _document(path: Path, name: str, reading: Future, learnt: dict[str, Entry]) -> SourceDocument:

@@ -32,6 +32,10 @@ import pyarrow.parquet as pq
 
 INDEX_DIR = ".file_index"
 MAX_SEGMENTS = 16
+# how kinds are recognised (ingest/kinds.py); an entry written under another version keeps its
+# hash but not its kind (None: recognised again from the file's head, without hashing it again)
+KINDS_VERSION = b"2"
+KINDS_KEY = b"docpipe.kinds"
 SCHEMA = pa.schema([
     ("path", pa.string()), ("size", pa.int64()), ("mtime_ns", pa.int64()), ("ctime_ns", pa.int64()),
     ("dev", pa.uint64()), ("inode", pa.uint64()), ("sha256", pa.string()), ("kind", pa.string()),
@@ -57,7 +61,7 @@ class Stat:
 class Entry:
     stat: Stat
     sha256: str
-    kind: str
+    kind: str | None  # None: recognised under an older version of ingest/kinds.py
 
 
 class FileIndex:
@@ -104,7 +108,7 @@ class FileIndex:
     def _read(self, segment: Path) -> pa.Table | None:
         try:
             table = pq.read_table(segment)
-            if not table.schema.equals(SCHEMA):
+            if not table.schema.equals(SCHEMA, check_metadata=False):
                 raise ValueError(f"unexpected columns {table.schema.names}")
             return table
         except FileNotFoundError:  # merged away by another run meanwhile: its entries are in the merge
@@ -126,7 +130,7 @@ class FileIndex:
             "ctime_ns": [e.stat.ctime_ns for e in values], "dev": [e.stat.dev for e in values],
             "inode": [e.stat.inode for e in values], "sha256": [e.sha256 for e in values],
             "kind": [e.kind for e in values],
-        }, schema=SCHEMA)
+        }, schema=SCHEMA.with_metadata({KINDS_KEY: KINDS_VERSION}))
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         path = self.folder / f"seg-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
         tmp = path.with_name(f".{path.name}.tmp")
@@ -137,7 +141,8 @@ class FileIndex:
 
 def _entries(table: pa.Table) -> dict[str, Entry]:
     columns = [table.column(name).to_pylist() for name in SCHEMA.names]
-    return {path: Entry(Stat(size, mtime, ctime, dev, inode), sha, kind)
+    current = (table.schema.metadata or {}).get(KINDS_KEY) == KINDS_VERSION
+    return {path: Entry(Stat(size, mtime, ctime, dev, inode), sha, kind if current else None)
             for path, size, mtime, ctime, dev, inode, sha, kind in zip(*columns, strict=True)}
 
 

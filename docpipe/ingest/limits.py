@@ -20,3 +20,8 @@ class RenderOptions:
     # png | webp | jpeg: each page is encoded into this format as soon as it is rendered, and kept
     # as those bytes (core/page_image.py: what a served request carries); None keeps the pixels
     encoding: str | None = None
+    # Office and HTML files (ingest/convert.py): where converted PDFs are kept (OUT/_converted; None:
+    # a temporary folder), and how long one conversion may take (below the render timeout, so
+    # LibreOffice is stopped by its own limit, whole process group and all)
+    converted: str | None = None
+    convert_timeout: float = 90.0

@@ -19,7 +19,9 @@ from docpipe.core.errors import Category, DocpipeError, Failure, Stage
 from docpipe.core.page_image import PageImage, encoding
 from docpipe.core.types import RenderedDocument, RenderedPage, SourceDocument, Word
 from docpipe.core.vocab import DocumentKind, PageStatus
+from docpipe.ingest.convert import converted_pdf
 from docpipe.ingest.discover import sniff
+from docpipe.ingest.kinds import shape
 from docpipe.ingest.limits import RenderOptions
 
 
@@ -29,16 +31,7 @@ def render_document(source: SourceDocument, budget: int, options: RenderOptions)
     try:
         if source.failure is not None:  # found unreadable by discovery
             return RenderedDocument(source, failure=source.failure)
-        if source.kind == DocumentKind.PDF:
-            pages, count = _render_pdf(source, budget, options)
-        elif source.kind.is_raster:
-            pages, count = _render_raster(source, budget, options)
-        elif source.kind == DocumentKind.EMPTY:
-            raise DocpipeError(Category.EMPTY, "the file is empty (0 bytes)")
-        else:
-            raise DocpipeError(
-                Category.UNSUPPORTED, "not a PDF, PNG, JPEG or TIFF file (recognised by content)"
-            )
+        pages, count = _render_kind(source, budget, options)
     except DocpipeError as exc:
         return RenderedDocument(
             source, failure=Failure(Stage.RENDER, exc.category, exc.message),
@@ -61,6 +54,27 @@ def render_document(source: SourceDocument, budget: int, options: RenderOptions)
     return RenderedDocument(
         source, pages=tuple(pages), page_count=count, render_seconds=time.perf_counter() - started
     )
+
+
+def _render_kind(source: SourceDocument, budget: int, options: RenderOptions):
+    """Pages of a file by its kind (ingest/kinds.py): a PDF, an image, or an Office or HTML file
+    converted to a PDF first."""
+    kind = source.kind
+    if kind == DocumentKind.PDF:
+        return _render_pdf(source, budget, options)
+    if kind.is_raster:
+        return _render_raster(source, budget, options)
+    if shape(kind) == "converted":
+        pdf = converted_pdf(source, Path(options.converted) if options.converted else None, options.convert_timeout)
+        return _render_pdf(dataclasses.replace(source, path=pdf), budget, options)
+    if kind == DocumentKind.EMPTY:
+        raise DocpipeError(Category.EMPTY, "the file is empty (0 bytes)")
+    if kind == DocumentKind.ENCRYPTED_OFFICE:
+        raise DocpipeError(Category.ENCRYPTED, (
+            "a password-protected Office file: docpipe cannot open it; save it without a password and it is read"))
+    raise DocpipeError(Category.UNSUPPORTED, (
+        "not a kind of file docpipe reads (recognised by content): PDF, images (PNG, JPEG, TIFF, WebP, BMP, GIF, "
+        "HEIC), Office and HTML files, e-mails and archives"))
 
 
 def _open_pdf(path: Path, passwords: tuple[str, ...] = ()) -> pymupdf.Document:
@@ -141,9 +155,16 @@ def _upright(frame: Image.Image) -> Image.Image:
 def display_page(path: Path, page_no: int, width: int, options: RenderOptions = RenderOptions()) -> Image.Image:
     """Page `page_no` of a file `width` pixels wide, turned and rendered as ingest renders it for
     the model (so boxes, fractions of that page, fall where the model saw the values): the
-    review page's picture. DocpipeError says why it cannot be shown."""
+    review page's picture, through the same kinds (an Office file: its converted PDF, kept in
+    `options.converted`). DocpipeError says why it cannot be shown."""
     with path.open("rb") as handle:
-        kind = sniff(handle.read(1024))
+        kind = sniff(handle.read(1024), path)
+    if shape(kind) == "converted":
+        from docpipe.ingest.discover import sha256_file
+
+        source = SourceDocument(path, sha256_file(path), kind, path.stat().st_size)
+        path = converted_pdf(source, Path(options.converted) if options.converted else None, options.convert_timeout)
+        kind = DocumentKind.PDF
     if kind == DocumentKind.PDF:
         doc = _open_pdf(path, options.passwords)
         try:
@@ -155,6 +176,8 @@ def display_page(path: Path, page_no: int, width: int, options: RenderOptions = 
             doc.close()
     if not kind.is_raster:
         raise DocpipeError(Category.UNSUPPORTED, f"a {kind} file has no pages to show")
+    if kind == DocumentKind.HEIC:
+        _heif()
     try:
         with Image.open(path) as img:
             img.seek(page_no - 1)
@@ -198,6 +221,8 @@ def _fit(image: Image.Image, width: int, height: int) -> Image.Image:
 
 
 def _render_raster(source: SourceDocument, budget: int, options: RenderOptions):
+    if source.kind == DocumentKind.HEIC:
+        _heif()
     try:
         with Image.open(source.path) as img:
             pages = []
@@ -228,6 +253,13 @@ def _render_raster(source: SourceDocument, budget: int, options: RenderOptions):
         raise DocpipeError(Category.TOO_LARGE, f"the image is too large to decode safely: {exc}") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise DocpipeError(Category.CORRUPT, f"the image cannot be decoded: {exc}") from exc
+
+
+def _heif() -> None:
+    """Teach Pillow HEIC/HEIF (pillow-heif), once per process."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
 
 
 def _skipped(source: SourceDocument, page_no: int, budget: int, max_pages: int) -> RenderedPage:

@@ -62,7 +62,16 @@ def document_row(ctx: DocContext, source: SourceDocument, pages: int, status: Do
         render_seconds=render_s, infer_seconds=infer_s, finished_at=ctx.now,
         model=ctx.model, budget_policy=ctx.policy_key, prompt_version=ctx.prompt_version, task_key=ctx.task_key,
         failed_with=None if failure is None else failed_with(failure.category, ctx.governing),
+        **lineage_columns(source),
     )
+
+
+def lineage_columns(source: SourceDocument) -> dict[str, str | None]:
+    """The documents row's lineage: the container and the e-mail a document came with."""
+    lineage = source.lineage
+    mail = (lineage.email if lineage is not None else None) or (None, None, None, None)
+    return {"parent_doc_id": lineage.parent if lineage else None, "path_in_parent": lineage.inner_path if lineage else None,
+            "email_from": mail[0], "email_subject": mail[1], "email_date": mail[2], "email_message_id": mail[3]}
 
 
 def error_row(ctx: DocContext, source: SourceDocument, failure: Failure) -> ErrorRow:
@@ -78,6 +87,16 @@ def add_duplicate(rows: Rows, ctx: DocContext, source: SourceDocument, original:
     failure = Failure(Stage.DISCOVER, Category.DUPLICATE, f"same content as {original}: read once, there")
     rows.documents.append(document_row(ctx, source, 0, DocumentStatus.SKIPPED, failure))
     return DocumentStatus.SKIPPED
+
+
+def add_container(rows: Rows, ctx: DocContext, source: SourceDocument) -> DocumentStatus:
+    """An archive or e-mail: unpacked (its documents have rows of their own), or failed, saying why."""
+    if source.failure is not None:
+        rows.documents.append(document_row(ctx, source, 0, DocumentStatus.FAILED, source.failure))
+        rows.errors.append(error_row(ctx, source, source.failure))
+        return DocumentStatus.FAILED
+    rows.documents.append(document_row(ctx, source, 0, DocumentStatus.UNPACKED, None))
+    return DocumentStatus.UNPACKED
 
 
 def add_outcome(rows: Rows, ctx: DocContext, attempts: list[Attempt]) -> DocumentStatus:

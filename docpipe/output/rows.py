@@ -64,6 +64,13 @@ class DocumentRow:
     task_key: str | None = column(pa.string(), "schema@version, or the transcription prompt")
     failed_with: str | None = column(pa.string(), "JSON: the values of the settings that govern its failure "
                                                   "(core/causes.py); a run with other values reads it again")
+    # inside a container (archive, e-mail): where it came from (ingest/unpack.py)
+    parent_doc_id: str | None = column(pa.string(), "the container's doc_id")
+    path_in_parent: str | None = column(pa.string(), "its path inside the container, as the container names it")
+    email_from: str | None = column(pa.string(), "the e-mail it came with (or is): sender")
+    email_subject: str | None = column(pa.string())
+    email_date: str | None = column(pa.string(), "as the e-mail's Date header says it")
+    email_message_id: str | None = column(pa.string())
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ from starlette.routing import Route
 
 from docpipe.core.errors import DocpipeError
 from docpipe.eval.calibration import Calibration, calibration, plot
+from docpipe.ingest.convert import CONVERTED
+from docpipe.ingest.limits import RenderOptions
 from docpipe.ingest.render import display_page
 from docpipe.output.corrections import from_stored, record_corrections
 from docpipe.output.table_cache import TableCache
@@ -182,7 +184,7 @@ def page_image(request: Request) -> Response:
     problem = ""
     for source in dict.fromkeys(found["source_path"].to_pylist()):  # the file, or a copy of it
         try:
-            image = display_page(Path(source), page_no, PAGE_WIDTH)
+            image = display_page(Path(source), page_no, PAGE_WIDTH, RenderOptions(converted=str(review.out / CONVERTED)))
         except (DocpipeError, OSError) as exc:
             problem = str(exc)
             continue

@@ -19,6 +19,7 @@ from docpipe.core.errors import Category
 from docpipe.core.vocab import Task
 from docpipe.ingest.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, DEFAULT_WORKERS, RenderOptions
 from docpipe.ingest.selection import Selection
+from docpipe.ingest.unpack import UnpackLimits
 from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.schema.prompt import PROMPT_VERSION
 from docpipe.transcribe.prompt import DEFAULT_TRANSCRIBE_BUDGET
@@ -142,6 +143,14 @@ class RunConfig(BaseModel):
         "only new and changed files) or older (read them again with these settings). A new schema version "
         "always reads again",
     )
+    unpack_depth: int = option(
+        3, "Archives and e-mails inside archives and e-mails are unpacked this many levels deep; deeper ones "
+        "are recorded as too_large", ge=1,
+    )
+    unpack_max_mb: int = option(
+        1024, "The members of one archive or e-mail may unpack to this many MiB in all (ZIP bombs are refused, "
+        "as too_large)", ge=1,
+    )
     follow_links: bool = option(
         False, "Read files that symbolic links under INPUT point to outside it (by default they get a row, unread)",
     )
@@ -247,13 +256,19 @@ class RunConfig(BaseModel):
         """The files of INPUT to read: --include, --exclude, and never OUT."""
         return Selection(self.include, self.exclude, (self.out.resolve(),))
 
+    def unpack_limits(self) -> UnpackLimits:
+        return UnpackLimits(max_depth=self.unpack_depth, max_bytes=self.unpack_max_mb << 20,
+                            passwords=tuple(p.get_secret_value() for p in self.passwords))
+
     def render_options(self) -> RenderOptions:
         """With a served engine whose pages go inside the requests, pages are encoded as they are
         rendered (in the render workers, into the requests' format): a chunk holds bytes, not pixels."""
         served_inline = self.engine == "openai" and self.media_dir is None
         return RenderOptions(max_pages=self.max_pages, max_pixels=self.max_pixels,
                              passwords=tuple(p.get_secret_value() for p in self.passwords),
-                             encoding=self.image_encoding if served_inline else None)
+                             encoding=self.image_encoding if served_inline else None,
+                             converted=str(self.out.resolve() / "_converted"),
+                             convert_timeout=self.render_timeout * 0.75)
 
     def with_password_file(self) -> RunConfig:
         """The passwords of `password_file` added to the given ones (read where the run runs)."""

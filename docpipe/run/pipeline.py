@@ -33,9 +33,10 @@ from docpipe.core.types import (
 )
 from docpipe.core.vocab import DocumentStatus, RunStatus, Task
 from docpipe.engines.base import Engine
+from docpipe.ingest.convert import convert_many
 from docpipe.ingest.render_pool import InlineRenderer, Renderer
 from docpipe.output import tables
-from docpipe.output.outcome import DocContext, Rows, add_duplicate, add_outcome
+from docpipe.output.outcome import DocContext, Rows, add_container, add_duplicate, add_outcome
 from docpipe.output.rows import RunRow
 from docpipe.output.schema_store import remember, table_schema
 from docpipe.run.budget_policy import BudgetPolicy
@@ -165,7 +166,12 @@ def plan(run: Run, documents: Sequence[SourceDocument]) -> Plan:
 
 
 def render(run: Run, items: Sequence[WorkItem], budget: int, renderer: Renderer) -> list[RenderedDocument]:
-    return renderer.render([item.source for item in items], budget, run.config.render_options())
+    """The chunk's pages; its Office and HTML files are converted to PDF first, together, in one
+    LibreOffice process (ingest/convert.py; a file that fails the lot is converted alone after)."""
+    sources, options = [item.source for item in items], run.config.render_options()
+    if options.converted is not None:
+        convert_many(sources, Path(options.converted))
+    return renderer.render(sources, budget, options)
 
 
 def build_requests(run: Run, rendered: Sequence[RenderedDocument], budget: int) -> list[ModelRequest]:
@@ -341,16 +347,20 @@ def write_chunk(run: Run, state: ChunkState, stats: RunStats, before_commit: Cal
     tables.write_rows(out, "documents", rows.documents, tables.DOCUMENTS, tag)
 
 
-def write_copies(run: Run, copies: Sequence[tuple[SourceDocument, str]],
-                 before_commit: Callable[[], None] | None = None) -> None:
-    """A documents row for each file whose content an earlier run read under another name."""
+def write_unread(run: Run, plan: Plan, before_commit: Callable[[], None] | None = None) -> None:
+    """The documents rows of what is listed, not read: each file whose content an earlier run read
+    under another name, and each container (an archive, an e-mail: its documents have rows of
+    their own), or why it could not be unpacked."""
     rows = Rows()
-    for source, name in copies:
+    for source, name in plan.copies:
         add_duplicate(rows, run.context(run.key_of(source)), source, f"{name}, read before")
+    for source in plan.containers:
+        add_container(rows, run.context(run.key_of(source)), source)
     if rows.documents:
         if before_commit is not None:
             before_commit()
-        tables.write_rows(run.config.out, "documents", rows.documents, tables.DOCUMENTS, f"{run.run_id}-copies")
+        tables.write_rows(run.config.out, "errors", rows.errors, tables.ERRORS, f"{run.run_id}-listed")
+        tables.write_rows(run.config.out, "documents", rows.documents, tables.DOCUMENTS, f"{run.run_id}-listed")
 
 
 def finish_run(run: Run, stats: RunStats, status: RunStatus) -> None:

@@ -28,6 +28,7 @@ from docpipe.core.causes import BEFORE_THE_MODEL, changed
 from docpipe.core.errors import TRANSIENT, Category
 from docpipe.core.types import SourceDocument
 from docpipe.core.vocab import DocumentStatus
+from docpipe.ingest.kinds import shape
 from docpipe.output import tables
 
 READING = ["model", "budget_policy", "prompt_version", "task_key"]  # what a reading was done with
@@ -39,7 +40,7 @@ _COLUMNS = ["doc_id", "work_key", "run_id", "source_path", "name", "pages", "sch
 class WorkItem:
     source: SourceDocument
     key: str
-    duplicate_of: Path | None = None  # same bytes as this earlier file of the run
+    duplicate_of: str | None = None  # same bytes as this earlier file of the run (its name)
     replaces: str | None = None  # the run whose final reading of this key it reads again (a retry)
 
 
@@ -54,6 +55,7 @@ class Plan:
     rereading: Counter = field(default_factory=Counter)  # read with other settings, read again now
     rereading_pages: int = 0
     copies: list[tuple[SourceDocument, str]] = field(default_factory=list)  # new names of read documents
+    containers: list[SourceDocument] = field(default_factory=list)  # archives and e-mails to list (unpacked)
 
 
 @dataclass(frozen=True)
@@ -112,9 +114,11 @@ def make_plan(documents: Sequence[SourceDocument], keys: Sequence[str], settings
     for source, key in zip(documents, keys):
         before = by_key.get(key) or by_doc.get(source.doc_id)
         read, replaces = _decide(plan, before, key, settings)
-        if read:
+        if read and shape(source.kind) == "container":  # listed, not read: its documents are read
+            plan.containers.append(source)
+        elif read:
             plan.pending.append(WorkItem(source, key, first_path.get(key), replaces))
-            first_path.setdefault(key, source.path)
+            first_path.setdefault(key, source.shown_name)
         elif str(source.path) not in known_paths:
             plan.copies.append((source, before["name"] or Path(before["source_path"]).name))
             known_paths.add(str(source.path))
@@ -134,7 +138,8 @@ def _decide(plan: Plan, before: dict | None, key: str, settings: Settings) -> tu
         if why or asked:
             plan.retried[", ".join(why) if why else f"--retry-failed {category}"] += 1
             return True, before["run_id"] if same else None
-    if same or (unread and category in BEFORE_THE_MODEL):  # no model, prompt or budget changes those
+    container = before["status"] == DocumentStatus.UNPACKED
+    if same or container or (unread and category in BEFORE_THE_MODEL):  # no model, prompt or budget changes those
         plan.already_done += 1
         if unread and category:
             plan.staying[category] += 1

@@ -30,6 +30,7 @@ from docpipe.engines.base import Engine
 from docpipe.ingest.discover import discover
 from docpipe.ingest.file_index import FileIndex
 from docpipe.ingest.render_pool import make_renderer
+from docpipe.ingest.unpack import unpack_all
 from docpipe.output.claims import release, try_claim
 from docpipe.output.lease import Lease
 from docpipe.output.recovery import recover_orphans
@@ -92,6 +93,7 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
                           f"{schema.key} (and of its earlier versions)")
         index = FileIndex(config.out)  # what earlier runs learnt: unchanged files are not read again
         found = stages.discover(config.input, config.follow_links, index, config.rehash, selection=config.selection())
+        found = unpack_all(found, config.out, config.unpack_limits())  # archives and e-mails: their documents
         if index.set_aside:
             reporter.note(f"the file index had {len(index.set_aside)} unreadable parts (moved to "
                           f"{config.out / '.orphaned'}): their files were hashed again")
@@ -106,7 +108,7 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
         for line in plan_lines(plan):
             reporter.note(line)
             stages.log(line)
-        pipeline.write_copies(run, plan.copies, lease.check)
+        pipeline.write_unread(run, plan, lease.check)
         reporter.begin(len(pending), "transcribing" if run.transcribing else "extracting")
         renderer = make_renderer(config.render_workers, config.render_timeout, config.render_memory_mb)
         chunks = _Chunks(run, engine, stages, renderer, stats, reporter, lease, len(pending))

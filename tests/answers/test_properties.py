@@ -95,7 +95,9 @@ def test_parquet_writers_round_trip_arbitrary_values(tmp_path_factory, values):
     rows = [{"doc_id": a, "work_key": "k", "run_id": "r", "source_path": b, "size_bytes": 1, "kind": "pdf",
              "pages": 1, "schema": "invoice", "status": "ok", "budget": 280, "error_category": None,
              "error_message": a, "render_seconds": f, "infer_seconds": f, "finished_at": now, "name": b,
-             "model": a, "budget_policy": "280", "prompt_version": b, "task_key": "invoice@1", "failed_with": a}
+             "model": a, "budget_policy": "280", "prompt_version": b, "task_key": "invoice@1", "failed_with": a,
+             "parent_doc_id": a, "path_in_parent": b, "email_from": b, "email_subject": b, "email_date": a,
+             "email_message_id": b}
             for a, b, f in values]
     tables.write_rows(out, "documents", rows, tables.DOCUMENTS, "t")
     back = tables.read_arrow(out, "documents").to_pylist()

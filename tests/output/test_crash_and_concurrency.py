@@ -107,7 +107,8 @@ def test_files_of_an_uncommitted_chunk_are_moved_aside(tmp_path):
            "pages": 1, "schema": "invoice", "status": "failed", "budget": None, "error_category": "corrupt",
            "error_message": "m", "render_seconds": 0.0, "infer_seconds": 0.0,
            "finished_at": pd.Timestamp("2026-01-01", tz="UTC"), "name": "p", "model": "m", "budget_policy": "fixed-70",
-           "prompt_version": "v", "task_key": "invoice@1", "failed_with": None}
+           "prompt_version": "v", "task_key": "invoice@1", "failed_with": None,
+           "parent_doc_id": None, "path_in_parent": None, "email_from": None, "email_subject": None, "email_date": None, "email_message_id": None}
     tables.write_rows(out, "documents", [doc], tables.DOCUMENTS, "20260101T000000Z-aaaaaa-c00000")
     (out / "errors" / ".part-x.parquet.tmp").write_bytes(b"half a file")
     moved = recover_orphans(out)

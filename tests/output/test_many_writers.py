@@ -30,7 +30,8 @@ def _document(run: str, n: int) -> dict:
             "kind": "pdf", "pages": 1, "schema": "invoice", "status": "failed", "budget": None,
             "error_category": "corrupt", "error_message": "m", "render_seconds": 0.0, "infer_seconds": 0.0,
             "finished_at": TS, "name": f"p{n}", "model": "m", "budget_policy": "fixed-70", "prompt_version": "v",
-            "task_key": "invoice@1", "failed_with": None}
+            "task_key": "invoice@1", "failed_with": None,
+           "parent_doc_id": None, "path_in_parent": None, "email_from": None, "email_subject": None, "email_date": None, "email_message_id": None}
 
 
 def _dead_lease(out, run: str) -> None:

@@ -24,6 +24,8 @@ CONTRACT = {
         ("kind", S), ("pages", I32), ("schema", S), ("status", S), ("budget", I32), ("error_category", S),
         ("error_message", S), ("render_seconds", F64), ("infer_seconds", F64), ("finished_at", TS),
         ("model", S), ("budget_policy", S), ("prompt_version", S), ("task_key", S), ("failed_with", S),
+        ("parent_doc_id", S), ("path_in_parent", S), ("email_from", S), ("email_subject", S), ("email_date", S),
+        ("email_message_id", S),
     ],
     "pages": [
         ("doc_id", S), ("run_id", S), ("page_no", I32), ("width_pt", F64), ("height_pt", F64), ("rotation", I32),
