@@ -53,8 +53,8 @@ def plan_task(run: pipeline.Run, documents):
 
 
 @task(name="render", cache_policy=NO_CACHE)
-def render_task(run: pipeline.Run, items, budget: int, renderer: Any):
-    return pipeline.render(run, items, budget, renderer)
+def render_task(run: pipeline.Run, items, budget: int, renderer: Any, ahead=()):
+    return pipeline.render(run, items, budget, renderer, ahead)
 
 
 @task(name="infer", cache_policy=NO_CACHE)

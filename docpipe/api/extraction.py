@@ -174,7 +174,7 @@ class Extractor:
 
             stages = dataclasses.replace(
                 plain, discover=discover,
-                render_ahead=lambda run, items, budget, _: plain.render_ahead(run, items, budget, kept),
+                render_ahead=lambda run, items, budget, _, *ahead: plain.render_ahead(run, items, budget, kept, *ahead),
                 render=lambda run, items, budget, _: plain.render(run, items, budget, kept),
             )
             result = protocol.execute(config, self.engine, NoProgress(), spec, stages)

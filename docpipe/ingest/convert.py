@@ -74,6 +74,33 @@ def converted_pdf(source: SourceDocument, folder: Path | None, timeout: float) -
         shutil.rmtree(work, ignore_errors=True)
 
 
+def decrypted(source: SourceDocument, passwords: tuple[str, ...], folder: Path) -> SourceDocument:
+    """A password-protected DOCX/XLSX/PPTX opened with the first of `passwords` that fits
+    (msoffcrypto-tool), written into `folder`: the same document (its doc_id), now readable."""
+    import io
+
+    import msoffcrypto
+
+    from docpipe.ingest.kinds import HEAD, identify
+
+    tried = f" (none of the {len(passwords)} given passwords opens it)" if passwords else ""
+    for password in passwords:
+        try:
+            with source.path.open("rb") as handle:
+                office = msoffcrypto.OfficeFile(handle)
+                office.load_key(password=password)
+                plain = io.BytesIO()
+                office.decrypt(plain)
+        except Exception:  # noqa: BLE001 - a wrong password, or a file msoffcrypto cannot read: try the next
+            continue
+        data = plain.getvalue()
+        target = Path(folder) / "decrypted"
+        target.write_bytes(data)
+        return SourceDocument(target, source.doc_id, identify(data[:HEAD], target), len(data), name=source.name)
+    raise DocpipeError(Category.ENCRYPTED, (
+        f"a password-protected Office file{tried}; pass its password with --password or --password-file"))
+
+
 def convert_many(sources: list[SourceDocument], folder: Path, seconds_per_file: float = 2.0,
                  base_seconds: float = 10.0) -> int:
     """Convert the Office and HTML files among `sources` that `folder` does not hold yet, in one

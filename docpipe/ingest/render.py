@@ -8,6 +8,7 @@ JPEG, TIFF frames) are EXIF-transposed and resized once with Pillow.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from docpipe.core.errors import Category, DocpipeError, Failure, Stage
 from docpipe.core.page_image import PageImage, encoding
 from docpipe.core.types import RenderedDocument, RenderedPage, SourceDocument, Word
 from docpipe.core.vocab import DocumentKind, PageStatus
-from docpipe.ingest.convert import converted_pdf
+from docpipe.ingest.convert import converted_pdf, decrypted
 from docpipe.ingest.discover import sniff
 from docpipe.ingest.kinds import shape
 from docpipe.ingest.limits import RenderOptions
@@ -69,9 +70,16 @@ def _render_kind(source: SourceDocument, budget: int, options: RenderOptions):
         return _render_pdf(dataclasses.replace(source, path=pdf), budget, options)
     if kind == DocumentKind.EMPTY:
         raise DocpipeError(Category.EMPTY, "the file is empty (0 bytes)")
-    if kind == DocumentKind.ENCRYPTED_OFFICE:
-        raise DocpipeError(Category.ENCRYPTED, (
-            "a password-protected Office file: docpipe cannot open it; save it without a password and it is read"))
+    if kind == DocumentKind.ENCRYPTED_OFFICE:  # opened with a given password, then converted as it is
+        folder = Path(options.converted) if options.converted else None
+        if folder is not None and (folder / f"{source.doc_id}.pdf").is_file():
+            return _render_pdf(dataclasses.replace(source, path=folder / f"{source.doc_id}.pdf"), budget, options)
+        with tempfile.TemporaryDirectory(prefix="docpipe-decrypted-") as work:
+            plain = decrypted(source, options.passwords, Path(work))
+            if shape(plain.kind) != "converted":
+                raise DocpipeError(Category.CORRUPT, "the password opens it, but what it holds is not an Office file")
+            pdf = converted_pdf(plain, folder, options.convert_timeout)
+            return _render_pdf(dataclasses.replace(source, path=pdf), budget, options)
     raise DocpipeError(Category.UNSUPPORTED, (
         "not a kind of file docpipe reads (recognised by content): PDF, images (PNG, JPEG, TIFF, WebP, BMP, GIF, "
         "HEIC), Office and HTML files, e-mails and archives"))

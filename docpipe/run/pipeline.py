@@ -165,12 +165,14 @@ def plan(run: Run, documents: Sequence[SourceDocument]) -> Plan:
     return make_plan(documents, [run.key_of(d) for d in documents], run.settings(), run.config.out)
 
 
-def render(run: Run, items: Sequence[WorkItem], budget: int, renderer: Renderer) -> list[RenderedDocument]:
-    """The chunk's pages; its Office and HTML files are converted to PDF first, together, in one
-    LibreOffice process (ingest/convert.py; a file that fails the lot is converted alone after)."""
+def render(run: Run, items: Sequence[WorkItem], budget: int, renderer: Renderer,
+           ahead: Sequence[SourceDocument] = ()) -> list[RenderedDocument]:
+    """The chunk's pages; its Office and HTML files, and those of the documents `ahead` (the next
+    chunks'), are converted to PDF first, together, in one LibreOffice process (ingest/convert.py:
+    starting it costs most of a second; a file that fails the lot is converted alone after)."""
     sources, options = [item.source for item in items], run.config.render_options()
     if options.converted is not None:
-        convert_many(sources, Path(options.converted))
+        convert_many([*sources, *ahead], Path(options.converted))
     return renderer.render(sources, budget, options)
 
 

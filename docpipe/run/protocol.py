@@ -44,6 +44,9 @@ from docpipe.run.shards import in_shard, settled
 from docpipe.schema.spec import Schema
 
 
+CONVERT_AHEAD = 64  # documents whose Office and HTML files one LibreOffice process converts (render ahead)
+
+
 def write(run: pipeline.Run, state: pipeline.ChunkState, stats: pipeline.RunStats, lease: Lease) -> None:
     """A chunk's tables; a run that lost its lease commits nothing (the check right before the commit)."""
     pipeline.write_chunk(run, state, stats, before_commit=lease.check)
@@ -54,7 +57,7 @@ class Stages:
     """How the protocol calls each stage. `render_ahead` and `write_behind` start their stage and
     return at once with something whose `.result()` waits for it (a Future, a Prefect future)."""
 
-    render_ahead: Callable[..., Any]  # (run, items, budget, renderer) -> future of rendered documents
+    render_ahead: Callable[..., Any]  # (run, items, budget, renderer, ahead) -> future of rendered documents
     write_behind: Callable[..., Any]  # (run, state, stats, lease) -> future of None
     discover: Callable[..., list] = discover  # (input, follow_links, file index, rehash, selection)
     plan: Callable[..., pipeline.Plan] = pipeline.plan
@@ -152,16 +155,20 @@ class _Chunks:
         run, stages = self.run, self.stages
         self.claimed |= {item.key for item in items}
         first_budget = run.policy.budgets[0]  # later rounds (auto) render in answer_chunk
-        cut = 0
+        cut, converted_until = 0, 0
 
         def next_chunk():
-            nonlocal cut
+            nonlocal cut, converted_until
             if cut >= len(items):
                 return None
             size = run.config.documents_per_chunk(self.engine.queue_depth())
             state = pipeline.ChunkState(list(items[cut : cut + size]), self.seq)
+            ahead = []  # Office files of the next chunks too: one LibreOffice start for CONVERT_AHEAD documents
+            if cut >= converted_until:
+                ahead = [item.source for item in items[cut + size : cut + CONVERT_AHEAD]]
+                converted_until = cut + max(size, CONVERT_AHEAD)
             cut, self.seq = cut + size, self.seq + 1
-            return state, stages.render_ahead(run, state.pending(run), first_budget, self.renderer)
+            return state, stages.render_ahead(run, state.pending(run), first_budget, self.renderer, ahead)
 
         writing: tuple[Future | Any, int] | None = None  # the chunk being written, and its number
         upcoming = next_chunk()

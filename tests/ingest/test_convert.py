@@ -98,3 +98,30 @@ def test_the_corpus_office_and_html_files_are_read_as_pdfs_once(tmp_path):
         again = execute(config, ConstantEngine(), Notes(), resolve_schema("invoice"), stages)
     assert again.stats.processed == 0 and [p.stat().st_mtime_ns for p in converted] == mtimes
     assert not any(p.info["name"] == "soffice.bin" for p in psutil.process_iter(["name"]) if p.ppid() == os.getpid())
+
+
+@needs_office
+def test_a_password_protected_docx_opens_with_a_given_password(tmp_path):
+    msoffcrypto = pytest.importorskip("msoffcrypto")
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    if not (OFFICE / "fake.docx").is_file():
+        pytest.skip("../shared/corpus is not beside the project")
+    folder, out = tmp_path / "office", tmp_path / "out"
+    folder.mkdir()
+    with (OFFICE / "fake.docx").open("rb") as plain, (folder / "locked.docx").open("wb") as locked:
+        OOXMLFile(plain).encrypt("s3cret", locked)
+    assert msoffcrypto.OfficeFile((folder / "locked.docx").open("rb")).is_encrypted()
+
+    def run(**settings):
+        config = RunConfig(input=folder, out=out, budget=70, render_workers=0, **settings)
+        with plain_stages() as stages:
+            return execute(config, ConstantEngine('{"invoice_number": "X"}'), Notes(), resolve_schema("invoice"), stages)
+
+    run()
+    row = pd.read_parquet(out / "documents").iloc[-1]
+    assert (row["kind"], row["status"], row["error_category"]) == ("encrypted_office", "failed", "encrypted")
+    again = run(passwords=("wrong", "s3cret"))
+    assert again.stats.retried == {"passwords given: 0 -> 2": 1}
+    latest = pd.read_parquet(out / "documents").sort_values("finished_at").iloc[-1]
+    assert latest["status"] == "ok" and latest["pages"] >= 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import tarfile
 import zipfile
 from email.message import EmailMessage
 from pathlib import Path
@@ -69,15 +70,21 @@ def test_emails_archives_and_phone_images_become_one_record_per_document(tmp_pat
     }))
     (folder / "nested.zip").write_bytes(_zip({"inner.zip": _zip({"umbrella.tif": (SAMPLES / "invoice_umbrella_scan.tif").read_bytes()})}))
     Image.open(SAMPLES / "invoice_initech_scan.png").save(folder / "scan.webp", "WEBP", lossless=True)
+    with tarfile.open(folder / "batch.tar.gz", "w:gz") as archive:  # a tar inside gzip: its member is a document
+        archive.add(SAMPLES / "invoice_umbrella_scan.tif", "scans/umbrella.tif")
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    Image.open(SAMPLES / "receipt_grocery_scan.jpg").save(folder / "photo.heic", "HEIF", quality=95)
 
     result, engine = _run(folder, out)
     records = read_table(out, "invoice", python_cells=True).set_index("name")
     numbers = records["invoice_number"].to_dict()
     assert numbers["mail.eml/invoice.pdf"] == "INV-2026-0142"
     assert numbers["two.zip/march/globex.pdf"] == "RE-2026-00417"  # two records from the one ZIP
-    assert "two.zip/initech.png" in numbers and "nested.zip/inner.zip/umbrella.tif" in numbers
-    assert "scan.webp" in numbers
-    assert len(records) == 5
+    assert numbers["two.zip/initech.png"] == "IT-88213"  # the scan, from the ZIP (its WebP copy: other bytes)
+    assert numbers["batch.tar.gz/scans/umbrella.tif"] == "UMB-7730-B"
+    assert sorted(numbers) == ["batch.tar.gz/scans/umbrella.tif", "mail.eml/invoice.pdf", "photo.heic", "scan.webp",
+                               "two.zip/initech.png", "two.zip/march/globex.pdf"]  # the nested TIFF: same bytes, read once
 
     documents = _documents(out)
     for container in ("mail.eml", "reminder.eml", "two.zip", "nested.zip", "nested.zip/inner.zip"):
@@ -90,6 +97,9 @@ def test_emails_archives_and_phone_images_become_one_record_per_document(tmp_pat
     copy = documents.loc["reminder.eml/copy.pdf"]  # the same attachment in another e-mail: read once, listed
     assert (copy["status"], copy["error_category"], copy["email_subject"]) == ("skipped", "duplicate", "Reminder")
     assert pd.isna(documents.loc["nested.zip/inner.zip/umbrella.tif", "email_subject"])
+    assert documents.loc["batch.tar.gz", "status"] == "unpacked"
+    assert documents.loc["nested.zip/inner.zip/umbrella.tif", "error_category"] == "duplicate"
+    assert documents.loc["photo.heic", ["kind", "pages"]].tolist() == ["heic", 1]
 
     unpacked = sorted(p.name for p in (out / "_unpacked").rglob("*"))
     again, engine = _run(folder, out)
