@@ -91,6 +91,11 @@ def _expand(document: SourceDocument, out: Path, limits: UnpackLimits, depth: in
         return
     lineage = document.lineage
     inherited = email_meta or (lineage.email if lineage is not None else None)
+    if not members:  # nothing inside: said, not silently "unpacked"
+        what = "no attachment and no body" if document.kind in (DocumentKind.EML, DocumentKind.MSG) else "no file"
+        yield replace(document, lineage=_with_email(lineage, email_meta),
+                      failure=Failure(Stage.DISCOVER, Category.EMPTY, f"the {document.kind} holds {what}"))
+        return
     yield replace(document, lineage=_with_email(lineage, email_meta))
     folder = out / UNPACKED / document.doc_id
     for member in members:
