@@ -48,7 +48,10 @@ def print_summary(console: Console, result: RunResult) -> None:
     for why, count in sorted(stats.retried.items()):
         table.add_row(f"  failed before, read again: {why}", str(count))
     for status in DocumentStatus:
-        table.add_row(f"  {status}", str(stats.statuses.get(status, 0)))
+        if status != DocumentStatus.UNPACKED:  # containers are not read: counted below
+            table.add_row(f"  {status}", str(stats.statuses.get(status, 0)))
+    if stats.containers:
+        table.add_row("archives and e-mails unpacked (their documents counted above)", str(stats.containers))
     table.add_row("pages", str(stats.pages))
     if stats.transcripts:
         table.add_row("pages transcribed", str(stats.transcripts))

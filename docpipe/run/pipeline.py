@@ -70,11 +70,13 @@ class RunStats:
     older_pages: int = 0
     rereading: Counter = field(default_factory=Counter)  # read before with other settings, read again
     copies: int = 0  # files whose content was read under another name: listed, not read
+    containers: int = 0  # archives and e-mails listed (their documents are read as documents of their own)
 
     def planned(self, plan: Plan) -> None:
         self.already_done += plan.already_done
         self.retried, self.staying, self.older = plan.retried, plan.staying, plan.older
         self.older_pages, self.rereading, self.copies = plan.older_pages, plan.rereading, len(plan.copies)
+        self.containers = len(plan.containers)
 
     @property
     def pages_per_second(self) -> float:
