@@ -31,7 +31,8 @@ def status(
         raise typer.Exit(1)
     table = Table(title=f"{out}: documents by what they were read with", title_justify="left")
     for column in ("table", "model", "budget", "prompt", "schema", "documents", "pages", "failed", "last read"):
-        table.add_column(column, justify="right" if column in ("documents", "pages", "failed") else "left")
+        numbers = column in ("documents", "pages", "failed")
+        table.add_column(column, justify="right" if numbers else "left", overflow="fold", no_wrap=numbers)
     for row in parts.itertuples():
         table.add_row(row.table, row.model, row.budget_policy, row.prompt_version, row.task_key, str(row.documents),
                       str(row.pages), str(row.failed), f"{row.last_read:%Y-%m-%d %H:%M}")

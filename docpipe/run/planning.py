@@ -110,10 +110,15 @@ def make_plan(documents: Sequence[SourceDocument], keys: Sequence[str], settings
     by_key = {row["work_key"]: row for row in same_table}  # the latest reading of each is kept
     by_doc = {row["doc_id"]: row for row in same_table}
     known_paths = {p for f in (frame, copies) for p in f.loc[f["schema"] == settings.table, "source_path"]}
-    plan, first_path = Plan(), {}
+    plan, first_path, decided = Plan(), {}, {}
     for source, key in zip(documents, keys):
         before = by_key.get(key) or by_doc.get(source.doc_id)
-        read, replaces = _decide(plan, before, key, settings)
+        if key not in decided:  # copies of one content share its decision, whose reasons are counted once
+            done_before = plan.already_done
+            decided[key] = (*_decide(plan, before, key, settings), plan.already_done > done_before)
+        elif decided[key][2]:  # ... and each copy of a finished one is done too
+            plan.already_done += 1
+        read, replaces, _ = decided[key]
         if read and shape(source.kind) == "container":  # listed, not read: its documents are read
             plan.containers.append(source)
         elif read:
