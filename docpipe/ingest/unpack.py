@@ -245,11 +245,7 @@ def _eml(path: Path, writer: _Writer, limits: UnpackLimits) -> tuple | None:
         message = email.message_from_bytes(data, policy=email.policy.default)
         meta = _mail_meta(message.get("from"), message.get("subject"), message.get("date"), message.get("message-id"))
         attached = 0
-        for part in message.walk():
-            if part.is_multipart() and part.get_content_type() != "message/rfc822":
-                continue
-            if part is message:
-                continue
+        for part in _parts(message):
             disposition = part.get_content_disposition()
             filename = part.get_filename()
             if part.get_content_type() == "message/rfc822":
@@ -270,6 +266,16 @@ def _eml(path: Path, writer: _Writer, limits: UnpackLimits) -> tuple | None:
     except Exception as exc:  # noqa: BLE001 - the parser on a broken e-mail: this container fails alone
         raise DocpipeError(Category.CORRUPT, f"the e-mail cannot be parsed: {type(exc).__name__}: {exc}") from exc
     return meta
+
+
+def _parts(message: Any) -> Iterator[Any]:
+    """The leaf parts of an e-mail and the e-mails attached to it, without going inside those
+    (an attached e-mail is a document of its own: its attachments are its own)."""
+    for part in message.iter_parts() if message.is_multipart() else ():
+        if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+            yield part
+        else:
+            yield from _parts(part)
 
 
 def _body_html(message: Any) -> str | None:

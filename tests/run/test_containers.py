@@ -6,6 +6,8 @@ with a category, and nothing is written outside the output folder."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import shutil
 import subprocess
@@ -193,3 +195,21 @@ def test_the_corpus_emails_messages_and_archive_each_give_their_documents(tmp_pa
     assert documents.loc["eml_mime-html-only.eml/body.html", "kind"] == "html"  # no attachment: its body
     assert documents.loc["fake-email-attachment.msg/fake-attachment.txt", "email_subject"] == "Fake email with attachment"
     assert documents.loc["simple.zip/stanley-cups.csv", "error_category"] == "unsupported"  # a member of its own
+
+
+def test_a_forwarded_email_is_a_document_of_its_own_and_its_attachment_is_its_own(tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    inner = email.message_from_bytes(_mail("Invoice INV-2026-0142", {"acme.pdf": (SAMPLES / "invoice_acme.pdf").read_bytes()},
+                                           "<inner@supplier.example>"), policy=email.policy.default)
+    outer = EmailMessage()
+    outer["From"], outer["Subject"], outer["Date"] = "colleague@us.example", "Fwd: Invoice", "Wed, 04 Mar 2026 09:00:00 +0000"
+    outer.set_content("forwarding the invoice below")
+    outer.add_attachment(inner)
+    (folder / "fwd.eml").write_bytes(bytes(outer))
+    _run(folder, tmp_path / "out")
+    documents = _documents(tmp_path / "out")
+    assert sorted(documents.index) == ["fwd.eml", "fwd.eml/attached-1.eml", "fwd.eml/attached-1.eml/acme.pdf"]
+    attached = documents.loc["fwd.eml/attached-1.eml/acme.pdf"]
+    assert (attached["status"], attached["email_subject"]) == ("ok", "Invoice INV-2026-0142")
+    assert documents.loc["fwd.eml/attached-1.eml", "parent_doc_id"] == documents.loc["fwd.eml", "doc_id"]
