@@ -30,6 +30,7 @@ from docpipe.engines.base import Engine
 from docpipe.ingest.discover import discover
 from docpipe.ingest.file_index import FileIndex
 from docpipe.ingest.render_pool import make_renderer
+from docpipe.ingest.kinds import shape
 from docpipe.ingest.unpack import unpack_all
 from docpipe.output.claims import release, try_claim
 from docpipe.output.lease import Lease
@@ -96,14 +97,18 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
                           f"{schema.key} (and of its earlier versions)")
         index = FileIndex(config.out)  # what earlier runs learnt: unchanged files are not read again
         found = stages.discover(config.input, config.follow_links, index, config.rehash, selection=config.selection())
-        found = unpack_all(found, config.out, config.unpack_limits())  # archives and e-mails: their documents
         if index.set_aside:
             reporter.note(f"the file index had {len(index.set_aside)} unreadable parts (moved to "
                           f"{config.out / '.orphaned'}): their files were hashed again")
-        documents = in_shard(found, config.shard_index, config.shard_count)
-        ready, waiting = settled(documents, config.settle_seconds)
+        # this run's shard, and every archive and e-mail (the documents inside may fall in it)
+        shard = {d.doc_id for d in in_shard(found, config.shard_index, config.shard_count)}
+        mine = [d for d in found if d.doc_id in shard or shape(d.kind) == "container"]
+        complete, waiting = settled(mine, config.settle_seconds)
         if waiting:
             reporter.note(f"{len(waiting)} files are still being written; the next run reads them")
+        # a container is unpacked once complete; of what it holds, this run reads its shard
+        ready = in_shard(unpack_all(complete, config.out, config.unpack_limits()), config.shard_index,
+                         config.shard_count)
         plan = stages.plan(run, ready)
         pending = plan.pending
         stats = pipeline.RunStats(found=len(ready))

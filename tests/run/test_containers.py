@@ -9,6 +9,8 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import os
+import time
 import shutil
 import subprocess
 import tarfile
@@ -213,3 +215,15 @@ def test_a_forwarded_email_is_a_document_of_its_own_and_its_attachment_is_its_ow
     attached = documents.loc["fwd.eml/attached-1.eml/acme.pdf"]
     assert (attached["status"], attached["email_subject"]) == ("ok", "Invoice INV-2026-0142")
     assert documents.loc["fwd.eml/attached-1.eml", "parent_doc_id"] == documents.loc["fwd.eml", "doc_id"]
+
+
+def test_an_archive_still_being_written_waits_before_it_is_unpacked(tmp_path):
+    folder, out = tmp_path / "inbox", tmp_path / "out"
+    folder.mkdir()
+    (folder / "arriving.zip").write_bytes(_zip({"acme.pdf": (SAMPLES / "invoice_acme.pdf").read_bytes()}))
+    first, _ = _run(folder, out, settle_seconds=60)
+    assert first.stats.found == 0 and not (out / "_unpacked").exists()  # not even opened yet
+    old = time.time() - 600
+    os.utime(folder / "arriving.zip", (old, old))  # the copy has finished
+    second, _ = _run(folder, out, settle_seconds=60)
+    assert second.stats.processed == 1 and "arriving.zip/acme.pdf" in set(_documents(out).index)
