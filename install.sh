@@ -28,17 +28,25 @@ esac
 # shellcheck disable=SC2086
 "$VENV/bin/python" -m pip install --quiet $TORCH
 "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
-# Office and HTML files are read once LibreOffice turns them into PDFs (ingest/convert.py), with
-# fonts metric-compatible with Office's (Carlito, Caladea, Liberation) and Noto CJK
-OFFICE_PACKAGES="libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation fonts-noto-cjk"
-if ! command -v soffice >/dev/null; then
+# System programs, with apt where it can (as root), otherwise one line saying what to run:
+# - LibreOffice: Office and HTML files are read once it turns them into PDFs (ingest/convert.py),
+#   with fonts metric-compatible with Office's (Carlito, Caladea, Liberation) and Noto CJK;
+# - Chromium and its driver: the tests try the review page in the system's headless browser.
+system_packages() {  # $1: a command that says they are there; $2: what they are for; rest: packages
+  local check="$1" why="$2"; shift 2
+  command -v "$check" >/dev/null && return 0
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $OFFICE_PACKAGES >/dev/null \
-      || echo "warning: LibreOffice could not be installed; Office and HTML files will get an 'unsupported' row. Run: apt-get install $OFFICE_PACKAGES" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null \
+      || echo "warning: could not install $*; $why. Run: apt-get install $*" >&2
   else
-    echo "note: Office and HTML files are read through LibreOffice, which is not installed. Run: sudo apt-get install $OFFICE_PACKAGES" >&2
+    echo "note: $why. Run: sudo apt-get install $*" >&2
   fi
-fi
+}
+system_packages soffice "without LibreOffice, Office and HTML files get an 'unsupported' row" \
+  libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
+  fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation fonts-noto-cjk
+system_packages chromedriver "without Chromium, the browser test of the review page skips, saying why" \
+  chromium chromium-driver
 echo "docpipe installed in $VENV: run the tests with $VENV/bin/pytest"
 if [ "$WITH_VLLM" = 1 ]; then
   bash .ci/install_vllm.sh

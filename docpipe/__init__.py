@@ -1,7 +1,8 @@
 """docpipe: folders of documents in, Parquet tables out, read by Gemma 4.
 
-Packages, in the order a page travels (each imports only those listed before it):
-core, normalize, schema, ingest | engines, answers | output, run, flows, api, cli.
+Packages, lowest first (each imports only those below it; pyproject.toml's import-linter layers):
+core; normalize; schema; ingest | engines | answers | transcribe | output; run | eval;
+flows | review; cli. `api` (docpipe.extract) stands beside them and uses run.
 """
 
 from __future__ import annotations

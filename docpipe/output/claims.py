@@ -9,7 +9,7 @@ run's lease expired is a compare-and-swap: the taker links generation n+1, where
 generation it saw held by the dead run; if another run linked n+1 first, the taker looks again and
 finds a live holder. A run drops its claims once it ends (the key's folder goes, and numbering
 starts again); so a run that has claimed a document still checks that no other run committed it
-meanwhile (flows/ingest.py).
+meanwhile (run/protocol.py).
 """
 
 from __future__ import annotations
