@@ -90,8 +90,8 @@ def show(
     limit: Annotated[int, typer.Option(help="Rows to show")] = 20,
     all_columns: Annotated[bool, typer.Option(help="Show every column, not the main ones")] = False,
     doc: Annotated[str | None, typer.Option(
-        help="A schema's table: one document whole, vertically (its path under the input folder, its file name "
-             "when only one document has it, or the start of its doc_id)")] = None,
+        help="One document (its path under the input folder, its file name when only one document has it, or "
+             "the start of its doc_id): a schema's record whole, vertically; another table's rows about it")] = None,
 ) -> None:
     """Print a table of OUT (for a schema: the latest record per document, one line each, named by
     its file; --doc NAME shows one document's every value, as printed, confidence, page and box)."""
@@ -105,6 +105,8 @@ def show(
         known = ", ".join([*FIXED, *schemas])
         Console(stderr=True).print(f"[yellow]no rows in {table!r} under {out}; tables there: {known}[/yellow]")
         raise typer.Exit(1)
+    if doc is not None and (table in FIXED or all_columns) and "doc_id" in frame.columns:
+        frame = _one_document(out, frame, doc)  # documents, pages, errors, transcripts...: its rows
     if table not in FIXED and not all_columns:
         from docpipe.output.names import Ambiguous, document_names, find_one
 
@@ -128,6 +130,21 @@ def show(
         return
     shown = frame if all_columns else frame[brief_columns(table, frame)]
     print_frame(Console(), shown, title=f"{table} ({len(frame)} rows)", limit=limit)
+
+
+def _one_document(out: Path, frame: Any, doc: str) -> Any:
+    """The rows of `frame` about the document `doc` names (exit 2 naming the candidates, or none)."""
+    from docpipe.output.names import Ambiguous, document_names, find_one
+
+    try:
+        found = find_one(document_names(out), doc)
+    except Ambiguous as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if found is None:
+        Console(stderr=True).print(f"[red]error:[/red] no document {doc!r} in {out}")
+        raise typer.Exit(2)
+    return frame.loc[frame["doc_id"] == found.doc_id]
 
 
 @app.command()

@@ -27,8 +27,8 @@ _FIXED_COLUMNS = 2  # document (its record's problem under it), least certain
 def text(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, float):
-        return f"{value:,.2f}" if round(value, 2) == value else f"{value:,}"
+    if isinstance(value, float):  # a number (money is a Decimal): a count of 2 reads 2, not 2.00
+        return f"{int(value):,}" if value.is_integer() else f"{value:,}"
     if isinstance(value, Decimal):  # an amount: two decimals, more only where it has them (1.7270 -> 1.727)
         return f"{value:,.2f}" if value == round(value, 2) else f"{value.normalize():,f}"
     return " ".join(str(value).split())

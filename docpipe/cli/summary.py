@@ -87,11 +87,18 @@ def brief_columns(table: str, frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in _RECORD_HIDDEN]
 
 
+# columns of sentences: wrapped whole, never cut (an error message cut at 32 characters says nothing)
+_PROSE = {"error_message", "message", "text", "error", "failed_with", "email_subject"}
+
+
 def print_frame(console: Console, frame: pd.DataFrame, title: str, limit: int = 20) -> None:
     table = Table(title=title, title_justify="left")
     for column in frame.columns:
         name = str(column)
-        table.add_column(name, overflow="ellipsis", no_wrap=True, min_width=min(len(name), 10), max_width=32)
+        if name in _PROSE:
+            table.add_column(name, overflow="fold", min_width=min(len(name), 20), ratio=3)
+        else:
+            table.add_column(name, overflow="ellipsis", no_wrap=True, min_width=min(len(name), 10), max_width=32)
     for _, row in frame.head(limit).iterrows():
         table.add_row(*(_cell(column, v) for column, v in row.items()))
     console.print(table)
@@ -102,7 +109,7 @@ def print_frame(console: Console, frame: pd.DataFrame, title: str, limit: int = 
 def _cell(column: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    if isinstance(value, float) and column.endswith("_no") and value.is_integer():
+    if isinstance(value, float) and column.endswith(("_no", "_page", "pages")) and value.is_integer():
         return str(int(value))  # a page number in a column with nulls is read back as float
     if column == "doc_id":
         return str(value)[:12]

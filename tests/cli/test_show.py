@@ -89,3 +89,20 @@ def test_one_document_whole_with_every_value_as_printed_page_and_box(out, width)
 def test_an_unknown_document_is_one_clear_message(out):
     result = CliRunner().invoke(app, ["show", str(out), "invoice", "--doc", "nope.pdf"])
     assert result.exit_code == 2 and "no document 'nope.pdf'" in result.output and "invoice_acme.pdf" in result.output
+
+
+def test_other_tables_show_one_documents_rows_and_messages_whole(out, tmp_path):
+    shown = CliRunner().invoke(app, ["show", str(out), "pages", "--doc", "invoice_globex_2p.pdf"],
+                               env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "(2 rows)" in shown.output  # its two pages, not every page of the folder
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj garbage\n")
+    with plain_stages() as stages:
+        execute(RunConfig(input=folder, out=tmp_path / "out", budget=280, render_workers=0),
+                GroundTruthEngine(SAMPLES), NoProgress(), resolve_schema("invoice"), stages)
+    errors = CliRunner().invoke(app, ["show", str(tmp_path / "out"), "errors"], env={"COLUMNS": "100"})
+    message = " ".join(errors.output.replace("│", " ").split())
+    assert errors.exit_code == 0 and "…" not in errors.output
+    assert "the PDF is damaged and no page could be recovered" in message  # whole, wrapped, not cut
