@@ -172,3 +172,21 @@ def test_a_run_whose_server_comes_up_during_its_retries_reads_every_document(sam
     assert not (tmp_path / "out" / "errors").exists() or "model_error" not in set(
         read_table(tmp_path / "out", "errors")["category"])
     assert pd.read_parquet(tmp_path / "out" / "runs")["status"].tolist() == ["completed"]
+
+
+def test_the_end_of_run_line_says_what_was_learnt_or_nothing():
+    from docpipe.engines.served.openai_engine import OpenAIEngine
+    from docpipe.engines.served.openai_server import ServerInfo
+    from docpipe.engines.served.server_load import Load
+
+    learnt = ServerInfo("http://127.0.0.1:9/v1", "m", 256, fixed_in_flight=False)
+    idle = ServerInfo("http://127.0.0.1:10/v1", "m", 256, fixed_in_flight=False)
+    fixed = ServerInfo("http://127.0.0.1:11/v1", "m", 3, fixed_in_flight=True)
+    engine = OpenAIEngine([learnt, idle, fixed])
+    try:
+        engine.windows[learnt.url].observe(Load(running=16, waiting=4), ours=20)
+        lines = engine.notes()
+    finally:
+        engine.close()
+    assert lines == [f"{learnt.url}: 32 requests in flight, twice the 16 it ran at once (read from its /metrics; "
+                     "--max-in-flight sets it)", f"{fixed.url}: 3 requests in flight (--max-in-flight)"]

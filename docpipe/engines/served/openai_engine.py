@@ -84,16 +84,16 @@ class OpenAIEngine:
             self.media.remove_all()
 
     def notes(self) -> list[str]:
-        """A line per server for the end of a run: the requests kept in flight, and why."""
+        """A line per server for the end of a run, when there is something to say: the requests
+        kept in flight and why (a server never seen full sent the run nothing to learn from:
+        nothing is said of it)."""
         lines = []
         for url, window in self.windows.items():
             if not window.adaptive:
-                why = "--max-in-flight"
+                lines.append(f"{url}: {window.limit} requests in flight (--max-in-flight)")
             elif window.busiest:
-                why = f"twice the {window.busiest} it was seen running at once"
-            else:
-                why = "never seen full, or no /metrics"
-            lines.append(f"{url}: {window.limit} requests in flight ({why})")
+                lines.append(f"{url}: {window.limit} requests in flight, twice the {window.busiest} it ran at once "
+                             "(read from its /metrics; --max-in-flight sets it)")
         return lines
 
     def queue_depth(self) -> int:
