@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from docpipe.cli.failing import fail
+
 from docpipe.cli.export import register as register_export
 from docpipe.cli.options import explain, with_run_options
 from docpipe.cli.scale import register as register_scale_commands
@@ -43,7 +45,6 @@ def run(
     from docpipe.output.schema_store import check, resolve
 
     console = Console()
-    err = Console(stderr=True)
     try:
         config = RunConfig(input=input, passwords=tuple(password or ()) + read_passwords(password_file), **settings)
         if config.task == Task.EXTRACT:  # SchemaEdited: this version is stored with another definition
@@ -51,11 +52,9 @@ def run(
         with console.status("resolving the model"):
             engine = build_engine(config.model, config.batch_size, **config.engine_settings())
     except ValidationError as exc:
-        err.print(f"[red]error:[/red] {explain(exc)}")
-        raise typer.Exit(2) from None
+        fail(explain(exc))
     except (ValueError, ModelNotAvailable) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc))
     console.print(f"model: [bold]{engine.choice.spec}[/bold] ({engine.choice.why})")
     from docpipe.core.errors import EngineUnreachable
     from docpipe.flows.local_server import owned_server
@@ -66,15 +65,12 @@ def run(
         with owned_server():  # a temporary Prefect server dies with this process, even on SIGKILL
             result = ingest(config, engine=engine, progress=progress)
     except ModelNotAvailable as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc))
     except LeaseLost as exc:  # what was committed stays; the rest is for the next run
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        fail(str(exc), code=1)
     except EngineUnreachable as exc:  # after --engine-retries: what was committed stays
-        err.print(f"[red]error:[/red] {exc} (after {config.engine_retries} retries of the chunk). The documents "
-                  "written so far are kept; run the same command again once the server answers, and it reads the rest.")
-        raise typer.Exit(1) from None
+        fail(f"{exc} (after {config.engine_retries} retries of the chunk). The documents "
+             "written so far are kept; run the same command again once the server answers, and it reads the rest.", code=1)
     finally:
         progress.stop()
         engine.close()  # the served engine's connections and page files
@@ -119,12 +115,10 @@ def show(
         try:
             found = find_one({d: named[d] for d in frame["doc_id"] if d in named}, doc)
         except Ambiguous as exc:
-            Console(stderr=True).print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
+            fail(str(exc))
         if found is None:
-            Console(stderr=True).print(f"[red]error:[/red] no document {doc!r} in {table}; its documents: "
-                                       + ", ".join(sorted(names.values())))
-            raise typer.Exit(2)
+            fail(f"no document {doc!r} in {table}; its documents: "
+                 + ", ".join(sorted(names.values())))
         row = frame.loc[frame["doc_id"] == found.doc_id].iloc[0]
         show_records.print_document(Console(), table, frame, row, found.name)
         return
@@ -139,11 +133,9 @@ def _one_document(out: Path, frame: Any, doc: str) -> Any:
     try:
         found = find_one(document_names(out), doc)
     except Ambiguous as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc))
     if found is None:
-        Console(stderr=True).print(f"[red]error:[/red] no document {doc!r} in {out}")
-        raise typer.Exit(2)
+        fail(f"no document {doc!r} in {out}")
     return frame.loc[frame["doc_id"] == found.doc_id]
 
 
@@ -166,13 +158,11 @@ def revalidate(
     try:
         order = TypeAdapter(RunConfig.model_fields["date_order"].annotation).validate_python(date_order)
     except ValidationError:
-        Console(stderr=True).print(f"[red]error:[/red] --date-order: one of auto, DMY, MDY, YMD, got {date_order!r}")
-        raise typer.Exit(2) from None
+        fail(f"--date-order: one of auto, DMY, MDY, YMD, got {date_order!r}")
     try:
         result = rebuild(out, date_order=order, schemas=[resolve(s, out) for s in schema or ()])
     except ValueError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc))
     table = Table(title="records rebuilt from stored answers", title_justify="left")
     table.add_column("schema")
     table.add_column("records", justify="right")
@@ -202,16 +192,14 @@ def eval_(
 
     console, err = Console(), Console(stderr=True)
     if len(out) > 1 and not compare:
-        err.print("[red]error:[/red] several output folders need --compare")
-        raise typer.Exit(2)
+        fail("several output folders need --compare")
     try:
         if compare:
             result = compare_outs(out, truth, schema)
         else:
             result = evaluate(out[0], truth, schema)
     except (ValueError, FileNotFoundError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc))
     schema = result.schema  # its name, however it was given (a name or a file)
     if compare:
         folder = report or default_report_dir(out[0], schema) / "compare"
@@ -275,25 +263,21 @@ def review(
     err = Console(stderr=True)
     found = record_tables(out)
     if not found:
-        err.print(f"[red]error:[/red] no records under {out}: review a folder written by `docpipe run`")
-        raise typer.Exit(2)
+        fail(f"no records under {out}: review a folder written by `docpipe run`")
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         loopback = False
     if not loopback and not allow_remote:
-        err.print(f"[red]error:[/red] --host {host} lets other machines reach the page (and every record and page "
-                  "image of OUT); add --allow-remote to mean it (the token is still required), or leave --host out")
-        raise typer.Exit(2)
+        fail(f"--host {host} lets other machines reach the page (and every record and page "
+             "image of OUT); add --allow-remote to mean it (the token is still required), or leave --host out")
     try:
         given = [resolve(s, out) for s in schema or ()]
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc))
     missing = [s.name for s in given if s.name not in found]
     if missing:
-        err.print(f"[red]error:[/red] no records of schema {missing[0]!r} in {out}: its schemas are {', '.join(found)}")
-        raise typer.Exit(2)
+        fail(f"no records of schema {missing[0]!r} in {out}: its schemas are {', '.join(found)}")
     chosen = {s.name: s for s in given}
     for name in found:
         if name in chosen:
@@ -335,12 +319,10 @@ def _review_path(out: Path, schemas: list[str], doc: str, err: Console) -> str:
         try:
             found = find_one(document_names(out, schema), doc)
         except Ambiguous as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
+            fail(str(exc))
         if found is not None:
             return f"/{schema}/doc/{found.doc_id}"
-    err.print(f"[red]error:[/red] no document {doc!r} among the {', '.join(schemas)} records of {out}")
-    raise typer.Exit(2)
+    fail(f"no document {doc!r} among the {', '.join(schemas)} records of {out}")
 
 
 @app.command()
@@ -358,18 +340,16 @@ def calibration(
     from docpipe.output.schema_store import resolve
     from docpipe.output.tables import record_tables
 
-    err, console = Console(stderr=True), Console()
+    console = Console()
     found = record_tables(out)
     name = schema or (found[0] if len(found) == 1 else None)
     if name is None:
-        err.print(f"[red]error:[/red] {out} holds records of {', '.join(found) or 'no schema'}: give --schema")
-        raise typer.Exit(2)
+        fail(f"{out} holds records of {', '.join(found) or 'no schema'}: give --schema")
     try:
         spec = resolve(name, out)
         result = calibrate(out, spec)
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc))
     print_frame(console, result.bins.drop(columns=["low", "high"]).round(3),
                 title=f"{spec.name}: reviewed values by confidence", limit=len(result.bins))
     print_frame(console, result.thresholds.round(4), title="values nobody reviewed, at or above each threshold",
@@ -413,17 +393,15 @@ def schemas_check(
     from docpipe.schema.load import load_schema
     from docpipe.schema.prompt import ask, build_prompt
 
-    console, err = Console(), Console(stderr=True)
+    console = Console()
     try:
         spec = load_schema(file)
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(str(exc), highlight=False)
     problem = grammar_problem(spec)
     if problem:
-        err.print(f"[red]error:[/red] {file}: the grammar that constrains answers cannot be built: {problem}",
-                  highlight=False)
-        raise typer.Exit(2)
+        fail(f"{file}: the grammar that constrains answers cannot be built: {problem}",
+             highlight=False)
     console.rule(f"{spec.key}: the instructions (system turn), then the ask after the page images")
     console.print(build_prompt(spec), markup=False, highlight=False, soft_wrap=True)
     console.print(ask(1), markup=False, highlight=False, soft_wrap=True)

@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from docpipe.cli.failing import fail
+
 
 class Format(StrEnum):
     JSONL = "jsonl"
@@ -36,14 +38,12 @@ def export(
     err = Console(stderr=True)
     known = record_tables(out)
     if schema not in known:
-        err.print(f"[red]error:[/red] no records of {schema!r} in {out}; its records tables: "
-                  f"{', '.join(known) or 'none (run `docpipe run` into it first)'}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
+        fail(f"no records of {schema!r} in {out}; its records tables: "
+             f"{', '.join(known) or 'none (run `docpipe run` into it first)'}", highlight=False, soft_wrap=True)
     try:
         records = latest(out, schema, corrected=corrected)
     except ValueError as exc:  # --corrected: a schema neither OUT nor docpipe knows
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(str(exc), highlight=False, soft_wrap=True)
     if records is None:  # its files went away meanwhile
         raise typer.Exit(1)
     if output is None:

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+
+from docpipe.cli.failing import fail
 from rich.table import Table
 
 from docpipe.cli.options import explain, with_run_options
@@ -38,15 +40,10 @@ def _config(input: Path, password_file: Path | None, settings: dict[str, Any], *
         if config.task == Task.EXTRACT:
             check(config.out, resolve(config.schema_name, config.out, reading=False, schema_dir=config.schema_dir))
     except ValidationError as exc:
-        _fail(explain(exc))
+        fail(explain(exc))
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     return config
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {message}")
-    raise typer.Exit(2)
 
 
 def serve(
@@ -63,7 +60,7 @@ def serve(
     written waits). Runs until interrupted (Ctrl-C)."""
     quiet_defaults(verbose)
     if not cron and interval is None:
-        _fail("give a schedule: --cron \"0 2 * * *\" or --interval SECONDS")
+        fail("give a schedule: --cron \"0 2 * * *\" or --interval SECONDS")
     config = _config(input, password_file, settings)
     from docpipe.flows.deployments import serve as serve_flow
     from docpipe.flows.local_server import owned_server
@@ -75,7 +72,7 @@ def serve(
         try:
             serve_flow(config, name, cron, interval)
         except ValueError as exc:
-            _fail(str(exc))
+            fail(str(exc))
 
 
 def deploy(
@@ -101,7 +98,7 @@ def deploy(
     try:
         full_name = deploy_flow(config, name, pool, cron, interval, heartbeat_seconds)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     Console().print(f"deployed {full_name} on work pool {pool!r}; start workers with: prefect worker start --pool {pool}")
 
 
@@ -132,7 +129,7 @@ def submit(
     try:
         runs = submit_runs(config, deployment, shards)
     except ObjectNotFound:
-        _fail(f"no deployment {deployment!r} on this Prefect server: run `docpipe deploy --pool NAME` first")
+        fail(f"no deployment {deployment!r} on this Prefect server: run `docpipe deploy --pool NAME` first")
     console.print(f"submitted {len(runs)} flow runs of {deployment}")
     if not wait:
         _print_runs(console, config, runs)
@@ -196,7 +193,7 @@ def compact(
     try:
         done = compact_tables(out)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if not done:
         Console().print("nothing to compact")
         return
@@ -212,7 +209,7 @@ def _need_server() -> None:
     from prefect.settings import PREFECT_API_URL
 
     if not PREFECT_API_URL.value():
-        _fail("deployments live on a Prefect server: start one (`prefect server start`) and set "
+        fail("deployments live on a Prefect server: start one (`prefect server start`) and set "
               "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")
 
 

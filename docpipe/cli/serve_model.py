@@ -14,6 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from docpipe.cli.failing import fail
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")  # addresses only this host reaches
 
 
@@ -59,16 +61,13 @@ def serve_model(
         python = vllm_python()
         choice = resolve_model(model)
     except (FileNotFoundError, ModelNotAvailable) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc))
     if port_taken(host, port):
-        err.print(f"[red]error:[/red] something already listens on {host}:{port}: choose another --port")
-        raise typer.Exit(2)
+        fail(f"something already listens on {host}:{port}: choose another --port")
     if media_dir is not None and not no_media_dir and host not in LOOPBACK and not os.environ.get(API_KEY_ENV):
-        err.print(f"[red]error:[/red] with --media-dir on --host {host}, anyone who reaches port {port} could make "
-                  f"vLLM read any file in {media_dir}: set {API_KEY_ENV} (the server then asks every request "
-                  "for it), or serve on 127.0.0.1")
-        raise typer.Exit(2)
+        fail(f"with --media-dir on --host {host}, anyone who reaches port {port} could make "
+             f"vLLM read any file in {media_dir}: set {API_KEY_ENV} (the server then asks every request "
+             "for it), or serve on 127.0.0.1")
     media, made = (None, False) if no_media_dir else _media_folder(media_dir, host, port)
     options = ServeOptions(
         choice.path, choice.spec, host=host, port=port, max_num_seqs=max_num_seqs, max_model_len=max_model_len,

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import httpx
 
+from docpipe.core.errors import TransientError
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nothing listens on at this moment (the OS's choice)."""
@@ -22,7 +24,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-class ServerNotReady(RuntimeError):
+class ServerNotReady(TransientError, RuntimeError):
     """A child server exited, or did not answer its health URL in time."""
 
 

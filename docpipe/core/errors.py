@@ -54,7 +54,21 @@ class Failure:
         return f"{self.category}: {self.message}"
 
 
-class DocpipeError(Exception):
+class DocpipeException(Exception):
+    """The root of every exception docpipe raises on purpose, with a message a person understands.
+    Each is terminal (trying again the same way fails the same way: fix the input or the setting)
+    or transient (it may pass: try again later), as dlt's exceptions are."""
+
+
+class TerminalError(DocpipeException):
+    """Trying again the same way gives the same failure."""
+
+
+class TransientError(DocpipeException):
+    """It may pass on its own: a server restarting, a lease renewal that failed for a moment."""
+
+
+class DocpipeError(TerminalError):
     """An expected failure with a category and a message a person understands."""
 
     def __init__(self, category: Category, message: str):
@@ -63,11 +77,11 @@ class DocpipeError(Exception):
         self.message = message
 
 
-class ModelNotAvailable(Exception):
+class ModelNotAvailable(TerminalError):
     """The requested model's weights are neither cached nor reachable; the message says what to do."""
 
 
-class EngineUnreachable(ConnectionError):
+class EngineUnreachable(TransientError, ConnectionError):
     """Some requests of a call could reach no server, after the served engine's own retries.
 
     `answered`: the call's generations by request position, None where no server was reached;

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from docpipe.core.errors import TerminalError
 
-class AmbiguousValue(ValueError):
+
+class AmbiguousValue(TerminalError, ValueError):
     """The text reads as two different values ('1.727': 1727 or 1.727; '04/05/2026': 4 May or
     April 5) and neither the value, its currency nor the rest of the document settles it.
 

@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+from docpipe.core.errors import TransientError
+
 LEASES = "_leases"
 
 log = logging.getLogger(__name__)
 
 
-class LeaseLost(RuntimeError):
+class LeaseLost(TransientError, RuntimeError):
     """This run's lease lapsed (its renewals failed): it stops before committing anything more."""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from docpipe.core.errors import Category
+from docpipe.core.errors import Category, TerminalError
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Named:
     paths: list[str] = field(default_factory=list)  # every absolute path of it
 
 
-class Ambiguous(ValueError):
+class Ambiguous(TerminalError, ValueError):
     """A name that more than one document answers to."""
 
     def __init__(self, wanted: str, candidates: list[Named]):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from docpipe.core.errors import TerminalError
 from docpipe.output.record_columns import record_fields
 from docpipe.output.tables import RECORD_META
 from docpipe.schema.load import load_schema, resolve_schema, schema_yaml
@@ -30,7 +31,7 @@ from docpipe.schema.spec import FieldSpec, Schema
 STORE = "_schemas"
 
 
-class SchemaEdited(ValueError):
+class SchemaEdited(TerminalError, ValueError):
     """A schema whose version this folder already holds with another definition."""
 
 

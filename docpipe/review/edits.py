@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from docpipe.core.errors import TerminalError
 from docpipe.core.vocab import ReviewAction
 from docpipe.eval.score import values_equal
 from docpipe.output.corrections import DOCUMENT, Applied, correction, record_evidence, type_printed
@@ -25,7 +26,7 @@ from docpipe.schema.kinds import Kind
 from docpipe.schema.spec import FieldSpec, Schema
 
 
-class EditRefused(ValueError):
+class EditRefused(TerminalError, ValueError):
     """An action that cannot be taken; `status` is the HTTP answer (404 no such value, 422 not a
     value of its kind, 409 it contradicts what is already there)."""
 

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import yaml
 
+from docpipe.core.errors import TerminalError
 
-class SchemaFileError(ValueError):
+
+class SchemaFileError(TerminalError, ValueError):
     """A schema file that cannot be used, with its file and line."""
 
 

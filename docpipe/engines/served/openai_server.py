@@ -24,7 +24,7 @@ import urllib3
 from PIL import Image
 from urllib3.exceptions import HTTPError, ProtocolError, ReadTimeoutError
 
-from docpipe.core.errors import ModelNotAvailable
+from docpipe.core.errors import ModelNotAvailable, TerminalError
 from docpipe.engines.served.media_files import MediaFolder
 
 API_KEY_ENV = "DOCPIPE_API_KEY"
@@ -55,7 +55,7 @@ class ServerInfo:
     fixed_in_flight: bool = False  # --max-in-flight given: no adjusting to the server's load
 
 
-class RequestFailed(Exception):
+class RequestFailed(TerminalError):
     """A request that failed for good (after its retries): its message goes to the errors table."""
 
 

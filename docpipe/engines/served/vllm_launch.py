@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docpipe.core.errors import TerminalError
 from docpipe.core import child_server
 from docpipe.core.group_guard import GroupGuard, guard_group, signal_group
 from docpipe.engines.served.openai_server import API_KEY_ENV
@@ -113,7 +114,7 @@ def server_environment(options: ServeOptions, environ: Mapping[str, str] | None 
     return env
 
 
-class ServerFailed(RuntimeError):
+class ServerFailed(TerminalError, RuntimeError):
     """vLLM exited while starting, or did not become healthy in time (the message has its log's tail)."""
 
 
