@@ -62,7 +62,7 @@ def _median_ms(call, rounds: int) -> float:
 def measure(out: Path, rounds: int, reviewed: int, corrections: int, seed: int) -> dict:
     from starlette.testclient import TestClient
 
-    from docpipe.output.tables import read_table
+    from docpipe import read_table
     from docpipe.review.app import build_review, review_app
     from docpipe.review.guard import loopback_hosts
     from docpipe.schema.load import resolve_schema
@@ -141,7 +141,7 @@ BEFORE = textwrap.dedent('''
     import pyarrow.parquet as pq
     ids = pq.read_table(out / "records" / "invoice", columns=["doc_id"]).column(0).to_pylist()
     picks = iter(random.Random(seed).sample(ids, rounds))
-    from docpipe.output.tables import read_table
+    from docpipe import read_table
     print(json.dumps({"index_ms": median_ms(lambda: client.get("/").raise_for_status()),
                       "document_ms": median_ms(lambda: client.get(f"/doc/{next(picks)}").raise_for_status()),
                       "read_table_ms": median_ms(lambda: read_table(out, "invoice")),

@@ -17,7 +17,7 @@ def __getattr__(name: str) -> Any:
     """`docpipe.read_table`, `docpipe.extract` and `docpipe.Extractor`, imported on first use
     (importing docpipe loads no pandas)."""
     if name == "read_table":
-        from docpipe.output.tables import read_table
+        from docpipe.output.reading import read_table
 
         return read_table
     if name in ("extract", "Extractor"):

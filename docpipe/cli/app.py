@@ -93,7 +93,8 @@ def show(
     its file; --doc NAME shows one document's every value, as printed, confidence, page and box)."""
     from docpipe.cli import show_records
     from docpipe.cli.summary import brief_columns, print_frame
-    from docpipe.output.tables import FIXED, read_table, record_tables
+    from docpipe.output.tables import FIXED, record_tables
+    from docpipe.output.reading import read_table
 
     frame = read_table(out, table, python_cells=True)
     if frame.empty:

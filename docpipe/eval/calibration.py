@@ -34,7 +34,8 @@ from scipy.stats import beta
 from docpipe.core.vocab import ReviewAction
 from docpipe.output.corrections import latest_rows
 from docpipe.output.review_samples import drawn
-from docpipe.output.tables import latest_records, read_all
+from docpipe.output.tables import read_all
+from docpipe.output.reading import latest_records
 from docpipe.schema.kinds import Kind
 from docpipe.schema.spec import Schema
 

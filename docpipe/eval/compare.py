@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from docpipe.eval.report import ALL_FIELDS, SROIE_ROW, EvalResult, evaluate, summarise
 from docpipe.eval.truth import Truth, load_truth
-from docpipe.output.tables import read_table
+from docpipe.output.reading import read_table
 
 COMPARISON = pa.schema([
     ("out", pa.string()),

@@ -25,7 +25,7 @@ import pandas as pd
 from docpipe.core.errors import Category
 from docpipe.eval.truth import Truth
 from docpipe.output.names import document_names
-from docpipe.output.tables import read_table
+from docpipe.output.reading import read_table
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,8 @@ def reviewed_truths(out: Path) -> list[Truth]:
     the document was marked done."""
     from docpipe.output.names import document_names
     from docpipe.output.record_columns import field_names
-    from docpipe.output.tables import read_all, read_table
+    from docpipe.output.tables import read_all
+    from docpipe.output.reading import read_table
 
     corrections = read_all(out, "corrections")
     names = {doc_id: named.name for doc_id, named in document_names(out).items()}

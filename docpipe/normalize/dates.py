@@ -84,7 +84,7 @@ def _date(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def _numeric_readings(a: str, b: str, c: str) -> dict[str, dt.date | None]:
+def numeric_readings(a: str, b: str, c: str) -> dict[str, dt.date | None]:
     """Every reading of three numbers: order -> date (None where that reading is no date)."""
     if len(a) == 4:
         return {"YMD": _date(int(a), int(b), int(c))}
@@ -167,7 +167,7 @@ def parse_date(value: object, order: DateOrder = "auto", evidence: DocumentEvide
 def _typed(text: str, order: str, evidence: DocumentEvidence | None) -> dt.date | None:
     if match := _NUMERIC.fullmatch(text):
         a, s1, b, s2, c = match.groups()
-        readings = _numeric_readings(a, b, c)
+        readings = numeric_readings(a, b, c)
         if readings:
             return _choose(text, readings, order, evidence, s1 == s2 == ".")
     if _COMPACT.fullmatch(text):

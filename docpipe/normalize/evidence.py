@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from docpipe.normalize.currencies import MONTH_FIRST, codes_of, minor_units, without_minor_units
-from docpipe.normalize.dates import ORDERS, _numeric_readings
+from docpipe.normalize.dates import ORDERS, numeric_readings
 from docpipe.normalize.months import any_month_alternation
 from docpipe.normalize.numbers import (
     self_evident_mark,
@@ -114,7 +114,7 @@ def _date_order(dates: list[str], currency: frozenset[str], currency_rule: str) 
     for text in dates:
         match = re.fullmatch(r"\s*([0-9]{1,2})[./ -]([0-9]{1,2})[./ -]([0-9]{2,4})\s*", text)
         if match:
-            readings = {k: v for k, v in _numeric_readings(*match.groups()).items() if v and k != "YMD"}
+            readings = {k: v for k, v in numeric_readings(*match.groups()).items() if v and k != "YMD"}
             if len(readings) == 1:
                 votes.setdefault(next(iter(readings)), text)
     if len(votes) == 1:

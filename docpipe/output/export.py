@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 import pyarrow as pa
 
-from docpipe.output import tables
+from docpipe.output import reading, tables
 
 FORMATS = ("jsonl", "csv")
 
@@ -32,7 +32,7 @@ FORMATS = ("jsonl", "csv")
 def latest(out: str | Path, table: str, corrected: bool = False) -> pa.Table | None:
     """The latest record of each document of `table` (None: no records); with `corrected`, the
     reviewers' corrections applied (docpipe review; output/corrections.py), as read_table does."""
-    arrow = tables.latest_records(Path(out), table)
+    arrow = reading.latest_records(Path(out), table)
     if arrow is None or not corrected:
         return arrow
     from docpipe.output.corrections import apply_corrections

@@ -192,63 +192,9 @@ def read_all(out: Path, table: str, columns: Sequence[str] | None = None, nested
         schema = FIXED.get(table)
         empty = schema.empty_table().to_pandas() if schema is not None else pd.DataFrame()
         return empty[list(columns)] if columns is not None and schema is not None else empty
-    return arrow.to_pandas(types_mapper=_nested_as_arrow if nested_as_arrow else None)
+    return arrow.to_pandas(types_mapper=arrow_backed if nested_as_arrow else None)
 
 
-def _nested_as_arrow(kind: pa.DataType) -> pd.ArrowDtype | None:
+def arrow_backed(kind: pa.DataType) -> pd.ArrowDtype | None:
+    """pandas' type for an Arrow column: Arrow-backed when nested (structs, lists), else the default."""
     return pd.ArrowDtype(kind) if pa.types.is_nested(kind) else None
-
-
-def read_table(out: str | Path, table: str, corrected: bool = False, schema: Schema | None = None,
-               python_cells: bool = False) -> pd.DataFrame:
-    """A table as users want it: for a schema name, the latest record per document.
-
-    `read_table("out", "invoice")` gives one row per document (the most recent extraction);
-    `corrected=True` applies the reviewers' corrections (`docpipe review`; output/corrections.py),
-    typing them by the schema (`schema`, or the built-in schema of that name);
-    `documents` gives one row per document and piece of work (the latest attempt);
-    `transcripts` the latest transcript of each page, in page order; other fixed tables are
-    returned whole. Struct and list columns (boxes, line items, a page's words) are Arrow-backed
-    (pandas' ArrowDtype): a cell reads as a dict or a list, a missing one as <NA>; with
-    `python_cells` they are Python objects in every cell, a missing one None (slower: 4 s instead
-    of 0.1 s for 100,000 invoices).
-    """
-    if table not in FIXED:
-        latest = latest_records(Path(out), table)
-        if latest is None:
-            return pd.DataFrame()
-        if corrected:
-            from docpipe.output.corrections import apply_corrections
-            from docpipe.output.schema_store import resolve
-
-            schema = schema or resolve(table, Path(out))
-            latest = apply_corrections(latest, read_all(Path(out), "corrections"), schema)
-        return latest.to_pandas(types_mapper=None if python_cells else _nested_as_arrow)
-    frame = read_all(Path(out), table, nested_as_arrow=not python_cells)
-    if frame.empty:
-        return frame
-    if table == "documents":
-        return _latest(frame, ["work_key", "source_path"], "finished_at")
-    if table == "transcripts":  # the latest reading of each page, pages in document order
-        latest = _latest(frame, ["doc_id", "page_no"], "created_at")
-        return latest.sort_values(["doc_id", "page_no"], kind="stable").reset_index(drop=True)
-    return frame.reset_index(drop=True)
-
-
-def latest_records(out: Path, table: str) -> pa.Table | None:
-    """The latest record of each document, in Arrow (None: no records), chosen on two columns:
-    only the rows kept are taken."""
-    arrow = read_arrow(out, table)
-    if arrow is None:
-        return None
-    kept = _latest_rows(arrow.select(["doc_id", "extracted_at"]).to_pandas(), ["doc_id"], "extracted_at")
-    return arrow.take(pa.array(kept.to_numpy())) if len(kept) < arrow.num_rows else arrow
-
-
-def _latest(frame: pd.DataFrame, keys: list[str], order: str) -> pd.DataFrame:
-    return frame.loc[_latest_rows(frame, keys, order)].reset_index(drop=True)
-
-
-def _latest_rows(frame: pd.DataFrame, keys: list[str], order: str) -> pd.Index:
-    """The rows (labels, in table order) holding the latest `order` of each `keys`."""
-    return frame.sort_values(order, kind="stable").drop_duplicates(keys, keep="last").index.sort_values()

@@ -16,7 +16,8 @@ from docpipe.cli.schema_check import grammar_problem
 from docpipe.core.types import Box, RawGeneration
 from docpipe.eval.score import score_record
 from docpipe.output.outcome import record_row
-from docpipe.output.tables import read_table, records_schema, write_rows
+from docpipe.output.tables import records_schema, write_rows
+from docpipe.output.reading import read_table
 from docpipe.schema.load import load_schema
 
 SCHEMA = """name: supplier_invoice

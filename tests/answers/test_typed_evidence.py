@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 from docpipe.answers.validate import answer_evidence, validate_generation
 from docpipe.core.types import RawGeneration
 from docpipe.output import tables
+from docpipe.output import reading
 from docpipe.run.revalidate import revalidate
 from docpipe.schema.load import resolve_schema
 
@@ -72,6 +73,6 @@ def test_revalidate_retypes_stored_answers_with_the_new_rules(tmp_path):
     (record,) = pq.read_table(path).to_pylist()
     assert record["total"] == 221000.0 and record["date"] == dt.date(2026, 5, 4)  # IDR: day first
     revalidate(out, date_order="MDY")
-    latest = tables.read_table(out, "receipt")
+    latest = reading.read_table(out, "receipt")
     assert latest["total"].tolist() == [221000.0]
     assert latest["date"].tolist() == [dt.date(2026, 4, 5)]

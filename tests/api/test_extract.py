@@ -17,7 +17,7 @@ import pytest
 import docpipe
 from docpipe.core.errors import ModelNotAvailable
 from docpipe.ingest.discover import sha256_file
-from docpipe.output.tables import read_table
+from docpipe.output.reading import read_table
 from tests.conftest import ROOT, SAMPLES, corpus_file
 from tests.fakes import GroundTruthEngine, ProbableTruthEngine
 

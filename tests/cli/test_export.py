@@ -20,7 +20,7 @@ from docpipe.core.vocab import ReviewAction
 from docpipe.ingest.discover import sha256_file
 from docpipe.output.corrections import correction, record_corrections
 from docpipe.output.export import csv_cell, plain
-from docpipe.output.tables import read_table
+from docpipe.output.reading import read_table
 from docpipe.run.config import RunConfig
 from docpipe.run.progress import NoProgress
 from docpipe.run.protocol import execute, plain_stages

@@ -146,7 +146,7 @@ def test_a_server_that_goes_away_mid_call_keeps_the_answers_it_gave():
 @pytest.mark.usefixtures("prefect_api")
 def test_a_run_whose_server_comes_up_during_its_retries_reads_every_document(samples_copy, tmp_path):
     from docpipe.flows.ingest import ingest
-    from docpipe.output.tables import read_table
+    from docpipe.output.reading import read_table
     from docpipe.run.config import RunConfig
 
     server = StandIn()  # not listening until the engine's first call has found nothing there

@@ -17,7 +17,7 @@ from docpipe.eval.compare import compare
 from docpipe.eval.report import ALL_FIELDS
 from docpipe.flows.ingest import ingest
 from docpipe.ingest.discover import sha256_file
-from docpipe.output.tables import read_table
+from docpipe.output.reading import read_table
 from docpipe.run.config import RunConfig
 from tests.conftest import SAMPLES
 from tests.fakes import GroundTruthEngine

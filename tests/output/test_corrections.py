@@ -15,7 +15,8 @@ import pytest
 from docpipe.core.vocab import ReviewAction
 from docpipe.output.corrections import correction, record_corrections, record_evidence, type_printed
 from docpipe.output.rows import CorrectionRow
-from docpipe.output.tables import read_table, records_schema, write_rows
+from docpipe.output.tables import records_schema, write_rows
+from docpipe.output.reading import read_table
 from docpipe.schema.load import resolve_schema
 
 INVOICE = resolve_schema("invoice")

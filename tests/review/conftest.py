@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from docpipe.output.tables import read_table
+from docpipe.output.reading import read_table
 from docpipe.review.app import build_review, review_app
 from docpipe.review.guard import loopback_hosts
 from docpipe.run.config import RunConfig

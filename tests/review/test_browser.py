@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from docpipe.cli.app import app
 from docpipe.core.child_server import free_port
-from docpipe.output.tables import read_all, read_table
+from docpipe.output.tables import read_all
+from docpipe.output.reading import read_table
 from docpipe.review.app import build_review, review_app
 from docpipe.review.guard import loopback_hosts
 from docpipe.schema.load import resolve_schema

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from docpipe.cli.app import app
 from docpipe.eval.report import evaluate
-from docpipe.output.tables import read_all, read_table
+from docpipe.output.tables import read_all
+from docpipe.output.reading import read_table
 from tests.conftest import examples
 from tests.review.conftest import WRITE, client_for, doc_of
 

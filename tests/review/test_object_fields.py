@@ -8,7 +8,7 @@ import shutil
 
 from starlette.testclient import TestClient
 
-from docpipe.output.tables import read_table
+from docpipe.output.reading import read_table
 from docpipe.review.app import build_review, review_app
 from docpipe.run.config import RunConfig
 from docpipe.run.progress import NoProgress

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from docpipe.output import table_cache, tables
+from docpipe.output import reading
 from docpipe.output.review_samples import drawn
 from docpipe.review.backlog import PER_PAGE, SHOWS, Backlog, Filter
 from docpipe.run.config import RunConfig
@@ -128,7 +129,8 @@ def test_views_read_what_they_show_not_the_tables(out, monkeypatch):
         raise AssertionError("a view read a whole table")
 
     monkeypatch.setattr(tables, "read_arrow", whole_table)
-    monkeypatch.setattr(tables, "read_table", whole_table)
+    for name in ("read_arrow", "read_table", "latest_records"):  # the users' reader, and what it reads with
+        monkeypatch.setattr(reading, name, whole_table)
     reads = []
     real = table_cache.pq.ParquetFile
 
@@ -150,7 +152,7 @@ def test_views_read_what_they_show_not_the_tables(out, monkeypatch):
 @pytest.mark.parametrize("show", SHOWS)
 def test_every_queue_answers_on_an_empty_folder_of_corrections(out, show):
     backlog: Backlog = _backlog(out)
-    records = tables.read_table(out, "invoice")
+    records = reading.read_table(out, "invoice")
     expected = {"todo": 3, "all": 3, "invalid": int((~records["parsed"]).sum()), "done": 0, "sample": 0,
                 "incomplete": int((records["parsed"] & ~records["complete"]).sum()),
                 "inconsistent": int((records["parsed"] & records["complete"] & ~records["consistent"]).sum())}
@@ -159,7 +161,7 @@ def test_every_queue_answers_on_an_empty_folder_of_corrections(out, show):
 
 def test_records_with_a_problem_come_first(out):
     client = client_for(out)
-    records = tables.read_table(out, "invoice").set_index("doc_id")
+    records = reading.read_table(out, "invoice").set_index("doc_id")
     listed = _linked(client.get("/invoice/").text)
     ranks = [0 if not records.loc[d, "parsed"] else 1 if not records.loc[d, "complete"] else
              2 if not records.loc[d, "consistent"] else 3 for d in listed]

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from docpipe.cli.app import app
 from docpipe.eval.report import evaluate
 from docpipe.output import tables
+from docpipe.output import reading
 from docpipe.output.compact import compact
 from docpipe.output.schema_store import SchemaEdited
 from docpipe.review.app import build_review, review_app
@@ -105,7 +106,7 @@ def test_three_versions_read_as_one_table_every_column_kept(three_versions):
     assert pd.isna(by_version.loc[2, "tax"]) and by_version.loc[2, "tax_raw"] == "VAT exempt"  # not money: kept as printed
     assert by_version.loc[2, "currency"] == "EUR" and pd.isna(by_version.loc[3, "currency"])  # removed in 3: kept
     assert [item["qty"] for item in by_version.loc[1, "lines"]] == [2]  # a number then, an integer now
-    latest = tables.read_table(out, "po").set_index("schema_version")
+    latest = reading.read_table(out, "po").set_index("schema_version")
     assert set(latest.index) == {3} and "currency" in latest.columns
 
     # pandas and pyarrow as the README shows them: every column of every version, every row
@@ -169,7 +170,7 @@ def test_a_folder_an_older_docpipe_wrote_with_two_types_still_reads(tmp_path):
     with pytest.raises(pa.ArrowTypeError):  # what an older docpipe's reader did here
         pa.concat_tables([ds.dataset(p).to_table() for p in (tmp_path / "records" / "po").glob("*")],
                          promote_options="default")
-    read = tables.read_table(tmp_path, "po").set_index("doc_id")
+    read = reading.read_table(tmp_path, "po").set_index("doc_id")
     assert read.loc["a", "tax"] == "1,50 €" and read.loc["b", "tax"] == "exempt"  # the newest type, as printed
 
 
@@ -190,7 +191,7 @@ def test_money_written_as_float64_by_an_older_docpipe_becomes_exact_at_the_next_
                                 for n in table.column_names], schema=floats)
     pq.write_table(old, written)
     shutil.rmtree(out / "_schemas")  # nor did it keep its schemas
-    assert tables.read_table(out, "po")["total"].iloc[0] == Decimal("16.5")  # docpipe's reader already reads it
+    assert reading.read_table(out, "po")["total"].iloc[0] == Decimal("16.5")  # docpipe's reader already reads it
 
     shutil.copy(SAMPLES / "receipt_cafe.pdf", folder / "receipt_cafe.pdf")
     _run(out, folder, tmp_path, 1)  # the same version, one new document

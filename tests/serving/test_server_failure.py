@@ -16,7 +16,7 @@ import pytest
 from docpipe.engines.served.openai_engine import OpenAIEngine
 from docpipe.engines.served.openai_server import Retry, check_servers
 from docpipe.flows.ingest import ingest
-from docpipe.output.tables import read_table
+from docpipe.output.reading import read_table
 from docpipe.run.config import RunConfig
 from tests.serving.conftest import restart_on_its_port
 
