@@ -24,10 +24,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 @app.command()
 @with_run_options
 def run(
-    input: Annotated[Path, typer.Argument(exists=True, help=RunConfig.model_fields["input"].description)],
-    password: Annotated[list[str] | None, typer.Option(help="Password for encrypted PDFs (repeatable); never written to the tables")] = None,
-    password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="File with one password per line (or a TSV whose second column is the password; see docpipe/ingest/passwords.py)")] = None,
-    verbose: Annotated[bool, typer.Option(help="Show Prefect and transformers logs")] = False,
+    input: Annotated[Path, typer.Argument(exists=True, help=RunConfig.model_fields["input"].description, metavar="INPUT")],
+    password: Annotated[list[str] | None, typer.Option(metavar="PASSWORD", help="Password for encrypted PDFs (repeatable); never written to the tables")] = None,
+    password_file: Annotated[Path | None, typer.Option(metavar="FILE", exists=True, dir_okay=False, help="File with one password per line (or a TSV whose second column is the password; see docpipe/ingest/passwords.py)")] = None,
+    verbose: Annotated[bool, typer.Option(help="Show Prefect and transformers logs", metavar="")] = False,
     **settings: Any,
 ) -> None:
     """Extract SCHEMA records (or, with --task transcribe, the text of every page) from every document
@@ -81,13 +81,13 @@ def run(
 
 @app.command()
 def show(
-    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run")],
-    table: Annotated[str, typer.Argument(help="A schema name (latest record per document), transcripts (latest per page), or documents, pages, generations, errors, runs")],
-    limit: Annotated[int, typer.Option(help="Rows to show")] = 20,
-    all_columns: Annotated[bool, typer.Option(help="Show every column, not the main ones")] = False,
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run", metavar="OUT")],
+    table: Annotated[str, typer.Argument(help="A schema name (latest record per document), transcripts (latest per page), or documents, pages, generations, errors, runs", metavar="TABLE")],
+    limit: Annotated[int, typer.Option(help="Rows to show", metavar="N")] = 20,
+    all_columns: Annotated[bool, typer.Option(help="Show every column, not the main ones", metavar="")] = False,
     doc: Annotated[str | None, typer.Option(
         help="One document (its path under the input folder, its file name when only one document has it, or "
-             "the start of its doc_id): a schema's record whole, vertically; another table's rows about it")] = None,
+             "the start of its doc_id): a schema's record whole, vertically; another table's rows about it", metavar="DOC")] = None,
 ) -> None:
     """Print a table of OUT (for a schema: the latest record per document, one line each, named by
     its file; --doc NAME shows one document's every value, as printed, confidence, page and box)."""
@@ -142,8 +142,8 @@ def _one_document(out: Path, frame: Any, doc: str) -> Any:
 
 @app.command()
 def revalidate(
-    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of earlier runs")],
-    date_order: Annotated[str, typer.Option(help=RunConfig.model_fields["date_order"].description)] = "auto",
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of earlier runs", metavar="OUT")],
+    date_order: Annotated[str, typer.Option(help=RunConfig.model_fields["date_order"].description, metavar="auto|DMY|MDY|YMD")] = "auto",
     schema: Annotated[list[str] | None, typer.Option(
         metavar="NAME|FILE", help="The schema to type the answers of that schema's name with (repeatable; default: "
                                   "the newest version OUT keeps of each, else the shipped one)")] = None,
@@ -178,11 +178,11 @@ def revalidate(
 @app.command("eval")
 def eval_(
     out: Annotated[list[Path], typer.Argument(exists=True, file_okay=False, help="Output folder of a run (several with --compare)")],
-    truth: Annotated[Path, typer.Option(exists=True, help="Labels: a JSON file (samples/ground_truth.json) or a folder of one JSON per document (docpipe, SROIE, FUNSD .kv.json, invoice2data)")],
-    schema: Annotated[str, typer.Option(help="The schema whose records are scored")],
-    compare: Annotated[bool, typer.Option(help="Put the output folders side by side with their cost, and plot accuracy against it")] = False,
-    report: Annotated[Path | None, typer.Option(help="Folder for the Parquet report (default OUT/eval/SCHEMA, or OUT/eval/SCHEMA/compare with --compare)")] = None,
-    plot: Annotated[Path | None, typer.Option(help="--compare: where to save the PNG (default REPORT/accuracy_for_cost.png)")] = None,
+    truth: Annotated[Path, typer.Option(exists=True, help="Labels: a JSON file (samples/ground_truth.json) or a folder of one JSON per document (docpipe, SROIE, FUNSD .kv.json, invoice2data)", metavar="FILE")],
+    schema: Annotated[str, typer.Option(help="The schema whose records are scored", metavar="SCHEMA")],
+    compare: Annotated[bool, typer.Option(help="Put the output folders side by side with their cost, and plot accuracy against it", metavar="")] = False,
+    report: Annotated[Path | None, typer.Option(help="Folder for the Parquet report (default OUT/eval/SCHEMA, or OUT/eval/SCHEMA/compare with --compare)", metavar="FOLDER")] = None,
+    plot: Annotated[Path | None, typer.Option(help="--compare: where to save the PNG (default REPORT/accuracy_for_cost.png)", metavar="FILE")] = None,
 ) -> None:
     """Score the latest SCHEMA records of OUT against labelled documents: per field and overall."""
     from docpipe.cli.summary import print_frame
@@ -231,13 +231,13 @@ def eval_(
 
 @app.command()
 def review(
-    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run")],
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run", metavar="OUT")],
     schema: Annotated[list[str] | None, typer.Option(
         metavar="NAME|FILE", help="A schema to review: a name, or your own schema file (repeatable; default: "
                                   "every schema with records in OUT, the first one shown first)")] = None,
     host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on (default: this machine only)")] = "127.0.0.1",
     allow_remote: Annotated[bool, typer.Option(
-        "--allow-remote", help="Listen on an address other machines reach (--host); the token is still required")] = False,
+        "--allow-remote", help="Listen on an address other machines reach (--host); the token is still required", metavar="")] = False,
     port: Annotated[int, typer.Option(metavar="PORT", help="Port (0: a free one)")] = 0,
     reviewer: Annotated[str | None, typer.Option(metavar="NAME", help="Who reviews, written with each correction (default: $USER)")] = None,
     sample: Annotated[int, typer.Option(metavar="N", help="Queue N documents drawn at random among confident ones (the 'random sample' queue), so calibration sees confident values too")] = 0,
@@ -328,7 +328,7 @@ def _review_path(out: Path, schemas: list[str], doc: str, err: Console) -> str:
 
 @app.command()
 def calibration(
-    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a reviewed run")],
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a reviewed run", metavar="OUT")],
     schema: Annotated[str | None, typer.Option(metavar="NAME|FILE", help="The schema (default: the only one in OUT)")] = None,
     report: Annotated[Path | None, typer.Option(metavar="FOLDER", help="Where to write the tables and the plot (default OUT/eval/SCHEMA)")] = None,
 ) -> None:

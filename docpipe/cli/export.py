@@ -20,15 +20,15 @@ class Format(StrEnum):
 
 
 def export(
-    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run")],
-    schema: Annotated[str, typer.Argument(help="The schema whose records are written (a records table of OUT)")],
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run", metavar="OUT")],
+    schema: Annotated[str, typer.Argument(help="The schema whose records are written (a records table of OUT)", metavar="SCHEMA")],
     fmt: Annotated[Format, typer.Option(
         "--format", help="jsonl: one JSON object per record; csv: one row per record, nested values as JSON text",
-    )] = Format.JSONL,
+    metavar="jsonl|csv")] = Format.JSONL,
     corrected: Annotated[bool, typer.Option(
-        "--corrected", help="Apply the reviewers' corrections (docpipe review)")] = False,
+        "--corrected", help="Apply the reviewers' corrections (docpipe review)", metavar="")] = False,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", dir_okay=False, help="File to write (default: standard output)")] = None,
+        "--output", "-o", dir_okay=False, help="File to write (default: standard output)", metavar="FILE")] = None,
 ) -> None:
     """Write the latest record of each document of SCHEMA in OUT as JSON Lines or CSV: money as
     its exact text, dates ISO 8601, line items and boxes nested (in CSV: as JSON text)."""

@@ -48,9 +48,35 @@ def _parameter(name: str, field: FieldInfo, flag: str, default: Any) -> inspect.
     if kind in (str, str | None) and default is not None and not isinstance(default, str):
         default = str(default)  # e.g. batch size 8, shown and parsed as text ("8" or "auto")
     decls = [f"{flag}/--no-{flag[2:]}"] if kind is bool else [flag]
-    option = typer.Option(*decls, help=field.description)
+    option = typer.Option(*decls, help=field.description, metavar=metavar(name, field, kind))
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=Annotated[kind, option])
+
+
+# what to give, named for people (not the Python type): a flag takes nothing
+_METAVARS = {"include": "GLOB", "exclude": "GLOB", "retry_failed": "CATEGORY", "base_urls": "URL",
+             "schema_name": "NAME|FILE", "model": "MODEL", "budget": "70|140|280|560|1120|auto",
+             "batch_size": "N|auto", "task": "extract|transcribe"}
+
+
+def metavar(name: str, field: FieldInfo, kind: Any) -> str:
+    if kind is bool:
+        return ""
+    if name in _METAVARS:
+        return _METAVARS[name]
+    choices = [a for m in typing.get_args(field.annotation) or (field.annotation,)
+               for a in (typing.get_args(m) if typing.get_origin(m) is typing.Literal else ())]
+    if typing.get_origin(field.annotation) is typing.Literal:
+        choices = list(typing.get_args(field.annotation))
+    if choices:
+        return "|".join(map(str, choices))
+    if kind in (int, int | None):
+        return "N"
+    if kind in (float, float | None):
+        return "SECONDS" if "timeout" in name or "seconds" in name else "NUMBER"
+    if kind in (Path, Path | None):
+        return "FOLDER" if name in ("out", "media_dir", "schema_dir") else "PATH"
+    return "TEXT"
 
 
 def run_options(defaults: dict[str, Any] | None = None) -> list[inspect.Parameter]:

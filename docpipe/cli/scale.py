@@ -47,12 +47,12 @@ def _config(input: Path, password_file: Path | None, settings: dict[str, Any], *
 
 
 def serve(
-    input: Annotated[Path, typer.Argument(exists=True, help=INPUT_HELP)],
-    cron: Annotated[str | None, typer.Option(help='Schedule as a cron line, e.g. "0 2 * * *" (02:00 every night)')] = None,
-    interval: Annotated[float | None, typer.Option(help="Schedule as seconds between runs")] = None,
-    name: Annotated[str, typer.Option(help="Deployment name")] = "nightly",
-    password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=PASSWORD_FILE)] = None,
-    verbose: Annotated[bool, typer.Option(help="Show Prefect and transformers logs")] = False,
+    input: Annotated[Path, typer.Argument(exists=True, help=INPUT_HELP, metavar="INPUT")],
+    cron: Annotated[str | None, typer.Option(help='Schedule as a cron line, e.g. "0 2 * * *" (02:00 every night)', metavar="CRON")] = None,
+    interval: Annotated[float | None, typer.Option(help="Schedule as seconds between runs", metavar="SECONDS")] = None,
+    name: Annotated[str, typer.Option(help="Deployment name", metavar="NAME")] = "nightly",
+    password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=PASSWORD_FILE, metavar="FILE")] = None,
+    verbose: Annotated[bool, typer.Option(help="Show Prefect and transformers logs", metavar="")] = False,
     **settings: Any,
 ) -> None:
     """Serve the ingest flow on this host on a schedule: each run reads only what is new by
@@ -76,14 +76,14 @@ def serve(
 
 
 def deploy(
-    input: Annotated[Path, typer.Argument(exists=True, help=INPUT_HELP)],
-    pool: Annotated[str, typer.Option(help="Work pool (a process pool, created when missing)")],
-    name: Annotated[str, typer.Option(help="Deployment name")] = "docpipe",
-    cron: Annotated[str | None, typer.Option(help="Optional schedule, as a cron line")] = None,
-    interval: Annotated[float | None, typer.Option(help="Optional schedule, as seconds between runs")] = None,
-    password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=PASSWORD_FILE)] = None,
+    input: Annotated[Path, typer.Argument(exists=True, help=INPUT_HELP, metavar="INPUT")],
+    pool: Annotated[str, typer.Option(help="Work pool (a process pool, created when missing)", metavar="POOL")],
+    name: Annotated[str, typer.Option(help="Deployment name", metavar="NAME")] = "docpipe",
+    cron: Annotated[str | None, typer.Option(help="Optional schedule, as a cron line", metavar="CRON")] = None,
+    interval: Annotated[float | None, typer.Option(help="Optional schedule, as seconds between runs", metavar="SECONDS")] = None,
+    password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=PASSWORD_FILE, metavar="FILE")] = None,
     heartbeat_seconds: Annotated[int, typer.Option(
-        min=30, help="Flow runs send Prefect a heartbeat this often; one silent for three is marked Crashed (lost)")] = 30,
+        min=30, help="Flow runs send Prefect a heartbeat this often; one silent for three is marked Crashed (lost)", metavar="N")] = 30,
     **settings: Any,
 ) -> None:
     """Register the ingest flow on a work pool of the Prefect server named by PREFECT_API_URL;
@@ -103,13 +103,13 @@ def deploy(
 
 
 def submit(
-    input: Annotated[Path, typer.Argument(exists=True, help=INPUT_HELP)],
-    shards: Annotated[int, typer.Option(min=1, help="Flow runs to start, each owning the documents whose content hash falls in its shard")] = 1,
-    deployment: Annotated[str, typer.Option(help="Deployment as FLOW/NAME")] = "docpipe-ingest/docpipe",
-    wait: Annotated[bool, typer.Option(help="Wait for every run to finish, and fail when one did")] = True,
+    input: Annotated[Path, typer.Argument(exists=True, help=INPUT_HELP, metavar="INPUT")],
+    shards: Annotated[int, typer.Option(min=1, help="Flow runs to start, each owning the documents whose content hash falls in its shard", metavar="N")] = 1,
+    deployment: Annotated[str, typer.Option(help="Deployment as FLOW/NAME", metavar="DEPLOYMENT")] = "docpipe-ingest/docpipe",
+    wait: Annotated[bool, typer.Option(help="Wait for every run to finish, and fail when one did", metavar="")] = True,
     resubmit_lost: Annotated[int, typer.Option(
-        min=0, help="Times a lost shard (its host or process died: Crashed) is submitted again while waiting")] = 0,
-    password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=PASSWORD_FILE)] = None,
+        min=0, help="Times a lost shard (its host or process died: Crashed) is submitted again while waiting", metavar="N")] = 0,
+    password_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help=PASSWORD_FILE, metavar="FILE")] = None,
     **settings: Any,
 ) -> None:
     """Start SHARDS flow runs of a deployment over INPUT, all writing into one output folder, and
@@ -184,7 +184,7 @@ def _print_runs(console: Console, config: RunConfig, runs: list) -> None:
 
 
 def compact(
-    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of runs")],
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of runs", metavar="OUT")],
 ) -> None:
     """Merge each table's small Parquet files into one (committed chunks only; safe while runs
     write and readers read)."""

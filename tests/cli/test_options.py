@@ -77,3 +77,17 @@ def test_serve_help_shows_its_own_settle_default():
     result = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "250"})
     line = next(line for line in result.output.splitlines() if "--settle-seconds" in line)
     assert "[default: 30.0]" in line
+
+
+def test_help_says_what_to_give_not_the_python_type():
+    from typer.testing import CliRunner
+
+    from docpipe.cli.app import app
+
+    for command in ("run", "review", "show", "eval", "status", "export", "serve", "submit", "serve-model"):
+        shown = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert shown.exit_code == 0, (command, shown.output)
+        options = [line for line in shown.output.splitlines() if line.startswith("│ --") and "--help" not in line]
+        typed = [line for line in options if "<bool>" in line or "<str>" in line or "<list[str]>" in line
+                 or "<int>" in line or "<float>" in line]
+        assert not typed, (command, typed)
