@@ -95,18 +95,24 @@ def earlier_readings(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame.sort_values("finished_at", kind="stable"), copies
 
 
+def _final(frame: pd.DataFrame) -> pd.DataFrame:
+    """The readings whose outcome is final: any but a transient failure (the next run retries it)."""
+    return frame.loc[~frame["error_category"].isin([str(c) for c in TRANSIENT])]
+
+
 def finished(out: Path) -> dict[str, str]:
-    """Work key -> the run of its latest final reading (any outcome but a transient failure)."""
-    frame, _ = earlier_readings(out)
-    final = frame.loc[~frame["error_category"].isin([str(c) for c in TRANSIENT])]
+    """Work key -> the run of its latest final reading (copies aside). Read while a run waits on
+    another: the three columns it needs, not the whole table."""
+    frame = tables.read_all(out, "documents", ["work_key", "run_id", "error_category", "finished_at"])
+    final = _final(frame.loc[frame["error_category"] != str(Category.DUPLICATE)])
+    final = final.sort_values("finished_at", kind="stable")
     return dict(zip(final["work_key"], final["run_id"]))
 
 
 def make_plan(documents: Sequence[SourceDocument], keys: Sequence[str], settings: Settings, out: Path) -> Plan:
     """The plan for `documents`, whose work keys under these settings are `keys`."""
     frame, copies = earlier_readings(out)
-    final = frame.loc[~frame["error_category"].isin([str(c) for c in TRANSIENT])]
-    same_table = final.loc[final["schema"] == settings.table].to_dict("records")
+    same_table = _final(frame).loc[lambda f: f["schema"] == settings.table].to_dict("records")
     by_key = {row["work_key"]: row for row in same_table}  # the latest reading of each is kept
     by_doc = {row["doc_id"]: row for row in same_table}
     known_paths = {p for f in (frame, copies) for p in f.loc[f["schema"] == settings.table, "source_path"]}
@@ -114,11 +120,9 @@ def make_plan(documents: Sequence[SourceDocument], keys: Sequence[str], settings
     for source, key in zip(documents, keys):
         before = by_key.get(key) or by_doc.get(source.doc_id)
         if key not in decided:  # copies of one content share its decision, whose reasons are counted once
-            done_before = plan.already_done
-            decided[key] = (*_decide(plan, before, key, settings), plan.already_done > done_before)
-        elif decided[key][2]:  # ... and each copy of a finished one is done too
-            plan.already_done += 1
-        read, replaces, _ = decided[key]
+            decided[key] = _decide(plan, before, key, settings)
+        read, replaces, done = decided[key]
+        plan.already_done += done  # each copy of a finished document is done too
         if read and shape(source.kind) == "container":  # listed, not read: its documents are read
             plan.containers.append(source)
         elif read:
@@ -130,10 +134,10 @@ def make_plan(documents: Sequence[SourceDocument], keys: Sequence[str], settings
     return plan
 
 
-def _decide(plan: Plan, before: dict | None, key: str, settings: Settings) -> tuple[bool, str | None]:
-    """(read it?, the run whose reading of this key it replaces), counting why in `plan`."""
+def _decide(plan: Plan, before: dict | None, key: str, settings: Settings) -> tuple[bool, str | None, bool]:
+    """(read it?, the run whose reading of this key it replaces, done already?), counting why in `plan`."""
     if before is None:
-        return True, None
+        return True, None, False
     same = before["work_key"] == key
     category = before["error_category"]
     unread = before["status"] in (DocumentStatus.FAILED, DocumentStatus.SKIPPED)
@@ -142,26 +146,25 @@ def _decide(plan: Plan, before: dict | None, key: str, settings: Settings) -> tu
         asked = "all" in settings.retry_failed or category in settings.retry_failed
         if why or asked:
             plan.retried[", ".join(why) if why else f"--retry-failed {category}"] += 1
-            return True, before["run_id"] if same else None
+            return True, before["run_id"] if same else None, False
     container = before["status"] == DocumentStatus.UNPACKED
     if same or container or (unread and category in BEFORE_THE_MODEL):  # no model, prompt or budget changes those
-        plan.already_done += 1
         if unread and category:
             plan.staying[category] += 1
-        return False, None
+        return False, None, True
     pages = min(int(before["pages"] or 0), settings.max_pages)
     if before["task_key"] is not None and before["task_key"] != settings.task_key:
         plan.rereading[f"schema {before['task_key']} (now {settings.task_key})"] += 1
         plan.rereading_pages += pages
-        return True, None
+        return True, None, False
     differs = describe(before, settings)
     if settings.reread_older:
         plan.rereading[differs] += 1
         plan.rereading_pages += pages
-        return True, None
+        return True, None, False
     plan.older[differs] += 1
     plan.older_pages += pages
-    return False, None
+    return False, None, False
 
 
 def describe(before: dict, settings: Settings) -> str:
