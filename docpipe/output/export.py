@@ -24,21 +24,15 @@ from typing import Any, TextIO
 
 import pyarrow as pa
 
-from docpipe.output import reading, tables
+from docpipe.output import reading
 
 FORMATS = ("jsonl", "csv")
 
 
 def latest(out: str | Path, table: str, corrected: bool = False) -> pa.Table | None:
     """The latest record of each document of `table` (None: no records); with `corrected`, the
-    reviewers' corrections applied (docpipe review; output/corrections.py), as read_table does."""
-    arrow = reading.latest_records(Path(out), table)
-    if arrow is None or not corrected:
-        return arrow
-    from docpipe.output.corrections import apply_corrections
-    from docpipe.output.schema_store import resolve
-
-    return apply_corrections(arrow, tables.read_all(Path(out), "corrections"), resolve(table, Path(out)))
+    reviewers' corrections applied, as read_table does (output/reading.py)."""
+    return reading.latest_records(Path(out), table, corrected)
 
 
 def plain(value: Any) -> Any:

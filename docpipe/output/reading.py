@@ -30,12 +30,9 @@ def read_table(out: str | Path, table: str, corrected: bool = False, schema: Sch
     of 0.1 s for 100,000 invoices).
     """
     if table not in FIXED:
-        latest = latest_records(Path(out), table)
+        latest = latest_records(Path(out), table, corrected, schema)
         if latest is None:
             return pd.DataFrame()
-        if corrected:
-            schema = schema or resolve(table, Path(out))
-            latest = apply_corrections(latest, read_all(Path(out), "corrections"), schema)
         return latest.to_pandas(types_mapper=None if python_cells else arrow_backed)
     frame = read_all(Path(out), table, nested_as_arrow=not python_cells)
     if frame.empty:
@@ -48,14 +45,18 @@ def read_table(out: str | Path, table: str, corrected: bool = False, schema: Sch
     return frame.reset_index(drop=True)
 
 
-def latest_records(out: Path, table: str) -> pa.Table | None:
+def latest_records(out: Path, table: str, corrected: bool = False, schema: Schema | None = None) -> pa.Table | None:
     """The latest record of each document, in Arrow (None: no records), chosen on two columns:
-    only the rows kept are taken."""
+    only the rows kept are taken. `corrected`: the reviewers' corrections applied, typed by
+    `schema` (or the schema of that name OUT knows)."""
     arrow = read_arrow(out, table)
     if arrow is None:
         return None
     kept = _latest_rows(arrow.select(["doc_id", "extracted_at"]).to_pandas(), ["doc_id"], "extracted_at")
-    return arrow.take(pa.array(kept.to_numpy())) if len(kept) < arrow.num_rows else arrow
+    latest = arrow.take(pa.array(kept.to_numpy())) if len(kept) < arrow.num_rows else arrow
+    if not corrected:
+        return latest
+    return apply_corrections(latest, read_all(Path(out), "corrections"), schema or resolve(table, Path(out)))
 
 
 def _latest(frame: pd.DataFrame, keys: list[str], order: str) -> pd.DataFrame:
