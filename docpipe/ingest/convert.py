@@ -45,6 +45,23 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def kept_pdf(folder: Path | None, doc_id: str) -> Path | None:
+    """The PDF an earlier conversion of this content left in `folder`, or None."""
+    if folder is None:
+        return None
+    kept = Path(folder) / f"{doc_id}.pdf"
+    return kept if kept.is_file() else None
+
+
+def _keep(pdf: Path, final: Path) -> Path:
+    """Move a converted PDF to `final` whole (readers never see half of one)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+    shutil.move(pdf, tmp)
+    os.replace(tmp, final)
+    return final
+
+
 def converted_pdf(source: SourceDocument, folder: Path | None, timeout: float) -> Path:
     """The PDF of an Office or HTML file: kept in `folder` by content (converted once), or
     converted into a temporary one. DocpipeError: not installed (unsupported), too slow
@@ -54,22 +71,14 @@ def converted_pdf(source: SourceDocument, folder: Path | None, timeout: float) -
         raise DocpipeError(Category.UNSUPPORTED, (
             f"a {label(source.kind)} is read once LibreOffice turns it into a PDF, and LibreOffice is not installed: "
             f"apt-get install {PACKAGES}"))
-    if folder is not None:
-        kept = Path(folder) / f"{source.doc_id}.pdf"
-        if kept.is_file():
-            return kept
+    if (kept := kept_pdf(folder, source.doc_id)) is not None:
+        return kept
     work = Path(tempfile.mkdtemp(prefix="docpipe-convert-"))
     try:
         pdf = _convert(command, source, work, timeout)
         if folder is None:
-            final = Path(tempfile.mkdtemp(prefix="docpipe-converted-")) / "converted.pdf"
-        else:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            final = Path(folder) / f"{source.doc_id}.pdf"
-        tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
-        shutil.move(pdf, tmp)
-        os.replace(tmp, final)
-        return final
+            return _keep(pdf, Path(tempfile.mkdtemp(prefix="docpipe-converted-")) / "converted.pdf")
+        return _keep(pdf, Path(folder) / f"{source.doc_id}.pdf")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -106,10 +115,10 @@ def convert_many(sources: list[SourceDocument], folder: Path, seconds_per_file: 
     """Convert the Office and HTML files among `sources` that `folder` does not hold yet, in one
     soffice process; returns how many PDFs it made. Whatever goes wrong is left to the per-file
     conversion (converted_pdf), which says why."""
-    command = soffice()
     todo = {s.doc_id: s for s in sources
-            if s.kind in SUFFIX and s.failure is None and not (Path(folder) / f"{s.doc_id}.pdf").is_file()}
-    if command is None or len(todo) < 2:
+            if s.kind in SUFFIX and s.failure is None and kept_pdf(folder, s.doc_id) is None}
+    command = soffice() if len(todo) >= 2 else None  # (most chunks hold no Office file: no PATH search)
+    if command is None:
         return 0
     work = Path(tempfile.mkdtemp(prefix="docpipe-convert-"))
     try:
@@ -124,12 +133,9 @@ def convert_many(sources: list[SourceDocument], folder: Path, seconds_per_file: 
         timeout = base_seconds + seconds_per_file * len(given)
         _soffice(command, work, [str(p) for p in given], timeout)
         made = 0
-        Path(folder).mkdir(parents=True, exist_ok=True)
         for pdf in (work / "pdf").glob("*.pdf"):
             if pdf.stem in todo and pdf.stat().st_size > 0:
-                tmp = Path(folder) / f".{pdf.name}.{uuid.uuid4().hex}.tmp"
-                shutil.move(pdf, tmp)
-                os.replace(tmp, Path(folder) / pdf.name)
+                _keep(pdf, Path(folder) / pdf.name)
                 made += 1
         return made
     finally:

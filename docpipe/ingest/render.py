@@ -20,7 +20,7 @@ from docpipe.core.errors import Category, DocpipeError, Failure, Stage
 from docpipe.core.page_image import PageImage, encoding
 from docpipe.core.types import RenderedDocument, RenderedPage, SourceDocument, Word
 from docpipe.core.vocab import DocumentKind, PageStatus
-from docpipe.ingest.convert import converted_pdf, decrypted
+from docpipe.ingest.convert import converted_pdf, decrypted, kept_pdf
 from docpipe.ingest.discover import sniff
 from docpipe.ingest.kinds import shape
 from docpipe.ingest.limits import RenderOptions
@@ -72,8 +72,8 @@ def _render_kind(source: SourceDocument, budget: int, options: RenderOptions):
         raise DocpipeError(Category.EMPTY, "the file is empty (0 bytes)")
     if kind == DocumentKind.ENCRYPTED_OFFICE:  # opened with a given password, then converted as it is
         folder = Path(options.converted) if options.converted else None
-        if folder is not None and (folder / f"{source.doc_id}.pdf").is_file():
-            return _render_pdf(dataclasses.replace(source, path=folder / f"{source.doc_id}.pdf"), budget, options)
+        if (kept := kept_pdf(folder, source.doc_id)) is not None:  # opened and converted by an earlier run
+            return _render_pdf(dataclasses.replace(source, path=kept), budget, options)
         with tempfile.TemporaryDirectory(prefix="docpipe-decrypted-") as work:
             plain = decrypted(source, options.passwords, Path(work))
             if shape(plain.kind) != "converted":
