@@ -40,6 +40,7 @@ from typing import IO, Any
 from docpipe.core.errors import Category, DocpipeError, Failure, Stage
 from docpipe.core.types import Lineage, SourceDocument
 from docpipe.core.vocab import DocumentKind
+from docpipe.ingest.file_index import KINDS_VERSION
 from docpipe.ingest.kinds import HEAD, identify, looks_like_html, shape
 
 UNPACKED = "_unpacked"
@@ -65,6 +66,7 @@ class Member:
     sha256: str
     size: int
     email: tuple[str | None, str | None, str | None, str | None] | None = None  # from, subject, date, message id
+    kind: str | None = None  # recognised when unpacked (None: under another version of ingest/kinds.py)
 
 
 def unpack_all(documents: Sequence[SourceDocument], out: Path, limits: UnpackLimits) -> list[SourceDocument]:
@@ -100,13 +102,17 @@ def _expand(document: SourceDocument, out: Path, limits: UnpackLimits, depth: in
     folder = out / UNPACKED / document.doc_id
     for member in members:
         path = folder / member.file
-        with path.open("rb") as handle:
-            kind = identify(handle.read(HEAD), path)
+        kind = DocumentKind(member.kind) if member.kind else _identify(path)
         child = SourceDocument(
             path, member.sha256, kind, member.size, name=f"{document.shown_name}/{member.inner}",
             lineage=Lineage(document.doc_id, member.inner, member.email or inherited),
         )
         yield from _expand(child, out, limits, depth + 1)
+
+
+def _identify(path: Path) -> DocumentKind:
+    with path.open("rb") as handle:
+        return identify(handle.read(HEAD), path)
 
 
 def _with_email(lineage: Lineage | None, meta: tuple | None) -> Lineage | None:
@@ -126,7 +132,8 @@ def _unpacked(document: SourceDocument, out: Path, limits: UnpackLimits) -> tupl
     try:
         writer = _Writer(tmp, limits)
         meta = UNPACKERS[document.kind](document.path, writer, limits)
-        (tmp / MARKER).write_text(json.dumps({"members": [m.__dict__ for m in writer.members], "email": meta}))
+        (tmp / MARKER).write_text(json.dumps({"members": [m.__dict__ for m in writer.members], "email": meta,
+                                              "kinds": KINDS_VERSION.decode()}))
         try:
             os.rename(tmp, folder)  # another run that unpacked it first keeps its folder
         except OSError:
@@ -139,7 +146,9 @@ def _unpacked(document: SourceDocument, out: Path, limits: UnpackLimits) -> tupl
 
 def _read_marker(marker: Path) -> tuple[list[Member], tuple | None]:
     data = json.loads(marker.read_text())
-    members = [Member(**{**m, "email": tuple(m["email"]) if m.get("email") else None}) for m in data["members"]]
+    current = data.get("kinds") == KINDS_VERSION.decode()  # kinds recognised as this docpipe does: trusted
+    members = [Member(**{**m, "email": tuple(m["email"]) if m.get("email") else None,
+                         "kind": m.get("kind") if current else None}) for m in data["members"]]
     return members, tuple(data["email"]) if data.get("email") else None
 
 
@@ -171,7 +180,7 @@ class _Writer:
                         "(a ZIP bomb?): not unpacked"))
                 digest.update(block)
                 target.write(block)
-        self.members.append(Member(name, inner, digest.hexdigest(), size, mail))
+        self.members.append(Member(name, inner, digest.hexdigest(), size, mail, str(_identify(self.folder / name))))
 
     def add_bytes(self, inner: str, data: bytes, mail: tuple | None = None) -> None:
         import io
