@@ -24,7 +24,7 @@ import pandas as pd
 
 from docpipe.core.errors import Category
 from docpipe.eval.truth import Truth
-from docpipe.output.names import document_names
+from docpipe.output.names import document_names, names_file
 from docpipe.output.reading import read_table
 
 
@@ -72,7 +72,7 @@ def join(out: str | Path, schema_name: str, truths: list[Truth]) -> Joined:
     for truth in truths:
         found: dict[str, tuple[str, str]] = {}  # doc_id -> (name, path): the same bytes under two names, once
         for doc_id, name, path in names:
-            if _names(truth.key, name):
+            if names_file(truth.key.strip("/"), name):
                 found.setdefault(doc_id, (name, path))
         folders = {PurePosixPath(name).parent for name, _ in found.values()}
         if not found:
@@ -94,13 +94,3 @@ def _documents(out: Path, schema_name: str):
         return {}
     readable = set(documents.loc[documents["error_category"] != str(Category.UNSUPPORTED), "doc_id"])
     return {doc_id: n for doc_id, n in document_names(out, schema_name).items() if doc_id in readable}
-
-
-def _names(key: str, name: str) -> bool:
-    """Whether a label's key names the file `name` (its path under the input folder)."""
-    path = PurePosixPath(name)
-    stem = str(path.with_suffix("")) if path.suffix else name
-    if "/" in key.strip("/"):
-        key = key.strip("/")
-        return any(x == key or x.endswith("/" + key) for x in (name, stem))
-    return key in (path.name, path.stem)

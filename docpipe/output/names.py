@@ -64,8 +64,7 @@ def find(named: dict[str, Named], wanted: str) -> list[Named]:
     tiers = (
         lambda n: wanted in n.names or wanted in n.paths,
         lambda n: any(_stem(name) == wanted for name in n.names),
-        lambda n: "/" in wanted and any(_ends(name, wanted) for name in n.names),
-        lambda n: "/" not in wanted and any(wanted in (PurePosixPath(x).name, PurePosixPath(x).stem) for x in n.names),
+        lambda n: any(names_file(wanted, name) for name in n.names),
         lambda n: len(wanted) >= 6 and n.doc_id.startswith(wanted),
     )
     for rule in tiers:
@@ -81,6 +80,15 @@ def find_one(named: dict[str, Named], wanted: str) -> Named | None:
     if len(hits) > 1:
         raise Ambiguous(wanted, hits)
     return hits[0] if hits else None
+
+
+def names_file(wanted: str, name: str) -> bool:
+    """Whether `wanted` names the file `name` (a path under the input folder) by its end: with a
+    '/', the end of its path, suffix or not ('supplierB/invoice'); bare, its file name or stem."""
+    if "/" in wanted:
+        return _ends(name, wanted)
+    path = PurePosixPath(name)
+    return wanted in (path.name, path.stem)
 
 
 def _stem(name: str) -> str:
