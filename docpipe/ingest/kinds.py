@@ -120,7 +120,7 @@ def identify(head: bytes, path: Path | None = None) -> K:
         return K.EML
     if b"%PDF-" in head[:HEAD]:  # PDF allows junk before the header
         return K.PDF
-    if _is_html(head):
+    if looks_like_html(head):
         return K.HTML
     return K.UNKNOWN
 
@@ -192,10 +192,6 @@ def _ascii(head: bytes) -> bytes:
 
 def looks_like_html(head: bytes) -> bool:
     """An HTML page by its first bytes (a doctype or an <html>, <head>, <body> or <meta> tag)."""
-    return _is_html(head)
-
-
-def _is_html(head: bytes) -> bool:
     text = _ascii(head).lstrip(b" \t\r\n").lower()
     return text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<meta")) or (
         text.startswith((b"<?xml", b"<!--")) and b"<html" in text)

@@ -160,17 +160,19 @@ def _upright(frame: Image.Image) -> Image.Image:
     return ImageOps.exif_transpose(frame.convert("RGB"))
 
 
-def display_page(path: Path, page_no: int, width: int, options: RenderOptions = RenderOptions()) -> Image.Image:
+def display_page(path: Path, page_no: int, width: int, options: RenderOptions = RenderOptions(),
+                 doc_id: str | None = None) -> Image.Image:
     """Page `page_no` of a file `width` pixels wide, turned and rendered as ingest renders it for
     the model (so boxes, fractions of that page, fall where the model saw the values): the
     review page's picture, through the same kinds (an Office file: its converted PDF, kept in
-    `options.converted`). DocpipeError says why it cannot be shown."""
+    `options.converted` under `doc_id`, the file's content hash: computed when not given).
+    DocpipeError says why it cannot be shown."""
     with path.open("rb") as handle:
         kind = sniff(handle.read(1024), path)
     if shape(kind) == "converted":
         from docpipe.ingest.discover import sha256_file
 
-        source = SourceDocument(path, sha256_file(path), kind, path.stat().st_size)
+        source = SourceDocument(path, doc_id or sha256_file(path), kind, path.stat().st_size)
         path = converted_pdf(source, Path(options.converted) if options.converted else None, options.convert_timeout)
         kind = DocumentKind.PDF
     if kind == DocumentKind.PDF:

@@ -184,7 +184,8 @@ def page_image(request: Request) -> Response:
     problem = ""
     for source in dict.fromkeys(found["source_path"].to_pylist()):  # the file, or a copy of it
         try:
-            image = display_page(Path(source), page_no, PAGE_WIDTH, RenderOptions(converted=str(review.out / CONVERTED)))
+            image = display_page(Path(source), page_no, PAGE_WIDTH, RenderOptions(converted=str(review.out / CONVERTED)),
+                                 doc_id)
         except (DocpipeError, OSError) as exc:
             problem = str(exc)
             continue
