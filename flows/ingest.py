@@ -24,7 +24,6 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from docpipe.core.vocab import Task
 from docpipe.engines.factory import build_engine
 from docpipe.flows.artifacts import publish
 from docpipe.flows.model_slot import model_slot
@@ -36,7 +35,7 @@ from docpipe.output.lease import Lease
 from docpipe.run import pipeline, protocol
 from docpipe.run.config import RunConfig
 from docpipe.run.progress import NoProgress, Progress
-from docpipe.output.schema_store import resolve
+from docpipe.run.tasks.choose import task_for
 
 FLOW_NAME = "docpipe-ingest"
 
@@ -89,19 +88,18 @@ def run_ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> p
     behind submitted to the flow's task runner."""
     config = config.with_password_file()
     reporter: Progress = progress or NoProgress()
-    schema = (resolve(config.schema_name, config.out, reading=False, schema_dir=config.schema_dir)
-              if config.task == Task.EXTRACT else None)
+    reading = task_for(config)
     owned = engine is None
     if owned:
         engine = build_engine(config.model, config.batch_size, **config.engine_settings())
     try:
-        return _run(config, engine, reporter, schema)
+        return _run(config, engine, reporter, reading)
     finally:
         if owned:
             engine.close()  # the served engine's connections and page files
 
 
-def _run(config: RunConfig, engine: Any, reporter: Progress, schema: Any) -> pipeline.RunResult:
+def _run(config: RunConfig, engine: Any, reporter: Progress, reading: Any) -> pipeline.RunResult:
     stages = protocol.Stages(
         render_ahead=render_task.submit, write_behind=write_task.submit, discover=discover_task, plan=plan_task,
         render=render_task,
@@ -111,7 +109,7 @@ def _run(config: RunConfig, engine: Any, reporter: Progress, schema: Any) -> pip
         ),
         model_slot=model_slot, owner=_flow_run_id, log=_log,
     )
-    result = protocol.execute(config, engine, reporter, schema, stages)
+    result = protocol.execute(config, engine, reporter, reading, stages)
     publish(result, config.shard_index, config.shard_count)
     return result
 

@@ -54,6 +54,8 @@ OUTPUT_FILES = (
     "receipt_cafe.pdf",
     "receipt_grocery_scan.jpg",
     "ground_truth.json",
+    "packet/scanned_batch.pdf",
+    "packet/ground_truth.json",
 )
 
 MM = 72 / 25.4  # points per millimetre
@@ -970,6 +972,26 @@ def build() -> tuple[dict[str, bytes], dict[str, str], dict]:
     files["ground_truth.json"] = (json.dumps(truth, indent=2, ensure_ascii=False)
                                   + "\n").encode("utf-8")
     info["ground_truth.json"] = f"expected fields for {len(truth)} documents"
+
+    # 7. A packet, as a scanner's feeder makes one: Acme's invoice, the cafe receipt and Globex's
+    # two-page invoice, one after another in one PDF (born-digital pages, so text layers stay).
+    # Its labels give each document's pages and class (docpipe run --split; docpipe eval).
+    packet = pymupdf.open()
+    parts = [("invoice_acme.pdf", "invoice"), ("receipt_cafe.pdf", "receipt"), ("invoice_globex_2p.pdf", "invoice")]
+    segments, page = [], 1
+    for part, schema in parts:
+        with pymupdf.open(stream=files[part], filetype="pdf") as source:
+            packet.insert_pdf(source)
+            segments.append({"pages": [page, page + len(source) - 1], "schema": schema,
+                             "fields": truth[part]["fields"]})
+            page += len(source)
+    assert len(packet) == 4
+    files["packet/scanned_batch.pdf"] = finish_pdf(packet, "Scanned batch")
+    info["packet/scanned_batch.pdf"] = "born-digital PDF, 4 pages: invoice (1), receipt (2), invoice (3-4)"
+    packet_truth = {"scanned_batch.pdf": {"segments": segments}}
+    files["packet/ground_truth.json"] = (json.dumps(packet_truth, indent=2, ensure_ascii=False)
+                                         + "\n").encode("utf-8")
+    info["packet/ground_truth.json"] = "class and pages of each document in the packet, with its fields"
     return files, info, truth
 
 
@@ -978,6 +1000,7 @@ def main() -> None:
     assert tuple(files) == OUTPUT_FILES, tuple(files)
     for name, data in files.items():
         path = OUT_DIR / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)

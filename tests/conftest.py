@@ -197,8 +197,18 @@ def bounded_schemas(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def samples_copy(tmp_path: Path) -> Path:
-    """A writable copy of samples/ (tests add files to it)."""
+    """A writable copy of samples/' six documents (tests add files to it); the packet, a file of
+    several documents for sorting, is `mixed_folder`'s."""
     target = tmp_path / "input"
+    shutil.copytree(SAMPLES, target, ignore=shutil.ignore_patterns("packet"))
+    return target
+
+
+@pytest.fixture
+def mixed_folder(tmp_path: Path) -> Path:
+    """samples/ whole: four invoices, two receipts, and packet/scanned_batch.pdf (invoice, receipt,
+    two-page invoice), with the packet's labels beside it."""
+    target = tmp_path / "mixed"
     shutil.copytree(SAMPLES, target)
     return target
 

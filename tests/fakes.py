@@ -87,3 +87,52 @@ class ProbableTruthEngine(FakeEngine):
                 constrained=r.json_schema is not None, page_nos=r.page_nos,
             ))
         return out
+
+
+class SortingTruthEngine(FakeEngine):
+    """A perfect reader of a mixed folder (samples/ whole): a sorting request is answered with the
+    labelled class of the document its page belongs to (with --split: and whether the page is
+    that document's first), an extraction request with that document's labelled fields. Every
+    character has probability `probability`, or `unsure` for the documents named in `doubtful`
+    (a class the model is unsure of). `asked` keeps (doc_id, pages, sorting?) per request."""
+
+    name = "sorting-truth"
+
+    def __init__(self, folder: Path, probability: float = 0.99, unsure: float = 0.3, doubtful: tuple[str, ...] = ()):
+        self.documents: dict[str, list[tuple[int, int, str, dict]]] = {}
+        for labels in sorted(folder.rglob("ground_truth.json")):
+            for name, entry in json.loads(labels.read_text()).items():
+                parts = entry.get("segments") or [{"pages": [1, 999], "schema": entry["schema"], "fields": entry["fields"]}]
+                self.documents[sha256_file(labels.parent / name)] = [
+                    (p["pages"][0], p["pages"][1], p["schema"], p["fields"]) for p in parts]
+        self.doubtful = {sha256_file(folder / name) for name in doubtful}
+        self.probability, self.unsure = probability, unsure
+        self.asked: list[tuple[str, tuple[int, ...], bool]] = []
+
+    def generate(self, requests):
+        out = []
+        for r in requests:
+            sorting = '"document_type"' in (r.json_schema or "")
+            self.asked.append((r.doc_id, tuple(r.page_nos), sorting))
+            first = r.page_nos[0]
+            start, _, schema, fields = next(s for s in self.documents[r.doc_id] if s[0] <= first <= s[1])
+            if sorting:  # as the grammar holds a model: a class the run did not give is `other`
+                allowed = _classes(r.json_schema)
+                answer = {"document_type": schema if schema in allowed else "other"}
+                if '"first_page"' in r.json_schema:
+                    answer = {"first_page": first == start, **answer}
+            else:
+                answer = fields
+            text = json.dumps(answer, separators=(",", ":"))
+            q = self.unsure if r.doc_id in self.doubtful and sorting else self.probability
+            out.append(RawGeneration(
+                r.doc_id, text, 100 * len(r.images), len(text), "stop", 0.01,
+                token_logprobs=tuple(math.log(q) for _ in text), token_ends=tuple(range(1, len(text) + 1)),
+                constrained=r.json_schema is not None, page_nos=r.page_nos,
+            ))
+        return out
+
+
+def _classes(json_schema: str) -> list[str]:
+    """The classes a sorting request allows (the enum of its document_type)."""
+    return json.loads(json_schema)["properties"]["document_type"]["enum"]

@@ -39,6 +39,8 @@ NOT_SETTINGS = {
     "input": "the document is extract's first argument",
     "out": "give out= to extract()",
     "schema_name": "give schema=",
+    "schemas": "give schema= (one document, one schema: sorting a folder is `docpipe run --schema A --schema B`)",
+    "split": "extract() reads one document with one schema (`docpipe run --split` splits packets)",
     "task": "extract reads a schema's record (`docpipe run --task transcribe` transcribes)",
     "shard_index": "one document has no shards",
     "shard_count": "one document has no shards",
@@ -162,6 +164,7 @@ class Extractor:
         from docpipe.ingest.render_pool import make_renderer
         from docpipe.run import protocol
         from docpipe.run.progress import NoProgress
+        from docpipe.run.tasks.extraction import Extraction
 
         if self._renderer is None:  # its processes (--render-workers) start once, not per document
             self._renderer = make_renderer(config.render_workers, config.render_timeout, config.render_memory_mb)
@@ -177,7 +180,7 @@ class Extractor:
                 render_ahead=lambda run, items, budget, _, *ahead: plain.render_ahead(run, items, budget, kept, *ahead),
                 render=lambda run, items, budget, _: plain.render(run, items, budget, kept),
             )
-            result = protocol.execute(config, self.engine, NoProgress(), spec, stages)
+            result = protocol.execute(config, self.engine, NoProgress(), Extraction(spec, config), stages)
         if not found:
             raise RuntimeError(f"the run found no document at {config.input}")
         return result.run_id, found[0]

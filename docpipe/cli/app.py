@@ -38,17 +38,15 @@ def run(
     from docpipe.cli.progress_bar import BarProgress
     from docpipe.cli.summary import print_summary
     from docpipe.core.errors import ModelNotAvailable
-    from docpipe.core.vocab import Task
     from docpipe.engines.factory import build_engine
     from docpipe.flows.ingest import ingest
     from docpipe.ingest.passwords import read_passwords
-    from docpipe.output.schema_store import check, resolve
+    from docpipe.run.tasks.choose import task_for
 
     console = Console()
     try:
         config = RunConfig(input=input, passwords=tuple(password or ()) + read_passwords(password_file), **settings)
-        if config.task == Task.EXTRACT:  # SchemaEdited: this version is stored with another definition
-            check(config.out, resolve(config.schema_name, config.out, reading=False, schema_dir=config.schema_dir))
+        task = task_for(config, checked=True)  # unknown schemas; SchemaEdited: a version stored with another definition
         with console.status("resolving the model"):
             engine = build_engine(config.model, config.batch_size, **config.engine_settings())
     except ValidationError as exc:
@@ -56,6 +54,9 @@ def run(
     except (ValueError, ModelNotAvailable) as exc:
         fail(str(exc))
     console.print(f"model: [bold]{engine.choice.spec}[/bold] ({engine.choice.why})")
+    if getattr(task, "split", False) and len(task.schemas) == 1:
+        console.print(f"--split with one schema: each file is cut into the {next(iter(task.schemas))} documents it holds "
+                      "and pages that are none (other); give more --schema to sort several kinds")
     from docpipe.core.errors import EngineUnreachable
     from docpipe.flows.local_server import owned_server
     from docpipe.output.lease import LeaseLost

@@ -32,13 +32,11 @@ INPUT_HELP = RunConfig.model_fields["input"].description
 def _config(input: Path, password_file: Path | None, settings: dict[str, Any], **more: Any) -> RunConfig:
     from pydantic import ValidationError
 
-    from docpipe.core.vocab import Task
-    from docpipe.output.schema_store import check, resolve
+    from docpipe.run.tasks.choose import task_for
 
     try:
         config = RunConfig(input=input, password_file=password_file, **settings, **more)
-        if config.task == Task.EXTRACT:
-            check(config.out, resolve(config.schema_name, config.out, reading=False, schema_dir=config.schema_dir))
+        task_for(config, checked=True)  # unknown schemas, and SchemaEdited: before anything is deployed
     except ValidationError as exc:
         fail(explain(exc))
     except ValueError as exc:

@@ -222,6 +222,37 @@ class Transcript:
 
 
 @dataclass(frozen=True)
+class PageClass:
+    """What the model said of one page (or of a document's first pages) when sorting: its class,
+    and with --split whether it starts a new document. Confidences mean what a field's does."""
+
+    page_no: int
+    label: str | None  # a schema's name or "other"; None when the answer could not be read
+    confidence: float | None = None
+    starts: bool | None = None  # --split: the first page of a document (None: not asked, or unread)
+    starts_confidence: float | None = None
+    problem: str | None = None  # why the answer could not be read
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Consecutive pages of one file that make one document of one class (a whole file when not
+    split), and the rule that decided its class."""
+
+    number: int  # 1-based, in page order
+    page_from: int
+    page_to: int
+    label: str  # a schema's name, or "other"
+    confidence: float | None
+    rule: str  # what decided: "model", "only class", "below --class-threshold ...", "unreadable answer", ...
+    schema: str | None  # the schema it is extracted with; None: recorded, not extracted
+
+    @property
+    def pages(self) -> tuple[int, ...]:
+        return tuple(range(self.page_from, self.page_to + 1))
+
+
+@dataclass(frozen=True)
 class Attempt:
     """One reading of a document at one budget: what was rendered, asked, answered and typed."""
 
@@ -231,3 +262,7 @@ class Attempt:
     generations: tuple[RawGeneration, ...] = ()
     record: ExtractedRecord | None = None  # extraction
     transcripts: tuple[Transcript, ...] = ()  # transcription: one per page read
+    # sorting: the pages' classes, the segments they make, and each extracted segment's attempts
+    classes: tuple[PageClass, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    extractions: tuple[tuple[Segment, tuple[Attempt, ...]], ...] = ()

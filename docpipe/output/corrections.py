@@ -71,13 +71,14 @@ def record_corrections(out: Path, rows: Sequence[CorrectionRow]) -> None:
 def correction(doc_id: str, work_key: str, schema: str, field: str, action: ReviewAction, reviewer: str, *,
                list_index: int | None = None, item_field: str | None = None, new_value: str | None = None,
                old_value: Any = None, typed_value: Any = None, model_confidence: float | None = None,
-               model_right: bool | None = None) -> CorrectionRow:
+               model_right: bool | None = None, segment: int | None = None) -> CorrectionRow:
     return CorrectionRow(
         doc_id=doc_id, work_key=work_key, schema=schema, field=field, list_index=list_index,
         item_field=item_field, old_value=None if _missing(old_value) else str(old_value), new_value=new_value,
         accepted=action == ReviewAction.ACCEPT, reviewer=reviewer, created_at=dt.datetime.now(dt.UTC),
         action=str(action), typed_value=stored(typed_value) if action == ReviewAction.SET else None,
         model_confidence=None if _missing(model_confidence) else float(model_confidence), model_right=model_right,
+        segment=segment,
     )
 
 
@@ -128,8 +129,11 @@ def latest_rows(corrections: pd.DataFrame, schema_name: str) -> pd.DataFrame:
     if corrections.empty:
         return corrections
     mine = corrections[corrections["schema"] == schema_name].sort_values("created_at", kind="stable")
+    segment = mine["segment"] if "segment" in mine else pd.Series(None, index=mine.index, dtype=object)
+    mine = mine.assign(segment=segment.astype("Int64"))  # rows written before sorting: the whole file
     keys = mine[["doc_id", "field"]].assign(
-        list_index=mine["list_index"].astype("Int64"), item_field=mine["item_field"].fillna(""))
+        list_index=mine["list_index"].astype("Int64"), item_field=mine["item_field"].fillna(""),
+        segment=mine["segment"])
     latest = mine[~keys.duplicated(keep="last")].copy()
     written = latest["action"] if "action" in latest else pd.Series(None, index=latest.index, dtype=object)
     latest["action"] = written.fillna(latest["accepted"].map({True: str(ReviewAction.ACCEPT),
@@ -142,13 +146,18 @@ def latest_corrections(corrections: pd.DataFrame, schema_name: str) -> dict[str,
     latest = latest_rows(corrections, schema_name)
     if latest.empty:
         return {}
-    latest = latest[[c for c in FIX_COLUMNS if c in latest.columns]]
+    latest = latest[[c for c in (*FIX_COLUMNS, "segment") if c in latest.columns]]
     latest = latest.astype(object).where(latest.notna(), None)  # pandas' NaN and NA: None
     found: dict[str, list[dict[str, Any]]] = {}
     for fix in latest.to_dict("records"):
         fix["list_index"] = None if fix["list_index"] is None else int(fix["list_index"])
-        found.setdefault(fix["doc_id"], []).append(fix)
+        found.setdefault(record_key(fix["doc_id"], fix.get("segment")), []).append(fix)
     return found
+
+
+def record_key(doc_id: str, segment: Any = None) -> str:
+    """What names one record: its document, and the segment of the file when sorting split it."""
+    return doc_id if _missing(segment) else f"{doc_id}#{int(segment)}"
 
 
 @dataclass
@@ -292,11 +301,12 @@ def apply_corrections(latest: pa.Table, corrections: pd.DataFrame, schema: Schem
     documents with corrections are read into Python; in a column they change, the other rows stay
     the Arrow they were read as (slices of it), and the columns they do not change stay whole."""
     by_doc = latest_corrections(corrections, schema.name)
-    wanted = pa.array(list(by_doc), pa.string())
+    wanted = pa.array(sorted({key.split("#")[0] for key in by_doc}), pa.string())
     mask = pc.fill_null(pc.is_in(latest["doc_id"], value_set=wanted), False).to_numpy(zero_copy_only=False)
     touched = np.flatnonzero(mask)
     originals = latest.take(touched).to_pylist() if len(touched) else []
-    applied = [apply_to_record(r, by_doc[r["doc_id"]], schema) for r in originals]
+    applied = [apply_to_record(r, by_doc.get(record_key(r["doc_id"], r.get("segment")), []), schema)
+               for r in originals]
     changed = [name for name in latest.column_names
                if any(a.row.get(name) != r.get(name) for a, r in zip(applied, originals, strict=True))]
     for name in changed:

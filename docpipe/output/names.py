@@ -30,6 +30,9 @@ class Ambiguous(TerminalError, ValueError):
         super().__init__(f"{wanted!r} names {len(candidates)} documents: {listed}; give its path under the input folder")
 
 
+SORTED = "segments"  # the documents table's `schema` of a file read by sorting (docpipe/classify)
+
+
 def document_names(out: Path, table: str | None = None) -> dict[str, Named]:
     """doc_id -> its names, from the documents table (only readings into `table` when given). A
     row written before names were kept is named by its file name."""
@@ -40,8 +43,8 @@ def document_names(out: Path, table: str | None = None) -> dict[str, Named]:
         return {}
     if "name" not in documents.columns:
         documents["name"] = None
-    if table is not None:
-        documents = documents.loc[documents["schema"] == table]
+    if table is not None:  # a sorted file (table segments) may hold records of any schema
+        documents = documents.loc[documents["schema"].isin([table, SORTED])]
     documents = documents.assign(name=documents["name"].fillna(documents["source_path"].map(lambda p: Path(p).name)),
                                  copy=documents["error_category"] == str(Category.DUPLICATE))
     found: dict[str, Named] = {}

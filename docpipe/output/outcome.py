@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -15,12 +16,13 @@ from docpipe.core.types import (
     RawGeneration,
     RenderedDocument,
     RenderedPage,
+    Segment,
     SourceDocument,
     Transcript,
 )
 from docpipe.core.vocab import DocumentStatus, FinishReason, PageStatus
 from docpipe.output.record_columns import record_columns
-from docpipe.output.rows import DocumentRow, ErrorRow, GenerationRow, PageRow, TranscriptRow
+from docpipe.output.rows import DocumentRow, ErrorRow, GenerationRow, PageRow, SegmentRow, TranscriptRow
 from docpipe.schema.spec import Schema
 
 
@@ -31,7 +33,8 @@ class Rows:
     documents: list[DocumentRow] = field(default_factory=list)
     pages: list[PageRow] = field(default_factory=list)
     generations: list[GenerationRow] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)  # columns differ per schema
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by schema: columns differ
+    segments: list[SegmentRow] = field(default_factory=list)
     errors: list[ErrorRow] = field(default_factory=list)
     transcripts: list[TranscriptRow] = field(default_factory=list)
 
@@ -48,6 +51,7 @@ class DocContext:
     policy_key: str = ""
     task_key: str = ""
     governing: dict[str, Any] = field(default_factory=dict)  # core/causes.governing_values of the run
+    segment: Segment | None = None  # sorting: the pages of the file this record is about
 
 
 def document_row(ctx: DocContext, source: SourceDocument, pages: int, status: DocumentStatus,
@@ -99,39 +103,116 @@ def add_container(rows: Rows, ctx: DocContext, source: SourceDocument) -> Docume
     return DocumentStatus.UNPACKED
 
 
-def add_outcome(rows: Rows, ctx: DocContext, attempts: list[Attempt]) -> DocumentStatus:
-    """Append every row this document's attempts produce; return its status."""
+def add_extraction(rows: Rows, ctx: DocContext, attempts: list[Attempt]) -> DocumentStatus:
+    """A document read for a schema's record: its rows; its status."""
+    unread = _unread(rows, ctx, attempts)
+    if unread is not None:
+        return unread
     final = attempts[-1]
-    rendered, source = final.rendered, final.rendered.source
-    render_s = sum(a.rendered.render_seconds for a in attempts)
-    infer_s = sum(g.seconds for a in attempts for g in a.generations)
-    if rendered.failure is not None:
-        unsupported = rendered.failure.category == Category.UNSUPPORTED
-        status = DocumentStatus.SKIPPED if unsupported else DocumentStatus.FAILED
-        rows.documents.append(document_row(ctx, source, rendered.page_count, status, rendered.failure, None, render_s))
-        rows.errors.append(error_row(ctx, source, rendered.failure))
-        return status
-
     for attempt in attempts:
         rows.pages += [page_row(ctx, page) for page in attempt.rendered.pages]
-        if ctx.schema is None:
-            rows.transcripts += [transcript_row(ctx, attempt.budget, t) for t in attempt.transcripts if t.error is None]
-            continue
-        for request, generation in zip(attempt.requests, attempt.generations):
-            rows.generations.append(generation_row(ctx, attempt.budget, request, generation))
-        if attempt.record is not None:
-            rows.records.append(record_row(ctx.schema, attempt.record, ctx.work_key, ctx.run_id,
-                                           ctx.model, attempt.budget, ctx.now, source))
-
-    page_problem = _page_problems(rows, ctx, rendered)
-    if ctx.schema is None:
-        status, failure = _transcription_status(rows, ctx, source, final.transcripts, page_problem)
-    else:
-        status, failure = _extraction_status(rows, ctx, source, final.record, page_problem)
-    rows.documents.append(document_row(
-        ctx, source, rendered.page_count, status, failure, final.budget, render_s, infer_s,
-    ))
+        _answers_and_record(rows, ctx, attempt)
+    page_problem = _page_problems(rows, ctx, final.rendered)
+    status, failure = _extraction_status(rows, ctx, final.rendered.source, final.record, page_problem)
+    rows.documents.append(_read_row(ctx, attempts, status, failure))
     return status
+
+
+def add_transcription(rows: Rows, ctx: DocContext, attempts: list[Attempt]) -> DocumentStatus:
+    """A document read page by page into transcripts: its rows; its status."""
+    unread = _unread(rows, ctx, attempts)
+    if unread is not None:
+        return unread
+    final = attempts[-1]
+    for attempt in attempts:
+        rows.pages += [page_row(ctx, page) for page in attempt.rendered.pages]
+        rows.transcripts += [transcript_row(ctx, attempt.budget, t) for t in attempt.transcripts if t.error is None]
+    page_problem = _page_problems(rows, ctx, final.rendered)
+    status, failure = _transcription_status(rows, ctx, final.rendered.source, final.transcripts, page_problem)
+    rows.documents.append(_read_row(ctx, attempts, status, failure))
+    return status
+
+
+def add_sorting(rows: Rows, ctx: DocContext, attempts: list[Attempt], schemas: dict[str, Schema]) -> DocumentStatus:
+    """A document sorted (classified; with --split cut into segments), and each segment of a
+    known class extracted with its schema: segments rows, the classification's answers, one
+    record per extracted segment in its schema's table; its status (the worst of its segments')."""
+    unread = _unread(rows, ctx, attempts)
+    if unread is not None:
+        return unread
+    sorting = attempts[-1]
+    rendered, source = sorting.rendered, sorting.rendered.source
+    rows.pages += [page_row(ctx, page) for page in rendered.pages]
+    for request, generation in zip(sorting.requests, sorting.generations):
+        rows.generations.append(generation_row(ctx, sorting.budget, request, generation))
+    page_problem = _page_problems(rows, ctx, rendered)
+    extracted = dict(sorting.extractions)
+    statuses, failure = [], None
+    unreadable = [c for c in sorting.classes if c.label is None]
+    for answer in unreadable:
+        rows.errors.append(error_row(ctx, source, Failure(
+            Stage.VALIDATE, Category.INVALID_OUTPUT, f"page {answer.page_no}: class unreadable: {answer.problem}",
+            answer.page_no)))
+    for segment in sorting.segments:
+        tried = extracted.get(segment, ())
+        status = None
+        if tried:
+            schema = schemas[segment.schema]
+            inner = dataclasses.replace(ctx, table=schema.name, schema=schema, segment=segment)
+            for attempt in tried:
+                rows.pages += [page_row(ctx, page) for page in attempt.rendered.pages]
+                _answers_and_record(rows, inner, attempt)
+            status, why = _extraction_status(rows, inner, source, tried[-1].record, None)
+            statuses.append(status)
+            failure = failure or why
+        rows.segments.append(segment_row(ctx, source, segment, sorting.budget, status, len(tried)))
+    if unreadable and len(unreadable) == len(sorting.classes):
+        status, failure = DocumentStatus.FAILED, Failure(Stage.VALIDATE, Category.INVALID_OUTPUT,
+                                                         f"no class could be read: {unreadable[0].problem}")
+    elif DocumentStatus.FAILED in statuses:
+        status = DocumentStatus.PARTIAL if len(set(statuses)) > 1 else DocumentStatus.FAILED
+    elif DocumentStatus.PARTIAL in statuses or unreadable:
+        status = DocumentStatus.PARTIAL
+        failure = failure or Failure(Stage.VALIDATE, Category.INVALID_OUTPUT,
+                                     f"page {unreadable[0].page_no}: class unreadable: {unreadable[0].problem}")
+    elif page_problem is not None:
+        status, failure = DocumentStatus.PARTIAL, page_problem
+    else:
+        status, failure = DocumentStatus.OK, None
+    rows.documents.append(_read_row(ctx, attempts, status, failure))
+    return status
+
+
+def _unread(rows: Rows, ctx: DocContext, attempts: list[Attempt]) -> DocumentStatus | None:
+    """A document none of whose pages could be rendered: its rows and status (None: it was read)."""
+    rendered = attempts[-1].rendered
+    if rendered.failure is None:
+        return None
+    render_s = sum(a.rendered.render_seconds for a in attempts)
+    unsupported = rendered.failure.category == Category.UNSUPPORTED
+    status = DocumentStatus.SKIPPED if unsupported else DocumentStatus.FAILED
+    rows.documents.append(document_row(ctx, rendered.source, rendered.page_count, status, rendered.failure, None,
+                                       render_s))
+    rows.errors.append(error_row(ctx, rendered.source, rendered.failure))
+    return status
+
+
+def _read_row(ctx: DocContext, attempts: list[Attempt], status: DocumentStatus, failure: Failure | None) -> DocumentRow:
+    final = attempts[-1]
+    inner = [a for at in attempts for _, tried in at.extractions for a in tried]
+    render_s = sum(a.rendered.render_seconds for a in [*attempts, *inner])
+    infer_s = sum(g.seconds for a in [*attempts, *inner] for g in a.generations)
+    return document_row(ctx, final.rendered.source, final.rendered.page_count, status, failure, final.budget,
+                        render_s, infer_s)
+
+
+def _answers_and_record(rows: Rows, ctx: DocContext, attempt: Attempt) -> None:
+    for request, generation in zip(attempt.requests, attempt.generations):
+        rows.generations.append(generation_row(ctx, attempt.budget, request, generation))
+    if attempt.record is not None:
+        rows.records.setdefault(ctx.table, []).append(record_row(
+            ctx.schema, attempt.record, ctx.work_key, ctx.run_id, ctx.model, attempt.budget, ctx.now,
+            attempt.rendered.source, ctx.segment))
 
 
 def _page_problems(rows: Rows, ctx: DocContext, rendered: RenderedDocument) -> Failure | None:
@@ -219,7 +300,8 @@ def page_row(ctx: DocContext, page: RenderedPage) -> PageRow:
 def generation_row(ctx: DocContext, budget: int, request: ModelRequest, generation: RawGeneration) -> GenerationRow:
     return GenerationRow(
         doc_id=generation.doc_id, work_key=ctx.work_key, run_id=ctx.run_id,
-        schema=ctx.schema.name, model=ctx.model, budget=budget,
+        schema=ctx.table, model=ctx.model, budget=budget,
+        segment=None if ctx.segment is None else ctx.segment.number,
         prompt_version=ctx.prompt_version, instructions=request.instructions, prompt=request.prompt,
         page_nos=list(generation.page_nos), constrained=generation.constrained,
         text=generation.text, prompt_tokens=generation.prompt_tokens,
@@ -241,8 +323,20 @@ def transcript_row(ctx: DocContext, budget: int, transcript: Transcript) -> Tran
     )
 
 
+def segment_row(ctx: DocContext, source: SourceDocument, segment: Segment, budget: int,
+                status: DocumentStatus | None, attempts: int) -> SegmentRow:
+    return SegmentRow(
+        doc_id=source.doc_id, work_key=ctx.work_key, run_id=ctx.run_id, name=source.shown_name,
+        segment=segment.number, page_from=segment.page_from, page_to=segment.page_to,
+        doc_class=segment.label, class_confidence=segment.confidence, class_rule=segment.rule,
+        schema=segment.schema, record_status=status, classify_budget=budget, sorting=ctx.task_key,
+        model=ctx.model, created_at=ctx.now,
+    )
+
+
 def record_row(schema: Schema, record: ExtractedRecord, work_key: str, run_id: str, model: str,
-               budget: int, now: dt.datetime, source: SourceDocument | None = None) -> dict[str, Any]:
+               budget: int, now: dt.datetime, source: SourceDocument | None = None,
+               segment: Segment | None = None) -> dict[str, Any]:
     """A records/<schema> row: the meta columns (tables.RECORD_META), then the schema's fields."""
     return {
         "doc_id": record.doc_id, "source_path": None if source is None else str(source.path),
@@ -255,5 +349,8 @@ def record_row(schema: Schema, record: ExtractedRecord, work_key: str, run_id: s
         "date_order": record.typing.get("date_order"), "date_order_rule": record.typing.get("date_order_rule"),
         "decimal_mark": record.typing.get("decimal_mark"), "decimal_rule": record.typing.get("decimal_rule"),
         "printed_currency": record.typing.get("currency"),
+        "segment": None if segment is None else segment.number,
+        "page_from": None if segment is None else segment.page_from,
+        "page_to": None if segment is None else segment.page_to,
         **record_columns(schema, record),
     }

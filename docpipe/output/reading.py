@@ -39,6 +39,9 @@ def read_table(out: str | Path, table: str, corrected: bool = False, schema: Sch
         return frame
     if table == "documents":
         return _latest(frame, ["work_key", "source_path"], "finished_at")
+    if table == "segments":  # each file's latest sorting: the segments it cut the file into
+        newest = frame.groupby("doc_id", sort=False)["created_at"].transform("max")
+        return frame[frame["created_at"] == newest].sort_values(["doc_id", "segment"], kind="stable").reset_index(drop=True)
     if table == "transcripts":  # the latest reading of each page, pages in document order
         latest = _latest(frame, ["doc_id", "page_no"], "created_at")
         return latest.sort_values(["doc_id", "page_no"], kind="stable").reset_index(drop=True)
@@ -52,11 +55,23 @@ def latest_records(out: Path, table: str, corrected: bool = False, schema: Schem
     arrow = read_arrow(out, table)
     if arrow is None:
         return None
-    kept = _latest_rows(arrow.select(["doc_id", "extracted_at"]).to_pandas(), ["doc_id"], "extracted_at")
+    kept = _latest_reading(arrow)
     latest = arrow.take(pa.array(kept.to_numpy())) if len(kept) < arrow.num_rows else arrow
     if not corrected:
         return latest
     return apply_corrections(latest, read_all(Path(out), "corrections"), schema or resolve(table, Path(out)))
+
+
+def _latest_reading(arrow: pa.Table) -> pd.Index:
+    """The rows of each document's latest reading: its one record, or (a file sorting split) the
+    record of each of its segments as that reading cut them; older readings' segments are gone."""
+    columns = ["doc_id", "extracted_at"] + (["segment"] if "segment" in arrow.column_names else [])
+    frame = arrow.select(columns).to_pandas()
+    if "segment" not in frame or frame["segment"].isna().all():
+        return _latest_rows(frame, ["doc_id"], "extracted_at")
+    newest = frame.groupby("doc_id", sort=False)["extracted_at"].transform("max")
+    last = frame[frame["extracted_at"] == newest]
+    return _latest_rows(last, ["doc_id", "segment"], "extracted_at")
 
 
 def _latest(frame: pd.DataFrame, keys: list[str], order: str) -> pd.DataFrame:

@@ -113,6 +113,29 @@ class GenerationRow:
     token_ends: list[int] = column(pa.list_(pa.int32()), "offset in `text` where each token ends")
     seconds: float = column(pa.float64())
     created_at: dt.datetime = column(UTC_TS)
+    segment: int | None = column(pa.int32(), "sorting: the segment of the file the answer is about (null: the whole file)")
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    """One document found in a file by sorting (docpipe/classify): its pages and class."""
+
+    doc_id: str = column(pa.string(), "the file's doc_id")
+    work_key: str = column(pa.string())
+    run_id: str = column(pa.string())
+    name: str | None = column(pa.string(), "the file's path relative to the input folder")
+    segment: int = column(pa.int32(), "1-based, in page order; a file not split is one segment")
+    page_from: int = column(pa.int32())
+    page_to: int = column(pa.int32())
+    doc_class: str = column(pa.string(), "a schema's name, or other")
+    class_confidence: float | None = column(pa.float64(), "the least probable token of the class: a field's confidence")
+    class_rule: str = column(pa.string(), "what decided: model, below --class-threshold, unreadable answer, ...")
+    schema: str | None = column(pa.string(), "the schema the segment was extracted with; null: recorded, not extracted")
+    record_status: str | None = column(pa.string(), "DocumentStatus of the segment's record; null when not extracted")
+    classify_budget: int = column(pa.int32(), "the visual budget the pages were sorted at")
+    sorting: str = column(pa.string(), "the sorting's key: its schemas and settings")
+    model: str = column(pa.string())
+    created_at: dt.datetime = column(UTC_TS)
 
 
 @dataclass(frozen=True)
@@ -192,6 +215,9 @@ class CorrectionRow:
     typed_value: str | None = column(pa.string(), "new_value as typed when saved (JSON; dates ISO), with the document's evidence")
     model_confidence: float | None = column(pa.float64(), "the value's confidence when it was reviewed")
     model_right: bool | None = column(pa.bool_(), "the reviewer's value equals the model's (accept: true)")
+    # sorting: which of a file's segments the correction is about (null: the whole file); a class
+    # corrected is a row of schema `segments`, field `doc_class`
+    segment: int | None = column(pa.int32(), "the segment of the file (sorting --split); null: the whole file")
 
 
 ROW_CLASSES = {
@@ -202,4 +228,5 @@ ROW_CLASSES = {
     "runs": RunRow,
     "transcripts": TranscriptRow,
     "corrections": CorrectionRow,
+    "segments": SegmentRow,
 }

@@ -27,8 +27,8 @@ from docpipe.output.rows import ROW_CLASSES, UTC_TS, arrow_schema, as_dict
 from docpipe.schema.spec import Schema
 
 FIXED = {name: arrow_schema(row_class) for name, row_class in ROW_CLASSES.items()}
-DOCUMENTS, PAGES, GENERATIONS, ERRORS, RUNS, TRANSCRIPTS = (
-    FIXED[name] for name in ("documents", "pages", "generations", "errors", "runs", "transcripts")
+DOCUMENTS, PAGES, GENERATIONS, ERRORS, RUNS, TRANSCRIPTS, SEGMENTS = (
+    FIXED[name] for name in ("documents", "pages", "generations", "errors", "runs", "transcripts", "segments")
 )
 
 RECORD_META = [
@@ -56,6 +56,10 @@ RECORD_META = [
     ("decimal_mark", pa.string()),  # "." or ",", or null when nothing settled it
     ("decimal_rule", pa.string()),
     ("printed_currency", pa.string()),  # ISO codes of the currency the amounts print, "/"-joined
+    # sorting (--split): the pages of the file this record is about; null: the whole file
+    ("segment", pa.int32()),
+    ("page_from", pa.int32()),
+    ("page_to", pa.int32()),
 ]
 
 

@@ -39,7 +39,26 @@ class RunConfig(BaseModel):
         Task.EXTRACT, "extract: the schema's fields into records/<schema>; transcribe: every page's text as "
         "Markdown into transcripts (default budget 1120). Both may run on one folder",
     )
-    schema_name: str = option("invoice", "Schema name in schemas/, or a path to a schema YAML", flag="schema")
+    schemas: tuple[str, ...] = option(
+        ("invoice",), "Schema name in schemas/, or a path to a schema YAML. Repeat it (or give 'all': every "
+        "schema) to sort a mixed folder: each document is classified among the schemas (or 'other') at "
+        "--classify-budget, then extracted with its class's schema", flag="schema",
+    )
+    split: bool = option(
+        False, "Files may hold several documents one after another (a scanner's batch): each page is classified "
+        "as the start or the continuation of a document, and each document found is extracted on its own, "
+        "with its pages (table segments)",
+    )
+    classify_budget: int | None = option(
+        None, "Visual tokens per page for sorting (several --schema, or --split). Default: 140",
+    )
+    class_threshold: float = option(
+        0.5, "Sorting: a class less certain than this is recorded (table segments), not extracted", ge=0.0, le=1.0,
+    )
+    classify_pages: int = option(1, "Sorting without --split: the first pages a document is classified by", ge=1)
+    segment_max_pages: int = option(
+        50, "--split: a document found in a file holds at most this many pages; longer runs are cut", ge=1,
+    )
     schema_dir: Path | None = Field(None, description="Folder to look schema names up in (default: the built-in schemas)")
     model: str | None = option(
         None, "Hub id, local checkpoint folder, or 'tiny-random' (offline smoke test; answers are noise). "
@@ -190,6 +209,39 @@ class RunConfig(BaseModel):
             return ()
         return (value,) if isinstance(value, str) else value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_schema(cls, data: Any) -> Any:
+        """`schema_name=` (one schema, as callers before sorting gave it) is `schemas=` of one."""
+        if isinstance(data, dict) and "schema_name" in data:
+            data = dict(data)
+            name = data.pop("schema_name")
+            data.setdefault("schemas", (str(name),) if name is not None else ("invoice",))
+        return data
+
+    @field_validator("schemas", mode="before")
+    @classmethod
+    def _schemas(cls, value: Any) -> Any:
+        if value is None or value == () or value == []:
+            return ("invoice",)
+        values = (value,) if isinstance(value, str | Path) else tuple(value)
+        return tuple(dict.fromkeys(str(v) for v in values))  # the same schema twice is once
+
+    @field_validator("classify_budget")
+    @classmethod
+    def _classify_budget(cls, value: int | None) -> int | None:
+        return None if value is None else check_budget(value)
+
+    @property
+    def schema_name(self) -> str:
+        """The schema of a run that extracts with one (the first given)."""
+        return self.schemas[0]
+
+    @property
+    def sorting(self) -> bool:
+        """Classify (several schemas) or split packets before extracting."""
+        return self.task == Task.EXTRACT and (len(self.schemas) > 1 or self.schemas == ("all",) or self.split)
+
     @field_validator("include", "exclude", "retry_failed", mode="before")
     @classmethod
     def _many(cls, value: Any) -> Any:
@@ -231,6 +283,12 @@ class RunConfig(BaseModel):
     def _shard_in_range(self) -> RunConfig:
         if self.shard_index >= self.shard_count:
             raise ValueError(f"shard {self.shard_index} of {self.shard_count}: shards are numbered from 0")
+        return self
+
+    @model_validator(mode="after")
+    def _sorting_is_for_extraction(self) -> RunConfig:
+        if self.task == Task.TRANSCRIBE and (len(self.schemas) > 1 or self.split):
+            raise ValueError("several --schema and --split sort documents for extraction: they are for --task extract")
         return self
 
     @model_validator(mode="after")

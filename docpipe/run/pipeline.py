@@ -9,9 +9,7 @@ chunk in flight, and a rerun skips every document whose work key is already writ
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
 import time
 import uuid
 from collections import Counter
@@ -19,35 +17,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
 
-from docpipe.answers.assess import assess
-from docpipe.answers.boxes import record_boxes
-from docpipe.answers.merge import merge_records
-from docpipe.answers.validate import validate_generation
 from docpipe.core.causes import governing_values
 from docpipe.core.errors import EngineUnreachable
-from docpipe.core.page_image import size_only
 from docpipe.core.types import (
-    Attempt, ModelRequest, RawGeneration, RenderedDocument, RenderedPage, SourceDocument,
+    Attempt, ModelRequest, RawGeneration, RenderedDocument, SourceDocument,
 )
-from docpipe.core.vocab import DocumentStatus, RunStatus, Task
+from docpipe.core.vocab import DocumentStatus, RunStatus
 from docpipe.engines.base import Engine
 from docpipe.ingest.convert import convert_many
 from docpipe.ingest.render_pool import InlineRenderer, Renderer
 from docpipe.output import tables
-from docpipe.output.outcome import DocContext, Rows, add_container, add_duplicate, add_outcome
+from docpipe.output.outcome import DocContext, Rows, add_container, add_duplicate
 from docpipe.output.rows import RunRow
-from docpipe.output.schema_store import remember, table_schema
 from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.run.config import RunConfig, work_key
 from docpipe.run.planning import Plan, Settings, WorkItem, make_plan
-from docpipe.schema.prompt import ask, build_prompt
+from docpipe.run.tasks.base import ReadingTask
+from docpipe.run.tasks.choose import as_task
 from docpipe.schema.spec import Schema
-from docpipe.transcribe.prompt import (
-    TRANSCRIBE_ASK, TRANSCRIBE_PROMPT, TRANSCRIBE_PROMPT_VERSION, TRANSCRIBE_TASK, transcribe_key,
-)
-from docpipe.transcribe.transcript import to_transcript
 
 
 @dataclass
@@ -71,6 +59,7 @@ class RunStats:
     rereading: Counter = field(default_factory=Counter)  # read before with other settings, read again
     copies: int = 0  # files whose content was read under another name: listed, not read
     containers: int = 0  # archives and e-mails listed (their documents are read as documents of their own)
+    classes: Counter = field(default_factory=Counter)  # sorting: documents found, by class
 
     def planned(self, plan: Plan) -> None:
         self.already_done += plan.already_done
@@ -96,53 +85,42 @@ class RunResult:
 class Run:
     run_id: str
     config: RunConfig
-    schema: Schema | None  # None when the task is transcription
+    task: ReadingTask  # what each document is read for (run/tasks/)
     model: str
-    policy: BudgetPolicy
+    policy: BudgetPolicy  # the task's own reading (sorting: its one budget; each schema's is the task's)
     started_at: dt.datetime
     started_clock: float
-    # the records table's columns: this schema version's, then those only older versions have
-    # (output/schema_store.table_schema); None for transcription
-    records: pa.Schema | None = None
-
-    @property
-    def transcribing(self) -> bool:
-        return self.config.task == Task.TRANSCRIBE
 
     @property
     def task_key(self) -> str:
-        """What the documents are read for, in the work key: schema@version, or transcripts@prompt."""
-        return transcribe_key() if self.schema is None else self.schema.key
+        """What the documents are read for, in the work key: schema@version, transcripts@prompt, segments:..."""
+        return self.task.key
 
     @property
     def table(self) -> str:
-        """The table the task fills: records/<schema>, or transcripts."""
-        return TRANSCRIBE_TASK if self.schema is None else self.schema.name
-
-    @property
-    def boxes(self) -> str:
-        """Which pages the model is asked to box every value on (`--boxes`): text (none), model
-        (all), auto (those without a text layer); transcription asks for none."""
-        return "text" if self.schema is None else self.config.boxes
+        """The table the task fills: records/<schema>, transcripts, or segments."""
+        return self.task.table
 
     @property
     def prompt_version(self) -> str:
-        """In the work key: asking for boxes is another prompt, so a run with them reads again."""
-        if self.schema is None:
-            return TRANSCRIBE_PROMPT_VERSION
-        return self.config.prompt_version + ("" if self.boxes == "text" else f"+boxes-{self.boxes}")
+        return self.task.prompt_version
+
+    @property
+    def policy_key(self) -> str:
+        return self.task.policy_key(self.config)
 
     def context(self, key: str) -> DocContext:
-        return DocContext(self.run_id, key, self.table, self.schema, self.model, self.prompt_version, _now(),
-                          self.policy.key, self.task_key, governing_values(self.config))
+        schema = getattr(self.task, "schema", None)  # extraction's: its records
+        return DocContext(self.run_id, key, self.table, schema, self.model, self.prompt_version, _now(),
+                          self.policy_key, self.task_key, governing_values(self.config))
 
     def key_of(self, source: SourceDocument) -> str:
-        return work_key(source.doc_id, self.task_key, self.model, self.policy.key, self.prompt_version,
-                        self.config.constrained and not self.transcribing)
+        return work_key(source.doc_id, self.task_key, self.model, self.policy_key, self.prompt_version,
+                        self.config.constrained and self.task.constrained)
 
     def settings(self) -> Settings:
         """What this run reads with, for its plan."""
-        return Settings(self.table, self.model, self.policy.key, self.prompt_version, self.task_key,
+        return Settings(self.table, self.model, self.policy_key, self.prompt_version, self.task_key,
                         frozenset(self.config.retry_failed), self.config.reread == "older",
                         governing_values(self.config), self.config.max_pages)
 
@@ -151,15 +129,11 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def start_run(config: RunConfig, schema: Schema | None, model: str) -> Run:
-    """A run of `config`'s task: `schema` for extraction, None for transcription."""
+def start_run(config: RunConfig, task: ReadingTask | Schema | None, model: str) -> Run:
+    """A run of `task` (a schema: extraction with it; None: the task `config` asks for)."""
+    task = as_task(config, task)
     run_id = _now().strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    policy = config.policy(schema.budget if schema is not None else None)
-    records = None
-    if schema is not None:  # the folder keeps each version it was read with (SchemaEdited: an edit, same version)
-        remember(config.out, schema)
-        records = table_schema(config.out, schema)
-    return Run(run_id, config, schema, model, policy, _now(), time.perf_counter(), records)
+    return Run(run_id, config, task, model, task.policy(config), _now(), time.perf_counter())
 
 
 def plan(run: Run, documents: Sequence[SourceDocument]) -> Plan:
@@ -179,46 +153,8 @@ def render(run: Run, items: Sequence[WorkItem], budget: int, renderer: Renderer,
 
 
 def build_requests(run: Run, rendered: Sequence[RenderedDocument], budget: int) -> list[ModelRequest]:
-    """One request per document with all its pages, or one per page beyond `pages_per_request`;
-    transcription asks one request per page, unconstrained."""
-    if run.schema is None:
-        return [
-            ModelRequest(doc.source.doc_id, (page.image,), TRANSCRIBE_ASK, budget,
-                         run.config.max_new_tokens, None, (page.page_no,), TRANSCRIBE_PROMPT)
-            for doc in rendered for page in doc.usable_pages
-        ]
-    asks: dict[int, tuple[str, str | None]] = {}  # by boxes asked for: instructions and JSON schema
-
-    def asking(group: Sequence[RenderedPage]) -> tuple[str, str | None]:
-        """With boxes asked of the model, the box keys depend on the number of images."""
-        wanted = run.boxes == "model" or (run.boxes == "auto" and not any(p.words for p in group))
-        boxes = len(group) if wanted else 0
-        if boxes not in asks:
-            schema_json = run.schema.json_schema(run.config.max_text_length, boxes) if run.config.constrained else None
-            asks[boxes] = (build_prompt(run.schema, boxes), None if schema_json is None else json.dumps(schema_json))
-        return asks[boxes]
-
-    requests = []
-    for doc in rendered:
-        pages = doc.usable_pages
-        groups = [pages] if len(pages) <= run.config.pages_per_request else [(p,) for p in pages]
-        for group in groups:
-            if group:
-                instructions, schema_json = asking(group)
-                requests.append(ModelRequest(
-                    doc.source.doc_id, tuple(p.image for p in group), ask(len(group)), budget,
-                    run.config.max_new_tokens, schema_json, tuple(p.page_no for p in group), instructions,
-                ))
-    return requests
-
-
-def sizes_only(thing: RenderedDocument | ModelRequest) -> RenderedDocument | ModelRequest:
-    """A rendered document or a request without its pixels (or encoded bytes): what is kept of a
-    page once it was answered is its size, so a chunk waiting to be written holds no images."""
-    if isinstance(thing, ModelRequest):
-        return dataclasses.replace(thing, images=tuple(size_only(i) for i in thing.images))
-    pages = tuple(dataclasses.replace(p, image=size_only(p.image)) for p in thing.pages)
-    return dataclasses.replace(thing, pages=pages)
+    """The task's requests for rendered documents (the benchmarks call it)."""
+    return run.task.requests(rendered, budget)
 
 
 class KeptAnswers:
@@ -258,51 +194,18 @@ class ChunkState:
         return f"c{self.seq:05d}"
 
     def pending(self, run: Run) -> list[WorkItem]:
-        """Documents to read at the next budget: all at first, then those the policy escalates."""
-        todo = [i for i in self.items if i.duplicate_of is None]
-        if not self.attempts:
-            return todo
-        return [i for i in todo if i.key in self.attempts and run.policy.needs_more(self.attempts[i.key][-1].record)]
-
-    def add_round(self, run: Run, items: Sequence[WorkItem], budget: int,
-                  rendered: Sequence[RenderedDocument], requests: Sequence[ModelRequest],
-                  generations: Sequence[RawGeneration]) -> None:
-        by_doc: dict[str, list[tuple[ModelRequest, RawGeneration]]] = {}
-        for request, generation in zip(requests, generations):  # answered: only the pages' sizes are kept
-            by_doc.setdefault(request.doc_id, []).append((sizes_only(request), generation))
-        for item, doc in zip(items, map(sizes_only, rendered)):
-            pairs = by_doc.get(doc.source.doc_id, [])
-            texts = {p.page_no: p.text_layer for p in doc.pages if p.text_layer}
-            if run.schema is None:
-                transcripts = tuple(to_transcript(g, r.page_nos[0], texts.get(r.page_nos[0])) for r, g in pairs)
-                self.attempts.setdefault(item.key, []).append(Attempt(
-                    budget, doc, tuple(r for r, _ in pairs), tuple(g for _, g in pairs), transcripts=transcripts,
-                ))
-                continue
-            parts = [validate_generation(run.schema, g, texts, run.config.date_order) for _, g in pairs]
-            record = merge_records(run.schema, parts) if parts else None
-            if record is not None:  # where each value is printed, from the pages' text layer; the rules
-                words = {p.page_no: p.words for p in doc.pages}
-                record = assess(run.schema, dataclasses.replace(record, boxes=record_boxes(run.schema, record, words)))
-            self.attempts.setdefault(item.key, []).append(Attempt(
-                budget, doc, tuple(r for r, _ in pairs), tuple(g for _, g in pairs), record,
-            ))
+        """Documents to read (copies of a document read in the same chunk are not)."""
+        return [i for i in self.items if i.duplicate_of is None]
 
 
 def answer_chunk(run: Run, state: ChunkState, render_fn: Callable[..., list[RenderedDocument]],
                  infer_fn: Callable[[list[ModelRequest]], list[RawGeneration]],
                  first: list[RenderedDocument] | None = None) -> int:
-    """Every budget round for one chunk (one round for a fixed budget, auto's escalations after
-    it); `first` is the first round's rendering when it was done ahead. Returns pages read."""
-    pages = 0
-    for round_no, budget in enumerate(run.policy.budgets):
-        todo = state.pending(run)
-        if not todo:
-            break
-        rendered = first if round_no == 0 and first is not None else render_fn(run, todo, budget)
-        requests = build_requests(run, rendered, budget)
-        state.add_round(run, todo, budget, rendered, requests, infer_fn(requests))
-        pages += sum(len(d.usable_pages) for d in rendered)
+    """Every reading of one chunk, as its task does it (budget rounds; sorting, then extraction);
+    `first` is the first rendering when it was done ahead. Returns pages read."""
+    attempts, pages = run.task.answer(run.config, run.policy, state.pending(run),
+                                      lambda items, budget: render_fn(run, items, budget), infer_fn, first)
+    state.attempts = attempts
     return pages
 
 
@@ -315,6 +218,14 @@ def process_chunk(run: Run, engine: Engine, items: Sequence[WorkItem], renderer:
     return state
 
 
+def final_records(attempts: Sequence[Attempt]) -> list:
+    """A document's records as its last reading left them: its record, or each extracted segment's."""
+    last = attempts[-1]
+    if last.extractions:
+        return [tried[-1].record for _, tried in last.extractions if tried and tried[-1].record is not None]
+    return [last.record] if last.record is not None else []
+
+
 def write_chunk(run: Run, state: ChunkState, stats: RunStats, before_commit: Callable[[], None] | None = None) -> None:
     """Write every table's rows for the chunk, and count the outcome. `before_commit` runs right
     before the documents file, which commits the chunk (e.g. a lease check that raises)."""
@@ -325,13 +236,14 @@ def write_chunk(run: Run, state: ChunkState, stats: RunStats, before_commit: Cal
             status = add_duplicate(rows, ctx, item.source, str(item.duplicate_of))
         else:
             attempts = state.attempts[item.key]
-            status = add_outcome(rows, ctx, attempts)
+            status = run.task.outcome(rows, ctx, attempts)
             stats.pages += sum(len(a.rendered.usable_pages) for a in attempts)
             stats.escalations += int(len(attempts) > 1)
-            final = attempts[-1].record
-            if final is not None:
+            for final in final_records(attempts):
                 stats.records += 1
                 stats.records_valid += int(final.valid)
+            for segment in attempts[-1].segments:
+                stats.classes[segment.label if segment.schema else f"{segment.label} (not extracted)"] += 1
         stats.processed += 1
         stats.statuses[status] += 1
         category = rows.documents[-1].error_category
@@ -341,9 +253,7 @@ def write_chunk(run: Run, state: ChunkState, stats: RunStats, before_commit: Cal
     tag, out = f"{run.run_id}-{state.tag}", run.config.out
     tables.write_rows(out, "pages", rows.pages, tables.PAGES, tag)
     tables.write_rows(out, "generations", rows.generations, tables.GENERATIONS, tag)
-    if run.schema is not None:
-        tables.write_rows(out, run.schema.name, tables.fit(rows.records, run.records), run.records, tag)
-    tables.write_rows(out, TRANSCRIBE_TASK, rows.transcripts, tables.TRANSCRIPTS, tag)
+    run.task.write(out, rows, tag)
     tables.write_rows(out, "errors", rows.errors, tables.ERRORS, tag)
     # documents last: a document counts as done only once everything else about it is on disk
     if before_commit is not None:
@@ -374,7 +284,7 @@ def finish_run(run: Run, stats: RunStats, status: RunStatus) -> None:
     row = RunRow(
         run_id=run.run_id, started_at=run.started_at, finished_at=_now(),
         status=status, input_path=str(run.config.input), schema=run.table, task_key=run.task_key,
-        model=run.model, budget_policy=run.policy.key,
+        model=run.model, budget_policy=run.policy_key,
         config_json=run.config.public_json(),
         documents_found=stats.found, documents_already_done=stats.already_done,
         documents_processed=stats.processed,

@@ -34,16 +34,17 @@ from docpipe.ingest.unpack import unpack_all
 from docpipe.output.claims import release, try_claim
 from docpipe.output.lease import Lease
 from docpipe.output.recovery import recover_orphans
-from docpipe.output.versions import migrate
 from docpipe.run import pipeline
 from docpipe.run.config import RunConfig
 from docpipe.run.log_lines import chunk_line, plan_lines, summary_line
 from docpipe.run.planning import finished
 from docpipe.run.progress import Progress
 from docpipe.run.shards import in_shard, settled
+from docpipe.run.tasks.base import ReadingTask
 from docpipe.schema.spec import Schema
 
 
+VERBS = {"extract": "extracting", "transcribe": "transcribing", "sort": "sorting and extracting"}
 CONVERT_AHEAD = 64  # documents whose Office and HTML files one LibreOffice process converts (render ahead)
 
 
@@ -79,21 +80,21 @@ def plain_stages() -> Iterator[Stages]:
         )
 
 
-def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schema | None,
+def execute(config: RunConfig, engine: Engine, reporter: Progress, task: ReadingTask | Schema | None,
             stages: Stages) -> pipeline.RunResult:
     """One run of `config` with `engine`, start to runs row. Runs a chunk loop per pass: a pass
     reads what this run could claim, then it waits for what another live run holds, and reads
     what that run left unfinished."""
-    run = pipeline.start_run(config, schema, engine.name)
+    run = pipeline.start_run(config, task, engine.name)
+    task = run.task
     # one model per GPU: only a run that loads its model onto this host's GPU waits for the slot
     slot = stages.model_slot(config.lease_seconds) if engine.holds_gpu() else contextlib.nullcontext()
     with Lease(config.out, run.run_id, config.lease_seconds, stages.owner()) as lease, slot:
         moved = recover_orphans(config.out)
         if moved:
             reporter.note(f"moved {len(moved)} files of an interrupted run to {config.out / '.orphaned'}")
-        if schema is not None and (rewritten := migrate(config.out, schema, run.records)):
-            reporter.note(f"records/{schema.name}: {rewritten} files rewritten with the columns and types of "
-                          f"{schema.key} (and of its earlier versions)")
+        for line in task.prepare(config.out):  # schema versions kept, records brought to today's columns
+            reporter.note(line)
         index = FileIndex(config.out)  # what earlier runs learnt: unchanged files are not read again
         found = stages.discover(config.input, config.follow_links, index, config.rehash, selection=config.selection())
         if index.set_aside:
@@ -116,7 +117,7 @@ def execute(config: RunConfig, engine: Engine, reporter: Progress, schema: Schem
             reporter.note(line)
             stages.log(line)
         pipeline.write_unread(run, plan, lease.check)
-        reporter.begin(len(pending), "transcribing" if run.transcribing else "extracting")
+        reporter.begin(len(pending), VERBS[task.name])
         renderer = make_renderer(config.render_workers, config.render_timeout, config.render_memory_mb)
         chunks = _Chunks(run, engine, stages, renderer, stats, reporter, lease, len(pending))
         noted: set[str] = set()

@@ -23,7 +23,7 @@ from docpipe.answers.boxes import record_boxes
 from docpipe.answers.merge import merge_records
 from docpipe.answers.validate import validate_generation
 from docpipe.core.errors import Category
-from docpipe.core.types import RawGeneration, SourceDocument, Word
+from docpipe.core.types import RawGeneration, Segment, SourceDocument, Word
 from docpipe.core.vocab import DocumentKind
 from docpipe.output import tables
 from docpipe.output.outcome import record_row
@@ -67,14 +67,19 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
     run_id = "revalidate-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     now = dt.datetime.now(dt.UTC)
     written, valid = {}, {}
+    if "segment" not in generations:  # answers stored before sorting: each about its whole file
+        generations["segment"] = None
+    generations["segment"] = generations["segment"].astype("Int64")
     for schema_name, of_schema in generations.groupby("schema", sort=True):
+        if schema_name in tables.FIXED:  # sorting's own answers (segments): no records to rebuild
+            continue
         schema = given.get(schema_name) or _stored_schema(out, schema_name, schema_dir)
         remember(out, schema)
         records_schema = table_schema(out, schema)
         migrate(out, schema, records_schema)
         rows = []
-        for (doc_id, source_run, work_key, budget), group in of_schema.groupby(
-            ["doc_id", "run_id", "work_key", "budget"], sort=True
+        for (doc_id, source_run, work_key, budget, segment), group in of_schema.groupby(
+            ["doc_id", "run_id", "work_key", "budget", "segment"], sort=True, dropna=False
         ):
             ordered = sorted(group.itertuples(), key=lambda r: tuple(r.page_nos))
             parts = []
@@ -88,8 +93,11 @@ def revalidate(out: Path, schema_dir: Path | None = None, date_order: str = "aut
             record = merge_records(schema, parts)
             on_pages = words.get((doc_id, source_run, int(budget)), {})
             record = assess(schema, dataclasses.replace(record, boxes=record_boxes(schema, record, on_pages)))
+            pages_of = [p for r in ordered for p in r.page_nos]
+            cut = None if pd.isna(segment) else Segment(int(segment), min(pages_of), max(pages_of), schema.name,
+                                                         None, "revalidated", schema.name)
             rows.append(record_row(schema, record, work_key, run_id, ordered[0].model, int(budget), now,
-                                   read_from.get(work_key)))
+                                   read_from.get(work_key), cut))
         tables.write_rows(out, schema.name, tables.fit(rows, records_schema), records_schema, run_id)
         written[schema.name] = len(rows)
         valid[schema.name] = sum(1 for r in rows if r["valid"])

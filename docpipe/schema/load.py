@@ -5,7 +5,7 @@ Every key is known or refused (with the file, the line and the nearest known key
 says "did you mean 'max_length'?"); values stay the text written (`yes` is "yes", not a boolean);
 a key given to a kind it does not apply to is refused (`max_length` on a money field). The keys:
 
-    name, version, title, description, budget, fields, checks   (the schema)
+    name, version, title, description, hint, budget, fields, checks   (the schema)
     kind, description, required, values, max_length, pattern, max_items, fields   (a field)
 
 Kinds: text, integer, number, money, date, enum, boolean; list (items of fields) and object (one
@@ -27,9 +27,10 @@ from docpipe.schema.yaml_nodes import Node, SchemaFileError, read_nodes
 
 # the output folder's own tables (output/rows.py; tests/schema/test_schema_names.py keeps the two
 # in step): a schema of one of these names would write its records into that table
-RESERVED_NAMES = frozenset({"documents", "pages", "generations", "errors", "runs", "transcripts", "corrections"})
+RESERVED_NAMES = frozenset({"documents", "pages", "generations", "errors", "runs", "transcripts", "corrections",
+                            "segments", "other"})
 
-SCHEMA_KEYS = ("name", "version", "title", "description", "budget", "fields", "checks")
+SCHEMA_KEYS = ("name", "version", "title", "description", "hint", "budget", "fields", "checks")
 CHECK_KEYS = ("name", "sum", "each", "product", "equals", "date", "on_or_after", "tolerance")
 FIELD_KEYS = ("kind", "description", "required", "values", "max_length", "pattern", "max_items", "fields")
 # the keys that apply to some kinds only (the others apply to every kind)
@@ -131,6 +132,7 @@ def parse_schema(path: Path, text: str) -> Schema:
         title=keys["title"].text("title") if "title" in keys else name,
         description=keys["description"].text("description") if "description" in keys else "",
         fields=fields, budget=budget, checks=checks, source=text,
+        hint=keys["hint"].text("hint") if "hint" in keys else "",
     )
 
 
@@ -219,6 +221,8 @@ def schema_yaml(schema: Schema) -> str:
 
     data: dict = {"name": schema.name, "version": str(schema.version), "title": schema.title,
                   "description": schema.description}
+    if schema.hint:
+        data["hint"] = schema.hint
     if schema.budget is not None:
         data["budget"] = str(schema.budget)
     data["fields"] = {f.name: field(f) for f in schema.fields}

@@ -166,6 +166,9 @@ class Schema:
     budget: int | None = None  # default visual budget for this kind of document
     checks: tuple[Check, ...] = ()  # how the record's values must agree (schema/checks.py)
     source: str = field(default="", compare=False, repr=False)  # the YAML text it was read from
+    # how to tell this kind of document from the others, for sorting a mixed folder (docpipe/classify):
+    # not part of the definition (extraction does not read it); the sorting's own key holds it
+    hint: str = field(default="", compare=False)
 
     def definition(self) -> dict[str, Any]:
         """What the schema asks of the model and how values are typed, as plain data (its file's

@@ -64,7 +64,7 @@ def test_revalidate_retypes_stored_answers_with_the_new_rules(tmp_path):
         "doc_id": "d1", "work_key": "k1", "run_id": "r1", "schema": schema.name, "model": "tiny-random",
         "budget": 70, "prompt_version": "p", "instructions": "", "prompt": "", "page_nos": [1], "constrained": True,
         "text": generation.text, "prompt_tokens": 10, "output_tokens": 5, "finish_reason": "stop",
-        "error": None, "token_logprobs": [], "token_ends": [], "seconds": 0.1, "created_at": now,
+        "error": None, "token_logprobs": [], "token_ends": [], "seconds": 0.1, "created_at": now, "segment": None,
     }
     tables.write_rows(out, "generations", [row], tables.GENERATIONS, "r1")
     result = revalidate(out)

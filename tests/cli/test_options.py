@@ -24,7 +24,7 @@ def test_every_offered_setting_is_an_option_with_its_help_and_default():
     result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "250"})
     assert result.exit_code == 0
     offered = {name: flag_of(name, field) for name, field in RunConfig.model_fields.items()}
-    assert offered["schema_name"] == "--schema" and offered["passwords"] is None
+    assert offered["schemas"] == "--schema" and offered["passwords"] is None
     for name, flag in offered.items():
         if flag is not None:
             assert flag in result.output, flag

@@ -38,7 +38,7 @@ CONTRACT = {
         ("prompt_version", S), ("instructions", S), ("prompt", S), ("page_nos", pa.list_(I32)), ("constrained", B), ("text", S),
         ("prompt_tokens", I32), ("output_tokens", I32), ("finish_reason", S), ("error", S),
         ("token_logprobs", pa.list_(pa.float32())), ("token_ends", pa.list_(I32)), ("seconds", F64),
-        ("created_at", TS),
+        ("created_at", TS), ("segment", I32),
     ],
     "errors": [
         ("run_id", S), ("doc_id", S), ("source_path", S), ("page_no", I32), ("stage", S), ("category", S),
@@ -61,7 +61,12 @@ CONTRACT = {
     "corrections": [
         ("doc_id", S), ("work_key", S), ("schema", S), ("field", S), ("list_index", I32), ("item_field", S),
         ("old_value", S), ("new_value", S), ("accepted", B), ("reviewer", S), ("created_at", TS),
-        ("action", S), ("typed_value", S), ("model_confidence", F64), ("model_right", B),
+        ("action", S), ("typed_value", S), ("model_confidence", F64), ("model_right", B), ("segment", I32),
+    ],
+    "segments": [
+        ("doc_id", S), ("work_key", S), ("run_id", S), ("name", S), ("segment", I32), ("page_from", I32),
+        ("page_to", I32), ("doc_class", S), ("class_confidence", F64), ("class_rule", S), ("schema", S),
+        ("record_status", S), ("classify_budget", I32), ("sorting", S), ("model", S), ("created_at", TS),
     ],
 }
 
