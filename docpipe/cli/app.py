@@ -180,12 +180,65 @@ def revalidate(
 def eval_(
     out: Annotated[list[Path], typer.Argument(exists=True, file_okay=False, help="Output folder of a run (several with --compare)")],
     truth: Annotated[Path, typer.Option(exists=True, help="Labels: a JSON file (samples/ground_truth.json) or a folder of one JSON per document (docpipe, SROIE, FUNSD .kv.json, invoice2data)", metavar="FILE")],
-    schema: Annotated[str, typer.Option(help="The schema whose records are scored", metavar="SCHEMA")],
+    schema: Annotated[list[str] | None, typer.Option(help="A schema whose records are scored (repeatable; default: every schema with records in OUT)", metavar="SCHEMA")] = None,
     compare: Annotated[bool, typer.Option(help="Put the output folders side by side with their cost, and plot accuracy against it", metavar="")] = False,
     report: Annotated[Path | None, typer.Option(help="Folder for the Parquet report (default OUT/eval/SCHEMA, or OUT/eval/SCHEMA/compare with --compare)", metavar="FOLDER")] = None,
     plot: Annotated[Path | None, typer.Option(help="--compare: where to save the PNG (default REPORT/accuracy_for_cost.png)", metavar="FILE")] = None,
 ) -> None:
-    """Score the latest SCHEMA records of OUT against labelled documents: per field and overall."""
+    """Score the latest SCHEMA records of OUT against labelled documents: per field and overall;
+    for a sorted folder (several --schema, --split) also its classes and where it cut packets."""
+    from docpipe.output.tables import record_tables
+
+    if len(out) > 1 and not compare:
+        fail("several output folders need --compare")
+    schemas = list(dict.fromkeys(schema or record_tables(out[0])))
+    if not schemas:
+        fail(f"no records in {out[0]}: name the schema to score with --schema")
+    if compare and len(schemas) > 1:
+        fail("--compare scores one schema: give one --schema")
+    for name in schemas:
+        _eval_schema(out, truth, name, compare, report if len(schemas) == 1 else None, plot, alone=len(schemas) == 1)
+    if not compare:
+        _eval_sorting(out[0], truth)
+
+
+def _eval_sorting(out: Path, truth: Path) -> None:
+    """The classes and segments of a sorted folder against the labels (nothing when OUT was not sorted)."""
+    from docpipe.cli.summary import print_frame
+    from docpipe.eval.report import default_report_dir
+    from docpipe.eval.sorting import score_sorting
+
+    try:
+        scored = score_sorting(out, truth)
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    if scored is None:
+        return
+    console = Console()
+    if not scored.documents:
+        console.print(f"[yellow]sorting: no labelled document with a class among the files {out} sorted[/yellow]")
+        return
+    console.print(f"[bold]sorting: {scored.documents} labelled documents in {scored.files} files[/bold]")
+    shown = scored.summary()
+    shown["value"] = [f"{v:.3f}" if isinstance(v, float) else "-" if v is None else str(v) for v in shown["value"].astype(object)]
+    print_frame(console, shown, title=None, limit=10)
+    confusion = scored.confusion.reset_index()
+    console.print("classes: labelled (rows) and predicted (columns)")
+    print_frame(console, confusion, title=None, limit=len(confusion))
+    wrong = scored.details[~scored.details["class_right"] | ~scored.details["exact"]]
+    if len(wrong):
+        shown = wrong.drop(columns=["doc_id"])
+        print_frame(console, shown, title="documents classed or cut wrong", limit=20)
+    folder = default_report_dir(out, "segments")
+    folder.mkdir(parents=True, exist_ok=True)
+    scored.summary().to_parquet(folder / "summary.parquet")
+    scored.details.to_parquet(folder / "details.parquet")
+    scored.confusion.to_parquet(folder / "confusion.parquet")
+    console.print(f"sorting report in {folder}")
+
+
+def _eval_schema(out: list[Path], truth: Path, schema: str, compare: bool, report: Path | None,
+                 plot: Path | None, alone: bool) -> None:
     from docpipe.cli.summary import print_frame
     from docpipe.eval.compare import COMPARISON
     from docpipe.eval.compare import compare as compare_outs
@@ -193,8 +246,6 @@ def eval_(
     from docpipe.eval.report import default_report_dir, evaluate, write_frame, write_report
 
     console, err = Console(), Console(stderr=True)
-    if len(out) > 1 and not compare:
-        fail("several output folders need --compare")
     try:
         if compare:
             result = compare_outs(out, truth, schema)
@@ -215,14 +266,16 @@ def eval_(
         err.print(f"[yellow]no labelled {schema} document found in {out[0]}[/yellow]"
                   f" ({len(result.unmatched)} labels without a document, {len(result.ambiguous)} naming files in "
                   f"several folders, {result.other_schema} for other schemas)")
-        raise typer.Exit(1)
+        if alone:
+            raise typer.Exit(1)
+        return
     shown = result.summary.drop(columns=["schema", "evaluated_at"]).round(3)
     print_frame(console, shown, title=f"{schema}: {result.documents} labelled documents", limit=len(shown))
     if result.coverage:
         console.print(result.coverage)
     if result.unmatched:
         console.print(f"{len(result.unmatched)} labels have no document in {out[0]}: "
-                      + ", ".join(t.key for t in result.unmatched[:5]) + (" ..." if len(result.unmatched) > 5 else ""))
+                      + ", ".join(t.label for t in result.unmatched[:5]) + (" ..." if len(result.unmatched) > 5 else ""))
     for truth, names in result.ambiguous:
         console.print(f"[yellow]label {truth.key!r} ({truth.source}) names files in several folders: "
                       f"{', '.join(names)}; not scored: key it by its path under the input folder[/yellow]")

@@ -62,13 +62,38 @@ def plain(value: Any) -> Any:
 
 
 def join(out: str | Path, schema_name: str, truths: list[Truth]) -> Joined:
+    """Each label with its document's latest record (a packet's label of pages p-q: the record of
+    the segment the run cut at exactly those pages; another cut leaves it without a record)."""
     out = Path(out)
     records = read_table(out, schema_name, python_cells=True)
-    by_doc = {row["doc_id"]: {k: plain(v) for k, v in row.items()} for _, row in records.iterrows()}
+    by_doc, by_pages = {}, {}
+    for _, row in records.iterrows():
+        record = {k: plain(v) for k, v in row.items()}
+        by_doc[record["doc_id"]] = record
+        if record.get("page_from") is not None:
+            by_pages[record["doc_id"], record["page_from"], record["page_to"]] = record
+    matched = match_documents(out, schema_name, truths)
+    pairs, labelled_docs = [], set()
+    for truth, doc_id, path in matched.found:
+        labelled_docs.add(doc_id)
+        record = by_pages.get((doc_id, *truth.pages)) if truth.pages else by_doc.get(doc_id)
+        pairs.append(Labelled(truth, doc_id, path, record))
+    return Joined(pairs, matched.unmatched, len(set(by_doc) - labelled_docs), matched.ambiguous)
+
+
+@dataclass(frozen=True)
+class Matched:
+    found: list[tuple[Truth, str, str]]  # (label, doc_id, the file's path)
+    unmatched: list[Truth]
+    ambiguous: list[tuple[Truth, list[str]]]
+
+
+def match_documents(out: Path, table: str, truths: list[Truth]) -> Matched:
+    """Each label's documents among those read into `table`, by the module's rules."""
     label_files = {str(Path(t.source).resolve()) for t in truths}
-    names = [(doc_id, name, path) for doc_id, named in _documents(out, schema_name).items()
+    names = [(doc_id, name, path) for doc_id, named in _documents(out, table).items()
              for name, path in zip(named.names, named.paths) if str(Path(path).resolve()) not in label_files]
-    pairs, unmatched, ambiguous, labelled_docs = [], [], [], set()
+    pairs, unmatched, ambiguous = [], [], []
     for truth in truths:
         found: dict[str, tuple[str, str]] = {}  # doc_id -> (name, path): the same bytes under two names, once
         for doc_id, name, path in names:
@@ -81,10 +106,8 @@ def join(out: str | Path, schema_name: str, truths: list[Truth]) -> Joined:
         if len(folders) > 1:
             ambiguous.append((truth, sorted(name for name, _ in found.values())))
             continue
-        for doc_id, (_, path) in found.items():
-            labelled_docs.add(doc_id)
-            pairs.append(Labelled(truth, doc_id, path, by_doc.get(doc_id)))
-    return Joined(pairs, unmatched, len(set(by_doc) - labelled_docs), ambiguous)
+        pairs += [(truth, doc_id, path) for doc_id, (_, path) in found.items()]
+    return Matched(pairs, unmatched, ambiguous)
 
 
 def _documents(out: Path, schema_name: str):

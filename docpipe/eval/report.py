@@ -94,7 +94,8 @@ class EvalResult:
 
     @property
     def documents(self) -> int:
-        return int(self.details["doc_id"].nunique()) if not self.details.empty else 0
+        """Labelled documents scored (a packet's documents each count)."""
+        return int(len(self.details[["truth_key", "doc_id"]].drop_duplicates())) if not self.details.empty else 0
 
     def overall(self) -> dict:
         return self.summary.set_index("field").loc[ALL_FIELDS].to_dict()
@@ -113,7 +114,7 @@ def evaluate(out: str | Path, truth: str | Path | list[Truth], schema_name: str,
         for f in scored.fields:
             verdict = sroie.get(f.field)
             rows.append({
-                "schema": schema.name, "truth_key": pair.truth.key, "truth_format": pair.truth.format,
+                "schema": schema.name, "truth_key": pair.truth.label, "truth_format": pair.truth.format,
                 "doc_id": pair.doc_id, "source_path": pair.source_path, "has_record": pair.record is not None,
                 "field": f.field, "kind": f.kind, "outcome": f.outcome, "exact": f.exact, "anls": f.anls,
                 "labelled": f.labelled, "predicted": f.predicted, "found": f.found,

@@ -54,6 +54,13 @@ class Truth:
     source: str  # the file it came from
     format: str  # docpipe | sroie | funsd | invoice2data
     original: dict[str, Any] = field(default_factory=dict)  # the source's own values (SROIE scoring)
+    # one document of a file that holds several (a packet): its first and last page; None: the whole file
+    pages: tuple[int, int] | None = None
+
+    @property
+    def label(self) -> str:
+        """The label's name in reports: its key, and a packet's document's pages (`batch.pdf#p3-4`)."""
+        return self.key if self.pages is None else f"{self.key}#p{self.pages[0]}-{self.pages[1]}"
 
 
 def load_truth(path: str | Path) -> list[Truth]:
@@ -101,15 +108,31 @@ def read_truth_file(file: Path) -> Iterator[Truth]:
         yield from_invoice2data(stem, data, source)
     elif isinstance(data, dict) and data and set(data) <= set(SROIE_KEYS):
         yield from_sroie(stem, data, source)
-    elif isinstance(data, dict) and isinstance(data.get("fields"), dict):
-        yield Truth(stem, str(data.get("schema", "")), dict(data["fields"]), source, "docpipe")
-    elif isinstance(data, dict) and data and all(isinstance(v, dict) and "fields" in v for v in data.values()):
+    elif isinstance(data, dict) and (isinstance(data.get("fields"), dict) or isinstance(data.get("segments"), list)):
+        yield from _docpipe_entry(stem, data, source)
+    elif isinstance(data, dict) and data and all(isinstance(v, dict) and ("fields" in v or "segments" in v)
+                                                 for v in data.values()):
         for name, entry in data.items():
-            yield Truth(name, str(entry.get("schema", "")), dict(entry["fields"]), source, "docpipe")
+            yield from _docpipe_entry(name, entry, source)
     elif isinstance(data, dict):
         yield Truth(stem, "", dict(data), source, "docpipe")  # bare fields: any schema that has them
     else:
         raise ValueError(f"{file}: not a ground-truth format docpipe knows (see docpipe/eval/truth.py)")
+
+
+def _docpipe_entry(key: str, entry: dict[str, Any], source: str) -> Iterator[Truth]:
+    """docpipe's label of one file: {"schema", "fields"}, or a packet's {"segments": [{"pages":
+    [first, last], "schema", "fields"}, ...]} (each document of the file, with its pages)."""
+    if "segments" not in entry:
+        yield Truth(key, str(entry.get("schema", "")), dict(entry["fields"]), source, "docpipe")
+        return
+    for part in entry["segments"]:
+        pages = part.get("pages")
+        if not (isinstance(pages, list) and len(pages) == 2 and all(isinstance(p, int) for p in pages)
+                and 1 <= pages[0] <= pages[1]):
+            raise ValueError(f"{source} ({key}): a segment's pages are [first, last], 1-based: got {pages!r}")
+        yield Truth(key, str(part.get("schema", "")), dict(part.get("fields") or {}), source, "docpipe",
+                    pages=(pages[0], pages[1]))
 
 
 def _is_invoice2data(entry: dict[str, Any]) -> bool:

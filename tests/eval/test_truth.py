@@ -16,7 +16,12 @@ from tests.conftest import SAMPLES, corpus_file
 def test_the_one_file_format_and_a_folder_of_one_file_per_document_agree(tmp_path):
     one_file = load_truth(SAMPLES / "ground_truth.json")
     assert {t.key for t in one_file} == set(json.loads((SAMPLES / "ground_truth.json").read_text()))
-    assert load_truth(SAMPLES) == one_file  # a folder holding the one file
+    assert [t for t in load_truth(SAMPLES) if t.pages is None] == one_file  # a folder holding the one file
+    packet = [t for t in load_truth(SAMPLES) if t.pages is not None]  # and samples/packet's labels
+    assert [(t.key, t.pages, t.schema) for t in packet] == [
+        ("scanned_batch.pdf", (1, 1), "invoice"), ("scanned_batch.pdf", (2, 2), "receipt"),
+        ("scanned_batch.pdf", (3, 4), "invoice")]
+    assert packet[2].label == "scanned_batch.pdf#p3-4"
     for truth in one_file:  # per document, named after the document's stem, with or without "schema"
         entry = {"schema": truth.schema, "fields": truth.fields} if truth.schema == "invoice" else truth.fields
         (tmp_path / f"{truth.key.rsplit('.', 1)[0]}.json").write_text(json.dumps(entry))

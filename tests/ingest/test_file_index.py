@@ -131,7 +131,7 @@ def test_runs_over_one_output_folder_share_the_index(tmp_path):
 
     out = tmp_path / "out"
     _, read = _discover(SAMPLES, out)
-    assert len(read) == len([p for p in SAMPLES.iterdir() if not p.name.startswith(".")])
+    assert len(read) == len([p for p in SAMPLES.rglob("*") if p.is_file() and not p.name.startswith(".")])
     reads = Reads()
     with mock.patch.object(discover_module, "_read", reads), plain_stages() as stages:
         for shard in range(2):
