@@ -50,7 +50,7 @@ class SortingScore:
         rows = [("documents labelled", self.documents), ("class accuracy", self.class_accuracy),
                 ("exact segments", self.exact_segments), ("boundary precision", self.boundary_precision),
                 ("boundary recall", self.boundary_recall)]
-        return pd.DataFrame(rows, columns=["measure", "value"]).astype({"value": object})
+        return pd.DataFrame(rows, columns=["measure", "value"], dtype=object)
 
 
 def score_sorting(out: str | Path, truth: str | Path | list[Truth]) -> SortingScore | None:
