@@ -27,6 +27,7 @@ def summary_rows(result: RunResult) -> list[dict[str, object]]:
              for why, count in sorted(stats.older.items())]
     rows += [{"measure": f"read again, read before with {why}", "value": count}
              for why, count in sorted(stats.rereading.items())]
+    rows += [{"measure": f"sorted: {label}", "value": count} for label, count in sorted(stats.classes.items())]
     return rows
 
 
@@ -40,6 +41,8 @@ def markdown_report(result: RunResult, shard: str) -> str:
         (f"- {stats.processed} documents processed ({stats.already_done} already done), {stats.pages} pages, "
          f"{stats.records} records ({stats.records_valid} valid)"),
         f"- failures by category: {failures}",
+        *(["- documents found by sorting: " + ", ".join(f"{count} {label}" for label, count in sorted(stats.classes.items()))]
+          if stats.classes else []),
         *([f"- {sum(stats.older.values())} documents read with other settings left as they were (about "
            f"{stats.older_pages} pages): `--reread older` reads them again"] if stats.older else []),
         f"- {stats.seconds:.1f} s, {stats.pages_per_second:.2f} pages/s",

@@ -57,6 +57,10 @@ def print_summary(console: Console, result: RunResult) -> None:
         table.add_row("pages transcribed", str(stats.transcripts))
     else:
         table.add_row("records (valid / all)", f"{stats.records_valid} / {stats.records}")
+    if stats.classes:
+        table.add_row("documents found by sorting, by class", str(sum(stats.classes.values())))
+    for label, count in sorted(stats.classes.items()):
+        table.add_row(f"  {label}", str(count))
     if stats.escalations:
         table.add_row("read again at a higher budget", str(stats.escalations))
     if stats.categories:
@@ -76,6 +80,7 @@ _BRIEF = {
     "generations": ["doc_id", "model", "budget", "output_tokens", "finish_reason", "text"],
     "errors": ["source_path", "page_no", "stage", "category", "message"],
     "transcripts": ["doc_id", "page_no", "finish_reason", "mean_token_prob", "text_layer_cer", "text"],
+    "segments": ["name", "segment", "page_from", "page_to", "doc_class", "class_confidence", "class_rule", "record_status"],
     "runs": ["run_id", "status", "schema", "model", "budget_policy", "documents_found", "documents_processed", "documents_failed", "pages", "pages_per_second"],
 }
 _RECORD_HIDDEN = {"work_key", "run_id", "schema_version", "model", "extracted_at"}
@@ -88,7 +93,7 @@ def brief_columns(table: str, frame: pd.DataFrame) -> list[str]:
 
 
 # columns of sentences: wrapped whole, never cut (an error message cut at 32 characters says nothing)
-_PROSE = {"error_message", "message", "text", "error", "failed_with", "email_subject"}
+_PROSE = {"error_message", "message", "text", "error", "failed_with", "email_subject", "class_rule"}
 
 
 def print_frame(console: Console, frame: pd.DataFrame, title: str, limit: int = 20) -> None:
@@ -111,6 +116,8 @@ def _cell(column: str, value: Any) -> str:
         return ""
     if isinstance(value, float) and column.endswith(("_no", "_page", "pages")) and value.is_integer():
         return str(int(value))  # a page number in a column with nulls is read back as float
+    if isinstance(value, float) and column.endswith(("confidence", "_prob")):
+        return f"{value:.3f}"  # a probability: three places say all a reader acts on
     if column == "doc_id":
         return str(value)[:12]
     if column == "source_path":

@@ -132,3 +132,27 @@ def test_unknown_schemas_and_sorting_settings_are_refused_with_what_to_give(tmp_
     assert sorted(every.schemas) == ["form", "invoice", "receipt"]
     one = task_for(RunConfig(input=tmp_path, out=tmp_path / "out", schemas=("invoice", "invoice")))
     assert one.name == "extract"  # the same schema twice is one schema: plain extraction
+
+
+def test_the_tiny_model_under_the_real_grammar_writes_only_the_classes_given(tiny_model, mixed_folder, tmp_path):
+    """Random weights, real transformers and the real grammar: whatever the model picks, it is one
+    of the schemas or other, and a page's start is true or false."""
+    import json as json_module
+
+    from docpipe.engines.inprocess.transformers_engine import TransformersEngine
+
+    out = tmp_path / "out"
+    engine = TransformersEngine(tiny_model, batch_size=8)
+    _run(mixed_folder / "packet", out, engine, schemas=("invoice", "receipt"), split=True, budget=70,
+         classify_budget=70, max_new_tokens=64, max_text_length=4, class_threshold=0.0)
+    generations = pd.read_parquet(out / "generations")
+    sorting = generations[generations["schema"] == "segments"]
+    assert len(sorting) == 4 and sorting["constrained"].all()
+    for text in sorting["text"]:
+        answer = json_module.loads(text)
+        assert answer["document_type"] in {"invoice", "receipt", "other"} and isinstance(answer["first_page"], bool)
+    segments = read_table(out, "segments")
+    assert set(segments["doc_class"]) <= {"invoice", "receipt", "other"}
+    assert segments["page_from"].tolist()[0] == 1 and segments["page_to"].tolist()[-1] == 4
+    extracted = segments.dropna(subset=["schema"])  # threshold 0: every class the model chose is extracted
+    assert len(extracted) == (segments["doc_class"] != "other").sum()
