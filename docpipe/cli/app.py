@@ -317,7 +317,7 @@ def review(
 
     err = Console(stderr=True)
     found = record_tables(out)
-    if not found:
+    if not found and not (out / "segments").is_dir():
         fail(f"no records under {out}: review a folder written by `docpipe run`")
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
@@ -342,7 +342,7 @@ def review(
         except ValueError:
             err.print(f"[yellow]{name}: not a built-in schema; to review its records, give its file: "
                       f"--schema path/to/{name}.yaml[/yellow]")
-    if not chosen:
+    if not chosen and found:
         raise typer.Exit(2)
     token, csrf = new_token(), new_token()
     port = port or free_port()

@@ -63,8 +63,10 @@ def score_sorting(out: str | Path, truth: str | Path | list[Truth]) -> SortingSc
     matched = match_documents(out, SORTED, truths)
     cut = {doc_id: part.sort_values("segment") for doc_id, part in segments.groupby("doc_id")}
     labelled: dict[str, list[Truth]] = defaultdict(list)
-    for item, doc_id, _ in matched.found:
-        if doc_id in cut:
+    seen = set()
+    for item, doc_id, _ in matched.found:  # a document labelled twice (its class, its values) counts once
+        if doc_id in cut and (doc_id, item.pages, item.schema) not in seen:
+            seen.add((doc_id, item.pages, item.schema))
             labelled[doc_id].append(item)
     rows, starts_right, starts_run, starts_labelled = [], 0, 0, 0
     for doc_id, items in labelled.items():

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from docpipe.ingest.discover import iter_files
 from docpipe.output.record_columns import item_fields
@@ -196,6 +197,9 @@ def reviewed_truths(out: Path) -> list[Truth]:
     names = {doc_id: named.name for doc_id, named in document_names(out).items()}
     found: list[Truth] = []
     for schema_name in sorted(set(corrections["schema"])):
+        if schema_name == "segments":  # a reviewed class: the file's (or its segment's) class
+            found += _reviewed_classes(out, names)
+            continue
         records = read_table(out, str(schema_name), corrected=True, python_cells=True)
         if records.empty:
             continue
@@ -207,9 +211,22 @@ def reviewed_truths(out: Path) -> list[Truth]:
             if not labels:
                 continue
             counted = sum(_values(row[name]) for name in labels) if done else len(paths)
+            pages = None if row.get("page_from") is None or pd.isna(row.get("page_from")) else \
+                (int(row["page_from"]), int(row["page_to"]))  # a sorted file's record: its pages
             found.append(Truth(names.get(row["doc_id"], row["doc_id"]), str(schema_name), labels, str(out),
-                               "docpipe-review", original={"reviewed_values": counted, "done": done}))
+                               "docpipe-review", original={"reviewed_values": counted, "done": done}, pages=pages))
     return found
+
+
+def _reviewed_classes(out: Path, names: dict[str, str]) -> list[Truth]:
+    """Each segment whose class a reviewer set or accepted, as a label of its class and pages."""
+    from docpipe.output.reading import read_table
+
+    segments = read_table(out, "segments", corrected=True)
+    reviewed = segments[segments["class_reviewed"]] if "class_reviewed" in segments else segments.iloc[0:0]
+    return [Truth(names.get(r.doc_id, r.doc_id), str(r.doc_class), {}, str(out), "docpipe-review",
+                  original={"reviewed_class": True}, pages=(int(r.page_from), int(r.page_to)))
+            for r in reviewed.itertuples()]
 
 
 def _reviewed(name: str, value: Any, paths: set[str]) -> bool:

@@ -156,8 +156,40 @@ def latest_corrections(corrections: pd.DataFrame, schema_name: str) -> dict[str,
 
 
 def record_key(doc_id: str, segment: Any = None) -> str:
-    """What names one record: its document, and the segment of the file when sorting split it."""
-    return doc_id if _missing(segment) else f"{doc_id}#{int(segment)}"
+    """What names one record: its document, and the segment of the file when sorting split it
+    (`<doc_id>~<segment>`: the review page's addresses use it as it is)."""
+    return doc_id if _missing(segment) else f"{doc_id}~{int(segment)}"
+
+
+def split_key(key: str) -> tuple[str, int | None]:
+    """(doc_id, segment) of a record key; ValueError for one that is neither form."""
+    doc_id, _, segment = key.partition("~")
+    if segment and not segment.isdigit():
+        raise ValueError(f"not a record key: {key!r}")
+    return doc_id, int(segment) if segment else None
+
+
+CLASS_TABLE, CLASS_FIELD = "segments", "doc_class"  # a reviewed class: a correction of the segments table
+
+
+def apply_class_corrections(segments: pd.DataFrame, corrections: pd.DataFrame) -> pd.DataFrame:
+    """`segments` (rows of the segments table) with the reviewers' classes: `doc_class` set (an
+    accepted class stays), `class_confidence` 1.0 and `class_rule` 'reviewed' where a reviewer
+    looked, and the column `class_reviewed`."""
+    segments = segments.copy()
+    segments["class_reviewed"] = False
+    segments["model_class"] = segments["doc_class"]  # what the sorting said, kept beside the reviewed class
+    if corrections.empty or segments.empty:
+        return segments
+    latest = latest_rows(corrections, CLASS_TABLE)
+    latest = latest[latest["field"] == CLASS_FIELD]
+    for fix in latest.itertuples():
+        at = (segments["doc_id"] == fix.doc_id) & (segments["segment"] == (1 if pd.isna(fix.segment) else fix.segment))
+        if fix.action == str(ReviewAction.SET):
+            segments.loc[at, "doc_class"] = fix.new_value
+        if fix.action in (str(ReviewAction.SET), str(ReviewAction.ACCEPT)):
+            segments.loc[at, ["class_confidence", "class_rule", "class_reviewed"]] = [1.0, "reviewed", True]
+    return segments
 
 
 @dataclass
@@ -301,7 +333,7 @@ def apply_corrections(latest: pa.Table, corrections: pd.DataFrame, schema: Schem
     documents with corrections are read into Python; in a column they change, the other rows stay
     the Arrow they were read as (slices of it), and the columns they do not change stay whole."""
     by_doc = latest_corrections(corrections, schema.name)
-    wanted = pa.array(sorted({key.split("#")[0] for key in by_doc}), pa.string())
+    wanted = pa.array(sorted({split_key(key)[0] for key in by_doc}), pa.string())
     mask = pc.fill_null(pc.is_in(latest["doc_id"], value_set=wanted), False).to_numpy(zero_copy_only=False)
     touched = np.flatnonzero(mask)
     originals = latest.take(touched).to_pylist() if len(touched) else []

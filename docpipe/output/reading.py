@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from docpipe.output.corrections import apply_corrections
+from docpipe.output.corrections import apply_class_corrections, apply_corrections
 from docpipe.output.schema_store import resolve
 from docpipe.output.tables import FIXED, arrow_backed, read_all, read_arrow
 from docpipe.schema.spec import Schema
@@ -41,7 +41,10 @@ def read_table(out: str | Path, table: str, corrected: bool = False, schema: Sch
         return _latest(frame, ["work_key", "source_path"], "finished_at")
     if table == "segments":  # each file's latest sorting: the segments it cut the file into
         newest = frame.groupby("doc_id", sort=False)["created_at"].transform("max")
-        return frame[frame["created_at"] == newest].sort_values(["doc_id", "segment"], kind="stable").reset_index(drop=True)
+        latest = frame[frame["created_at"] == newest].sort_values(["doc_id", "segment"], kind="stable")
+        if corrected:  # the classes reviewers set or accepted
+            latest = apply_class_corrections(latest, read_all(Path(out), "corrections"))
+        return latest.reset_index(drop=True)
     if table == "transcripts":  # the latest reading of each page, pages in document order
         latest = _latest(frame, ["doc_id", "page_no"], "created_at")
         return latest.sort_values(["doc_id", "page_no"], kind="stable").reset_index(drop=True)

@@ -8,7 +8,9 @@ and correct them, one schema's queue after another.
                                         them; n / p the next / previous document of the queue
     /<schema>/calibration(.png)         calibration from the reviews (eval/calibration.py)
     /page/<doc_id>/<n>.png              page n, drawn as ingest draws it for the model
-    /static/review.js, review.css       the page's own script and style
+    /static/review.js, review.css       the page's own script and style (classes.js: the class page's)
+    /~classes/, /~classes/doc/<key>     the sorted documents' classes, least certain first (classes.py)
+    POST /api/~classes/correct          {doc_id: key, action: accept | set, new_value: class}
     POST /api/<schema>/correct          {doc_id, action, field, list_index, item_field, new_value}
     POST /api/<schema>/preview          the same with new_value: how it would be typed
 
@@ -38,17 +40,20 @@ from docpipe.eval.calibration import Calibration, calibration, plot
 from docpipe.ingest.convert import CONVERTED
 from docpipe.ingest.limits import RenderOptions
 from docpipe.ingest.render import display_page
-from docpipe.output.corrections import from_stored, record_corrections
+from docpipe.output.corrections import CLASS_TABLE, from_stored, record_corrections
 from docpipe.output.table_cache import TableCache
 from docpipe.review import pages
 from docpipe.review.backlog import PER_PAGE, SHOWS, Backlog, Filter
+from docpipe.review.classes import TAB as CLASS_TAB
+from docpipe.review.classes import EditRefused as ClassEditRefused
+from docpipe.review.classes import class_rows, sorted_segments
 from docpipe.review.edits import EditRefused, Edits, how_typed, shown, target, typed
 from docpipe.review.guard import Guard
 from docpipe.review.values import lines
 from docpipe.schema.spec import Schema
 
 PAGE_WIDTH = 1000  # pixels of a page image on the review page (boxes are fractions of it)
-STATIC = {"review.js": "text/javascript", "review.css": "text/css"}
+STATIC = {"review.js": "text/javascript", "classes.js": "text/javascript", "review.css": "text/css"}
 
 
 @dataclass
@@ -62,10 +67,35 @@ class Review:
     documents: TableCache
     _calibrations: dict[str, tuple[tuple[int, int], Calibration]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _segments: pd.DataFrame | None = None
+    _segment_rows: TableCache = None  # type: ignore[assignment]  # set in __post_init__
+    _class_fixes: TableCache = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        self._segment_rows = TableCache(self.out, CLASS_TABLE)  # one row per document found: small
+        self._class_fixes = TableCache(self.out, "corrections")
 
     def tabs(self) -> list[tuple[str, int]]:
-        """Each schema with the documents left to review."""
-        return [(name, b.count(Filter())) for name, b in self.backlogs.items()]
+        """Each schema with the documents left to review; the sorted documents' classes not reviewed yet."""
+        tabs = [(name, b.count(Filter())) for name, b in self.backlogs.items()]
+        segments = self.segments()
+        if not segments.empty:
+            tabs.append((CLASS_TAB, int((~segments["class_reviewed"]).sum())))
+        return tabs
+
+    def segments(self) -> pd.DataFrame:
+        """The sorted files' segments with the reviewers' classes (review/classes.py), made again
+        when the segments or corrections table changed (each file read once)."""
+        changed = self._segment_rows.refresh() | self._class_fixes.refresh()  # documents: the queues refresh it
+        with self._lock:
+            if changed or self._segments is None:
+                rows, fixes, documents = (self._segment_rows.arrow(), self._class_fixes.arrow(), self.documents.arrow())
+                names = {} if documents is None or "name" not in documents.column_names else dict(
+                    zip(documents["doc_id"].to_pylist(), documents["name"].to_pylist()))
+                self._segments = sorted_segments(
+                    pd.DataFrame() if rows is None else rows.to_pandas(),
+                    pd.DataFrame() if fixes is None else fixes.to_pandas(), names)
+            return self._segments
 
     def calibration(self, name: str) -> Calibration:
         backlog = self.backlogs[name]
@@ -93,7 +123,49 @@ def _backlog(request: Request) -> Backlog | None:
 
 def home(request: Request) -> Response:
     review: Review = request.app.state.review
-    return RedirectResponse(f"/{next(iter(review.backlogs))}/", status_code=303)
+    first = next(iter(review.backlogs), CLASS_TAB)
+    return RedirectResponse(f"/{first}/", status_code=303)
+
+
+def classes_queue(request: Request) -> Response:
+    review: Review = request.app.state.review
+    return HTMLResponse(pages.classes_queue_page(str(review.out), CLASS_TAB, review.tabs(), review.segments()))
+
+
+def class_view(request: Request) -> Response:
+    review: Review = request.app.state.review
+    segments, key = review.segments(), request.path_params["key"]
+    found = segments.index[segments["key"] == key] if not segments.empty else []
+    if not len(found):
+        return HTMLResponse(f"<p>no sorted document {pages.e(key)}</p>", status_code=404)
+    at = int(found[0])
+    after = next((str(k) for k, done in zip(segments["key"].iloc[at + 1:], segments["class_reviewed"].iloc[at + 1:])
+                  if not done), None)
+    return HTMLResponse(pages.class_page(str(review.out), CLASS_TAB, review.tabs(), segments.iloc[at], after,
+                                         review.csrf))
+
+
+async def class_correct(request: Request) -> Response:
+    review: Review = request.app.state.review
+    try:
+        asked = await request.json()
+    except ValueError:
+        return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
+    if not isinstance(asked, dict) or not isinstance(asked.get("doc_id"), str):
+        return JSONResponse({"error": "give a JSON object with doc_id, action (accept | set) and new_value"},
+                            status_code=400)
+
+    def take() -> int:
+        rows = class_rows(review.segments(), asked["doc_id"], str(asked.get("action")), asked.get("new_value"),
+                          review.reviewer)
+        record_corrections(review.out, rows)
+        return len(rows)
+
+    try:
+        saved = await run_in_threadpool(take)
+    except ClassEditRefused as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    return JSONResponse({"saved": saved})
 
 
 def queue(request: Request) -> Response:
@@ -133,11 +205,29 @@ def document(request: Request) -> Response:
     before, after = backlog.neighbours(wanted, doc_id)
     notes = {s.name: how_typed(extracted, s) for f in backlog.schema.fields for s in (f, *f.fields)}
     page_count = 0 if pd.isna(entry.get("pages")) else int(entry["pages"])  # no documents row: no pages to show
+    page_nos = range(1, page_count + 1)
+    if not pd.isna(entry.get("page_from")):  # a sorted file's document: its own pages
+        page_nos = range(int(entry["page_from"]), int(entry["page_to"]) + 1)
     back = f"/{backlog.schema.name}/?{request.url.query}" if request.url.query else f"/{backlog.schema.name}/"
     html = pages.document_page(str(review.out), backlog.schema.name, review.tabs(), doc_id, str(entry["name"]),
-                               page_count, lines(backlog.schema, applied), applied.done, wanted, back, before, after,
-                               review.csrf, {k: v for k, v in notes.items() if v}, problems(extracted))
+                               page_nos, lines(backlog.schema, applied), applied.done, wanted, back, before, after,
+                               review.csrf, {k: v for k, v in notes.items() if v}, problems(extracted),
+                               _sorted_as(review, doc_id, entry))
     return HTMLResponse(html)
+
+
+def _sorted_as(review: Review, key: str, entry: pd.Series) -> str:
+    """The class a sorting gave this record, with a link to review it (empty: not sorted)."""
+    if pd.isna(entry.get("segment")):
+        return ""
+    found = review.segments()
+    found = found[found["key"] == key] if not found.empty else found
+    if found.empty:
+        return ""
+    row = found.iloc[0]
+    verdict = "reviewed" if row["class_reviewed"] else f"{pages.confidence(row['model_confidence'])}, {pages.e(row['class_rule'])}"
+    return (f"sorted as <b>{pages.e(row['doc_class'])}</b> ({verdict}) · "
+            f"<a href='/{CLASS_TAB}/doc/{pages.e(key)}'>review the class</a>")
 
 
 def problems(record: dict[str, Any]) -> list[str]:
@@ -268,6 +358,9 @@ def review_app(review: Review, token: str, cookie: str, hosts: frozenset[str] | 
         Route("/", home),
         Route("/static/{name}", static),
         Route("/page/{doc_id}/{page_no:int}.png", page_image),
+        Route(f"/api/{CLASS_TAB}/correct", class_correct, methods=["POST"]),
+        Route(f"/{CLASS_TAB}/", classes_queue),
+        Route(f"/{CLASS_TAB}/doc/{{key}}", class_view),
         Route("/api/{schema}/correct", correct, methods=["POST"]),
         Route("/api/{schema}/preview", preview, methods=["POST"]),
         Route("/{schema}/", queue),

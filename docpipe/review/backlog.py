@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from docpipe.core.vocab import ReviewAction
-from docpipe.output.corrections import Applied, apply_to_record, latest_corrections, latest_rows
+from docpipe.output.corrections import Applied, apply_to_record, latest_corrections, latest_rows, record_key, split_key
 from docpipe.output.record_columns import STATES, record_state
 from docpipe.output.review_samples import drawn, record_draw
 from docpipe.output.table_cache import FILE, ROW, TableCache
@@ -88,18 +88,20 @@ class Backlog:
         self.out, self.schema = Path(out), schema
         confidence = [f"{f.name}_confidence" for f in schema.fields]
         self.records = TableCache(out, schema.name, ["doc_id", "work_key", "extracted_at", "valid", "parsed",
-                                                     "complete", "consistent", "lowest_confidence", *confidence])
+                                                     "complete", "consistent", "lowest_confidence", "segment",
+                                                     "page_from", "page_to", *confidence])
         self.documents, self.corrections = documents, corrections
         self._base: pd.DataFrame | None = None  # latest records and their names: changes with a run
-        self._position: dict[str, int] = {}  # doc_id -> row of _base
+        self._position: dict[str, int] = {}  # record key (doc_id, or doc_id~segment) -> row of _base
         self._orders: dict[str, np.ndarray] = {}  # sort key -> rows of _base in that order
         self._state: pd.DataFrame | None = None  # reviewed values and done, per document: changes with a review
         self._frame: pd.DataFrame | None = None
         self._lock = threading.RLock()  # views are answered in threads
 
     def frame(self) -> pd.DataFrame:
-        """One row per document with a record: doc_id, name, pages, valid, lowest_confidence, each
-        field's confidence, reviewed (values), done, sampled; where its record lies (_file, _row)."""
+        """One row per record (a document's, or each of a sorted file's segments'): key (the record
+        key: doc_id, or doc_id~segment), doc_id, name, pages, valid, lowest_confidence, each field's
+        confidence, reviewed (values), done, sampled; where its record lies (_file, _row)."""
         with self._lock:
             return self._refreshed()
 
@@ -109,18 +111,22 @@ class Backlog:
         if records or documents or self._base is None:
             base = self._read_latest().merge(self._read_names(), on="work_key", how="left")
             base["name"] = base["name"].fillna(base["doc_id"].str[:12])
+            cut = base.groupby("doc_id")["doc_id"].transform("size") > 1  # a packet's documents: named by pages
+            base.loc[cut, "name"] = [f"{n} (pages {a}-{b})" if a != b else f"{n} (page {a})"
+                                     for n, a, b in zip(base.loc[cut, "name"], base.loc[cut, "page_from"].astype(int),
+                                                        base.loc[cut, "page_to"].astype(int))]
             base["state"] = [STATES.index(record_state(r)) for r in base[_STATE_COLUMNS].to_dict("records")] \
                 if len(base) else pd.Series(dtype=int)
             self._base, self._orders = base, {}
-            self._position = dict(zip(base["doc_id"], range(len(base)), strict=True))
+            self._position = dict(zip(base["key"], range(len(base)), strict=True))
             self._frame = None
         if corrections or self._state is None:
             self._state, self._frame = self._read_state(), None
         if self._frame is None:
             frame = self._base.copy(deep=False)
-            frame["reviewed"] = frame["doc_id"].map(self._state["reviewed"]).fillna(0).astype(int)
-            frame["done"] = frame["doc_id"].isin(self._state.index[self._state["done"].fillna(False).astype(bool)])
-            frame["sampled"] = frame["doc_id"].isin(self.sampled())
+            frame["reviewed"] = frame["key"].map(self._state["reviewed"]).fillna(0).astype(int)
+            frame["done"] = frame["key"].isin(self._state.index[self._state["done"].fillna(False).astype(bool)])
+            frame["sampled"] = frame["key"].isin(self.sampled())
             self._frame = frame
         return self._frame
 
@@ -133,7 +139,7 @@ class Backlog:
             keep = self._mask(frame, wanted)
             order = self._orders.get(by)
             if order is None:  # problems first (not parsed, incomplete, inconsistent), then least certain
-                keys = ["name", "doc_id"] if by == "name" else ["state", by, "name"]
+                keys = ["name", "key"] if by == "name" else ["state", by, "name"]
                 order = self._orders[by] = frame.sort_values(keys, na_position="first", kind="stable").index.to_numpy()
             return order[keep[order]]
 
@@ -155,27 +161,28 @@ class Backlog:
             keep = keep & (frame[f"{wanted.field}_confidence"].to_numpy(dtype=float) < wanted.below)
         return keep
 
-    def neighbours(self, wanted: Filter, doc_id: str) -> tuple[str | None, str | None]:
-        """The documents before and after `doc_id` in the queue (None at either end; when it is not
+    def neighbours(self, wanted: Filter, key: str) -> tuple[str | None, str | None]:
+        """The records before and after record `key` in the queue (None at either end; when it is not
         in the queue, none before and the queue's first after)."""
         rows = self.positions(wanted)
-        ids = self.frame()["doc_id"]
-        where = np.flatnonzero(rows == self._position.get(doc_id, -1))
+        ids = self.frame()["key"]
+        where = np.flatnonzero(rows == self._position.get(key, -1))
         if not len(where):
             return None, (str(ids.iloc[rows[0]]) if len(rows) else None)
         at = int(where[0])
         return ((str(ids.iloc[rows[at - 1]]) if at > 0 else None),
                 (str(ids.iloc[rows[at + 1]]) if at + 1 < len(rows) else None))
 
-    def entry(self, doc_id: str) -> pd.Series | None:
+    def entry(self, key: str) -> pd.Series | None:
+        """The queue's row of record `key` (a doc_id, or doc_id~segment)."""
         frame = self.frame()
-        row = self._position.get(doc_id)
+        row = self._position.get(key)
         return None if row is None else frame.iloc[row]
 
-    def extracted(self, doc_id: str) -> dict[str, Any] | None:
-        """The document's latest record as extracted, whole, read from its file's row group."""
+    def extracted(self, key: str) -> dict[str, Any] | None:
+        """Record `key` as extracted, whole, read from its file's row group."""
         for _ in range(3):
-            entry = self.entry(doc_id)
+            entry = self.entry(key)
             if entry is None:
                 return None
             row = self.records.read_row(str(entry[FILE]), int(entry[ROW]))
@@ -184,24 +191,24 @@ class Backlog:
             self.records.refresh()  # compacted since: look again
         return None
 
-    def fixes(self, doc_id: str) -> list[dict[str, Any]]:
-        """The latest correction of each of the document's values (corrections.latest_corrections)."""
+    def fixes(self, key: str) -> list[dict[str, Any]]:
+        """The latest correction of each of the record's values (corrections.latest_corrections)."""
         arrow = self.corrections.arrow()
         if arrow is None:
             return []
-        mine = arrow.filter(pc.equal(arrow["doc_id"], doc_id)).to_pandas()
-        return latest_corrections(mine, self.schema.name).get(doc_id, [])
+        mine = arrow.filter(pc.equal(arrow["doc_id"], split_key(key)[0])).to_pandas()
+        return latest_corrections(mine, self.schema.name).get(key, [])
 
-    def reviewed_record(self, doc_id: str) -> tuple[dict[str, Any], Applied, list[dict[str, Any]]] | None:
-        """(the record as extracted, the record with its corrections applied, those corrections)."""
-        record = self.extracted(doc_id)
+    def reviewed_record(self, key: str) -> tuple[dict[str, Any], Applied, list[dict[str, Any]]] | None:
+        """(record `key` as extracted, with its corrections applied, those corrections)."""
+        record = self.extracted(key)
         if record is None:
             return None
-        fixes = self.fixes(doc_id)
+        fixes = self.fixes(key)
         return record, apply_to_record(record, fixes, self.schema), fixes
 
     def sampled(self) -> set[str]:
-        return {d["doc_id"] for d in drawn(self.out, self.schema.name)}
+        return {d["doc_id"] for d in drawn(self.out, self.schema.name)}  # record keys
 
     def draw_sample(self, count: int, above: float, seed: int | None = None) -> list[str]:
         """Put `count` documents drawn at random among those not yet reviewed whose least certain
@@ -209,7 +216,7 @@ class Backlog:
         frame = self.frame()
         pool = frame[(frame["lowest_confidence"] >= above) & (frame["reviewed"] == 0) & ~frame["sampled"]]
         seed = random.SystemRandom().randrange(2**32) if seed is None else seed
-        chosen = sorted(random.Random(seed).sample(sorted(pool["doc_id"]), min(count, len(pool))))
+        chosen = sorted(random.Random(seed).sample(sorted(pool["key"]), min(count, len(pool))))
         record_draw(self.out, self.schema.name, chosen, seed, above, len(pool))
         with self._lock:
             self._frame = None
@@ -218,15 +225,20 @@ class Backlog:
     def _read_latest(self) -> pd.DataFrame:
         arrow = self.records.arrow()
         if arrow is None:
-            columns = ["doc_id", "work_key", "extracted_at", "lowest_confidence", *_STATE_COLUMNS, FILE, ROW]
+            columns = ["key", "doc_id", "work_key", "extracted_at", "lowest_confidence", "segment", "page_from",
+                       "page_to", *_STATE_COLUMNS, FILE, ROW]
             return pd.DataFrame(columns=columns + [f"{f.name}_confidence" for f in self.schema.fields])
         frame = arrow.to_pandas()
-        for name in _STATE_COLUMNS:  # records written before them: unknown
+        for name in [*_STATE_COLUMNS, "segment", "page_from", "page_to"]:  # records written before them: unknown
             if name not in frame:
                 frame[name] = None
         frame[FILE] = frame[FILE].astype(str)
-        latest = frame.sort_values("extracted_at", kind="stable").drop_duplicates("doc_id", keep="last")
-        return latest.reset_index(drop=True)
+        # each document's latest reading: its record, or each segment a sorting cut it into
+        newest = frame.groupby("doc_id", sort=False)["extracted_at"].transform("max")
+        latest = frame[frame["extracted_at"] == newest].sort_values("extracted_at", kind="stable")
+        latest = latest.drop_duplicates(["doc_id", "segment"], keep="last").reset_index(drop=True)
+        latest["key"] = [record_key(d, s) for d, s in zip(latest["doc_id"], latest["segment"])]
+        return latest
 
     def _read_names(self) -> pd.DataFrame:
         arrow = self.documents.arrow()
@@ -249,10 +261,11 @@ class Backlog:
         if arrow is None:
             return empty
         columns = [c for c in ("doc_id", "schema", "field", "list_index", "item_field", "action", "accepted",
-                               "created_at") if c in arrow.column_names]
+                               "created_at", "segment") if c in arrow.column_names]
         latest = latest_rows(arrow.select(columns).to_pandas(), self.schema.name)
         if latest.empty:
             return empty
-        values = latest[latest["action"].isin(REVIEWED)].groupby("doc_id").size().rename("reviewed")
-        done = latest[latest["action"] == str(ReviewAction.DONE)].groupby("doc_id").size().gt(0).rename("done")
-        return pd.concat([values, done], axis=1)  # indexed by doc_id
+        latest["key"] = [record_key(d, s) for d, s in zip(latest["doc_id"], latest["segment"])]
+        values = latest[latest["action"].isin(REVIEWED)].groupby("key").size().rename("reviewed")
+        done = latest[latest["action"] == str(ReviewAction.DONE)].groupby("key").size().gt(0).rename("done")
+        return pd.concat([values, done], axis=1)  # indexed by record key

@@ -19,7 +19,7 @@ from typing import Any
 from docpipe.core.errors import TerminalError
 from docpipe.core.vocab import ReviewAction
 from docpipe.eval.score import values_equal
-from docpipe.output.corrections import DOCUMENT, Applied, correction, record_evidence, type_printed
+from docpipe.output.corrections import DOCUMENT, Applied, correction, record_evidence, split_key, type_printed
 from docpipe.output.record_columns import cell_confidence
 from docpipe.output.rows import CorrectionRow
 from docpipe.schema.kinds import Kind
@@ -139,11 +139,12 @@ def model_value(extracted: Mapping[str, Any], where: Target) -> tuple[Any, float
 
 
 class Edits:
-    """Builds the correction rows of one document's actions."""
+    """Builds the correction rows of one record's actions (`key`: its doc_id, or doc_id~segment)."""
 
-    def __init__(self, schema: Schema, reviewer: str, doc_id: str, extracted: Mapping[str, Any], applied: Applied,
+    def __init__(self, schema: Schema, reviewer: str, key: str, extracted: Mapping[str, Any], applied: Applied,
                  fixes: list[Mapping[str, Any]]):
-        self.schema, self.reviewer, self.doc_id = schema, reviewer, doc_id
+        self.schema, self.reviewer = schema, reviewer
+        self.doc_id, self.segment = split_key(key)
         self.extracted, self.applied, self.fixes = extracted, applied, fixes
         self.work_key = str(extracted.get("work_key") or "")
 
@@ -225,4 +226,4 @@ class Edits:
     def _row(self, where: Target | None, action: ReviewAction, **values: Any) -> CorrectionRow:
         field, index, item = (DOCUMENT, None, None) if where is None else where.key
         return correction(self.doc_id, self.work_key, self.schema.name, field, action, self.reviewer,
-                          list_index=index, item_field=item, **values)
+                          list_index=index, item_field=item, segment=self.segment, **values)

@@ -40,18 +40,55 @@ def level(value: float | None) -> str:
     return "mid" if value < 0.8 else "high"
 
 
-def page(title: str, body: str, data: dict[str, str] | None = None) -> str:
+def page(title: str, body: str, data: dict[str, str] | None = None, script: str = "review.js") -> str:
     attributes = "".join(f" data-{k}='{e(v)}'" for k, v in (data or {}).items())
     return ("<!doctype html><html><head><meta charset='utf-8'>"
             f"<title>{e(title)}</title><link rel='stylesheet' href='/static/review.css'></head>"
-            f"<body{attributes}>{body}<script src='/static/review.js'></script></body></html>")
+            f"<body{attributes}>{body}<script src='/static/{script}'></script></body></html>")
 
 
 def header(out: str, schema: str, schemas: Sequence[tuple[str, int]], extra: str = "") -> str:
-    tabs = "".join(f"<a class='tab{' current' if name == schema else ''}' href='/{quote(name)}/'>{e(name)} "
-                   f"<span class='count'>{count:,}</span></a>" for name, count in schemas)
+    tabs = "".join(f"<a class='tab{' current' if name == schema else ''}' href='/{quote(name)}/'>"
+                   f"{e(name.lstrip('~'))} <span class='count'>{count:,}</span></a>" for name, count in schemas)
+    calibration = "" if schema.startswith("~") else f"<a href='/{quote(schema)}/calibration'>calibration</a>"
     return (f"<header><span class='title'>docpipe review</span> <span class='out'>{e(out)}</span> "
-            f"<nav>{tabs}<a href='/{quote(schema)}/calibration'>calibration</a></nav>{extra}</header>")
+            f"<nav>{tabs}{calibration}</nav>{extra}</header>")
+
+
+def classes_queue_page(out: str, tab: str, schemas: Sequence[tuple[str, int]], segments: pd.DataFrame) -> str:
+    """The sorted files' segments, least certain class first."""
+    rows = "".join(
+        f"<tr><td><a href='/{quote(tab)}/doc/{e(r.key)}'>{e(r.name)}</a></td><td>{e(r.doc_class)}</td>"
+        f"<td class='{level(r.class_confidence)}'>{confidence(r.class_confidence)}</td><td>{e(r.class_rule)}</td>"
+        f"<td>{'reviewed' if r.class_reviewed else ''}</td></tr>" for r in segments.itertuples())
+    body = (header(out, tab, schemas)
+            + f"<main class='queue'><p>{len(segments):,} documents found by sorting; least certain class first.</p>"
+            f"<table class='documents'><tr><th>document</th><th>class</th><th>confidence</th><th>why</th><th></th></tr>"
+            f"{rows}</table></main>")
+    return page("classes: docpipe review", body)
+
+
+def class_page(out: str, tab: str, schemas: Sequence[tuple[str, int]], segment: Any, after: str | None,
+               csrf: str) -> str:
+    """One segment's pages and its class, with the classes to choose from (a, Enter: accept; the
+    list and save: another class; n: the next)."""
+    pictures = "".join(
+        f"<div class='page' id='page-{n}'><img alt='page {n}' src='/page/{e(segment.doc_id)}/{n}.png'></div>"
+        for n in range(int(segment.page_from), int(segment.page_to) + 1))
+    options = "".join(f"<option value='{e(c)}'{' selected' if c == segment.doc_class else ''}>{e(c)}</option>"
+                      for c in segment.classes)
+    said = (f"sorted as <b>{e(segment.model_class)}</b> ({confidence(segment.model_confidence)}; {e(segment.class_rule)})"
+            + (f"; reviewed: <b>{e(segment.doc_class)}</b>" if segment.class_reviewed else ""))
+    links = f"<a href='/{quote(tab)}/'>queue</a>"
+    if after:
+        links += f" · <a id='next' href='/{quote(tab)}/doc/{e(after)}'>next (n)</a>"
+    extra = (f"<div class='doc'><b>{e(segment.name)}</b> · {links} · {said} · "
+             f"<label>class <select id='class'>{options}</select></label> <button id='save-class'>save</button> "
+             f"<button id='accept-class'>accept (a)</button> <span id='said' role='status'></span></div>")
+    body = header(out, tab, schemas, extra) + f"<main class='document'><div class='pages'>{pictures}</div></main>"
+    data = {"doc": segment.key, "csrf": csrf, "api": f"/api/{tab}",
+            "next": "" if after is None else f"/{tab}/doc/{after}"}
+    return page(f"{segment.name}: class: docpipe review", body, data, script="classes.js")
 
 
 def queue_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], fields: Sequence[str], wanted: Filter,
@@ -75,7 +112,7 @@ def queue_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], fields
     for r in shown_rows.itertuples(index=False):
         value = getattr(r, by)
         rows.append(
-            f"<tr><td><a href='/{quote(schema)}/doc/{e(r.doc_id)}?{e(link)}'>{e(r.name)}</a></td>"
+            f"<tr><td><a href='/{quote(schema)}/doc/{e(r.key)}?{e(link)}'>{e(r.name)}</a></td>"
             f"<td>{STATE_WORDS[STATES[r.state]]}</td>"
             f"<td class='{level(value)}'>{confidence(value)}</td><td>{r.reviewed}</td>"
             f"<td>{'done' if r.done else ''}{' · sample' if r.sampled else ''}</td></tr>")
@@ -92,11 +129,14 @@ def queue_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], fields
     return page(f"{schema}: docpipe review", body)
 
 
-def document_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], doc_id: str, name: str, pages: int,
-                  lines: list[Line], done: bool, wanted: Filter, back: str, before: str | None, after: str | None,
-                  csrf: str, typing_notes: dict[str, str], problems: Sequence[str] = ()) -> str:
-    """`problems`: what the record's checks say (required values missing, checks failed, values
-    not on their page), one line each."""
+def document_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], key: str, name: str,
+                  page_nos: Sequence[int], lines: list[Line], done: bool, wanted: Filter, back: str, before: str | None,
+                  after: str | None, csrf: str, typing_notes: dict[str, str], problems: Sequence[str] = (),
+                  sorted_as: str = "") -> str:
+    """Record `key` (a doc_id, or doc_id~segment) beside its pages `page_nos`. `problems`: what the
+    record's checks say (required values missing, checks failed, values not on their page), one
+    line each; `sorted_as`: the class a sorting gave it (HTML), with a link to review it."""
+    doc_id = key.partition("~")[0]
     boxes: dict[int, list[str]] = {}
     for line in lines:
         if line.box is None or line.header:
@@ -108,7 +148,7 @@ def document_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], doc
             f"height:{(b['y1'] - b['y0']) * 100:.2f}%'></div>")
     pictures = "".join(
         f"<div class='page' id='page-{n}'><img alt='page {n}' src='/page/{e(doc_id)}/{n}.png'>{''.join(boxes.get(n, []))}</div>"
-        for n in range(1, pages + 1))
+        for n in page_nos)
     rows = "".join(_line(line, typing_notes) for line in lines)
     query = wanted.query()
     links = f"<a href='{e(back)}'>queue</a>"
@@ -120,13 +160,13 @@ def document_page(out: str, schema: str, schemas: Sequence[tuple[str, int]], doc
             "d document done")
     extra = (f"<div class='doc'><b>{e(name)}</b>{' (done)' if done else ''} · {links} · "
              f"<button id='done'>document done (d)</button> <span id='said' role='status'></span>"
-             f"<div class='keys'>{keys}</div>"
+             f"<div class='keys'>{keys}</div>" + (f"<div>{sorted_as}</div>" if sorted_as else "")
              + "".join(f"<div class='problem'>{e(p)}</div>" for p in problems) + "</div>")
     body = (header(out, schema, schemas, extra)
             + f"<main class='document'><div class='pages'>{pictures}</div>"
             f"<div class='fields'><table><tr><th>value</th><th>typed</th><th>as printed</th><th>conf.</th>"
             f"<th>page</th></tr>{rows}</table></div></main>")
-    data = {"doc": doc_id, "csrf": csrf, "api": f"/api/{schema}", "next": "" if after is None else
+    data = {"doc": key, "csrf": csrf, "api": f"/api/{schema}", "next": "" if after is None else
             f"/{schema}/doc/{after}?{query}", "prev": "" if before is None else f"/{schema}/doc/{before}?{query}"}
     return page(f"{name}: docpipe review", body, data)
 
