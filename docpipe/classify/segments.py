@@ -30,7 +30,7 @@ def page_class(answer_schema: Schema, generation: RawGeneration, page_no: int) -
                      starts if isinstance(starts, bool) else None, record.confidence.get((STARTS_FIELD,)))
 
 
-def whole_document(answer: PageClass, pages: Sequence[int], threshold: float, only: str | None = None) -> Segment:
+def whole_document(answer: PageClass, pages: Sequence[int], threshold: float) -> Segment:
     """A document not split: one segment over its pages, classed by its first pages' answer."""
     first, last = (pages[0], pages[-1]) if pages else (1, 1)
     return _decided(1, first, last, answer.label, answer.confidence, threshold, answer.problem)
