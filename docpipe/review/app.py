@@ -45,7 +45,6 @@ from docpipe.output.table_cache import TableCache
 from docpipe.review import pages
 from docpipe.review.backlog import PER_PAGE, SHOWS, Backlog, Filter
 from docpipe.review.classes import TAB as CLASS_TAB
-from docpipe.review.classes import EditRefused as ClassEditRefused
 from docpipe.review.classes import class_rows, sorted_segments
 from docpipe.review.edits import EditRefused, Edits, how_typed, shown, target, typed
 from docpipe.review.guard import Guard
@@ -163,7 +162,7 @@ async def class_correct(request: Request) -> Response:
 
     try:
         saved = await run_in_threadpool(take)
-    except ClassEditRefused as exc:
+    except EditRefused as exc:
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
     return JSONResponse({"saved": saved})
 

@@ -16,15 +16,10 @@ from docpipe.output.corrections import (
     CLASS_FIELD, CLASS_TABLE, apply_class_corrections, correction, record_key, split_key,
 )
 from docpipe.output.rows import CorrectionRow
+from docpipe.review.edits import EditRefused
 
 TAB = "~classes"  # its address: no schema can be named so (a schema's name is an identifier)
 OTHER = "other"
-
-
-class EditRefused(ValueError):
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
 
 
 def sorted_segments(segments: pd.DataFrame, corrections: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
@@ -59,7 +54,7 @@ def class_rows(segments: pd.DataFrame, key: str, action: str, new_class: str | N
     try:
         doc_id, segment = split_key(key)
     except ValueError as exc:
-        raise EditRefused(str(exc)) from None
+        raise EditRefused(str(exc), 400) from None
     found = segments[segments["key"] == key]
     if found.empty:
         raise EditRefused(f"no sorted segment {key!r}", 404)
@@ -70,7 +65,7 @@ def class_rows(segments: pd.DataFrame, key: str, action: str, new_class: str | N
         if new_class not in row["classes"]:
             raise EditRefused(f"class must be one of {', '.join(row['classes'])}, not {new_class!r}")
     else:
-        raise EditRefused("action must be accept or set")
+        raise EditRefused("action must be accept or set", 400)
     return [correction(doc_id, str(row["work_key"]), CLASS_TABLE, CLASS_FIELD, ReviewAction(action), reviewer,
                        new_value=new_class, old_value=row["model_class"], model_confidence=row["model_confidence"],
                        model_right=new_class == row["model_class"],

@@ -67,7 +67,7 @@ def test_the_classes_tab_lists_every_segment_and_a_corrected_class_is_ground_tru
     assert "sorted as <b>receipt</b> (0.30; below --class-threshold" in page
     assert "<option value='other'>" in page and "/static/classes.js" in page
     refused = client.post("/api/~classes/correct", headers=WRITE, json={"doc_id": cafe, "action": "set", "new_value": "form"})
-    assert refused.status_code == 400 and "invoice, receipt, other" in refused.json()["error"]
+    assert refused.status_code == 422 and "invoice, receipt, other" in refused.json()["error"]
     assert client.post("/api/~classes/correct", json={"doc_id": cafe, "action": "accept"}).status_code == 403  # no CSRF
     assert client.post("/api/~classes/correct", headers=WRITE, json={"doc_id": cafe, "action": "set",
                                                                      "new_value": "invoice"}).status_code == 200
