@@ -121,8 +121,11 @@ def show(
         if found is None:
             fail(f"no document {doc!r} in {table}; its documents: "
                  + ", ".join(sorted(names.values())))
-        row = frame.loc[frame["doc_id"] == found.doc_id].iloc[0]
-        show_records.print_document(Console(), table, frame, row, found.name)
+        rows = frame.loc[frame["doc_id"] == found.doc_id]  # a sorted file: each document it holds
+        for row in rows.itertuples(index=False):
+            whole = rows.loc[rows["segment"] == row.segment].iloc[0] if len(rows) > 1 else rows.iloc[0]
+            show_records.print_document(Console(), table, frame, whole,
+                                        found.name + show_records.pages_of(frame, row))
         return
     shown = frame if all_columns else frame[brief_columns(table, frame)]
     print_frame(Console(), shown, title=f"{table} ({len(frame)} rows)", limit=limit)

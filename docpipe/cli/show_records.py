@@ -61,7 +61,7 @@ def print_overview(console: Console, schema: str, frame: pd.DataFrame, names: di
     order = states.map(STATES.index)
     frame = frame.assign(_state=states, _order=order).sort_values(
         ["_order", "lowest_confidence"], na_position="first", kind="stable").head(limit)
-    shown_names = [names.get(d, str(d)[:12]) for d in frame["doc_id"]]
+    shown_names = [names.get(d, str(d)[:12]) + pages_of(frame, row) for row, d in zip(frame.itertuples(), frame["doc_id"])]
     name_width = min(NAME_WIDTH, max([len("document"), *map(len, shown_names)]))
     fixed = name_width + len("least certain 0.00") + 3 * _FIXED_COLUMNS + 1
     room = console.width - fixed
@@ -90,6 +90,17 @@ def print_overview(console: Console, schema: str, frame: pd.DataFrame, names: di
     if left:
         console.print(f"not shown here: {', '.join(left)}; one document whole: "
                       f"docpipe show OUT {schema} --doc FILE_NAME")
+
+
+def pages_of(frame: pd.DataFrame, row: Any) -> str:
+    """' (pages 3-4)' for a record of one of the documents a sorted file holds (several records of
+    its doc_id); '' for a whole file's."""
+    if "page_from" not in frame.columns or pd.isna(getattr(row, "page_from", None)):
+        return ""
+    if (frame["doc_id"] == row.doc_id).sum() < 2:
+        return ""
+    first, last = int(row.page_from), int(row.page_to)
+    return f" (page {first})" if first == last else f" (pages {first}-{last})"
 
 
 def _page(value: Any) -> str:

@@ -156,3 +156,19 @@ def test_the_tiny_model_under_the_real_grammar_writes_only_the_classes_given(tin
     assert segments["page_from"].tolist()[0] == 1 and segments["page_to"].tolist()[-1] == 4
     extracted = segments.dropna(subset=["schema"])  # threshold 0: every class the model chose is extracted
     assert len(extracted) == (segments["doc_class"] != "other").sum()
+
+
+def test_show_names_each_document_of_a_packet_by_its_pages(mixed_folder, tmp_path):
+    from typer.testing import CliRunner
+
+    from docpipe.cli.app import app
+
+    out = tmp_path / "out"
+    _run(mixed_folder, out, schemas=("invoice", "receipt"), split=True)
+    overview = CliRunner().invoke(app, ["show", str(out), "invoice"], env={"COLUMNS": "160"})
+    assert overview.exit_code == 0, overview.output
+    assert "packet/scanned_batch.pdf (page 1)" in overview.output
+    assert "packet/scanned_batch.pdf (pages 3-4)" in overview.output
+    whole = CliRunner().invoke(app, ["show", str(out), "invoice", "--doc", "scanned_batch.pdf"], env={"COLUMNS": "160"})
+    assert whole.exit_code == 0, whole.output
+    assert "INV-2026-0142" in whole.output and "RE-2026-00417" in whole.output  # each document whole
