@@ -172,3 +172,16 @@ def test_show_names_each_document_of_a_packet_by_its_pages(mixed_folder, tmp_pat
     whole = CliRunner().invoke(app, ["show", str(out), "invoice", "--doc", "scanned_batch.pdf"], env={"COLUMNS": "160"})
     assert whole.exit_code == 0, whole.output
     assert "INV-2026-0142" in whole.output and "RE-2026-00417" in whole.output  # each document whole
+
+
+def test_revalidate_rebuilds_each_segments_record_from_its_own_answers(mixed_folder, tmp_path):
+    from docpipe.run.revalidate import revalidate
+
+    out = tmp_path / "out"
+    _run(mixed_folder / "packet", out, SortingTruthEngine(mixed_folder), schemas=("invoice", "receipt"), split=True)
+    before = read_table(out, "invoice")[["segment", "page_from", "page_to", "invoice_number", "total"]]
+    result = revalidate(out)
+    assert result.records == {"invoice": 2, "receipt": 1}  # the sorting's own answers are not records
+    after = read_table(out, "invoice")
+    assert after["run_id"].str.startswith("revalidate-").all()
+    pd.testing.assert_frame_equal(after[before.columns].reset_index(drop=True), before.reset_index(drop=True))
