@@ -88,5 +88,6 @@ def test_the_installed_wheel_runs_the_smoke_job(prefect_api, tiny_model, wheel, 
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     documents = pd.read_parquet(work / "out" / "documents")
-    assert len(documents) == len([p for p in SAMPLES.iterdir() if p.is_file()])
-    assert len(pd.read_parquet(work / "out" / "records" / "invoice")) == 6
+    assert len(documents) == len([p for p in SAMPLES.rglob("*") if p.is_file()])
+    # the six samples and packet/scanned_batch.pdf, read whole as one invoice (no --split)
+    assert len(pd.read_parquet(work / "out" / "records" / "invoice")) == 7
