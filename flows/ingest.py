@@ -88,11 +88,11 @@ def run_ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> p
     behind submitted to the flow's task runner."""
     config = config.with_password_file()
     reporter: Progress = progress or NoProgress()
-    reading = task_for(config)
     owned = engine is None
     if owned:
         engine = build_engine(config.model, config.batch_size, **config.engine_settings())
     try:
+        reading = task_for(config, model=engine.name)
         return _run(config, engine, reporter, reading)
     finally:
         if owned:

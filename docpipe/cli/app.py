@@ -11,6 +11,7 @@ from rich.console import Console
 from docpipe.cli.failing import fail
 
 from docpipe.cli.export import register as register_export
+from docpipe.cli.finetune import register as register_finetune
 from docpipe.cli.options import explain, with_run_options
 from docpipe.cli.scale import register as register_scale_commands
 from docpipe.cli.serve_model import serve_model
@@ -49,6 +50,7 @@ def run(
         task = task_for(config, checked=True)  # unknown schemas; SchemaEdited: a version stored with another definition
         with console.status("resolving the model"):
             engine = build_engine(config.model, config.batch_size, **config.engine_settings())
+        task_for(config, model=engine.name)  # an --adapter trained on another model, schema or prompt
     except ValidationError as exc:
         fail(explain(exc))
     except (ValueError, ModelNotAvailable) as exc:
@@ -473,6 +475,7 @@ def schemas_check(
 app.add_typer(schemas_app, name="schemas")
 register_export(app)  # export (cli/export.py)
 register_status(app)  # status (cli/status.py)
+register_finetune(app)  # finetune (cli/finetune.py)
 register_scale_commands(app)  # serve, deploy, submit, compact (cli/scale.py)
 app.command("serve-model")(serve_model)
 

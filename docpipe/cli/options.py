@@ -54,7 +54,7 @@ def _parameter(name: str, field: FieldInfo, flag: str, default: Any) -> inspect.
 
 
 # what to give, named for people (not the Python type): a flag takes nothing
-_METAVARS = {"include": "GLOB", "exclude": "GLOB", "retry_failed": "CATEGORY", "base_urls": "URL",
+_METAVARS = {"include": "GLOB", "exclude": "GLOB", "retry_failed": "CATEGORY", "base_urls": "URL", "adapter": "FOLDER",
              "schemas": "NAME|FILE|all", "model": "MODEL", "budget": "70|140|280|560|1120|auto",
              "batch_size": "N|auto", "task": "extract|transcribe"}
 

@@ -126,6 +126,10 @@ class RunConfig(BaseModel):
         None, "--engine openai, server on this host: pages go as files in this folder instead of inside "
         "the requests (lossless and cheaper; the folder `docpipe serve-model` prints)",
     )
+    adapter: Path | None = option(
+        None, "A LoRA adapter folder (docpipe finetune) for --engine transformers: checked against --model, the "
+        "schema and the prompt version; documents are read again with it (its hash is in the work key)",
+    )
     boxes: Literal["text", "model", "auto"] = option(
         "text", "Where each value's box comes from: text (the pages' text layer: free, born-digital pages "
         "only); model (also ask the model for a box beside every value: costs output tokens, see "
@@ -308,7 +312,7 @@ class RunConfig(BaseModel):
         """build_engine's arguments besides the model and the batch size (engines/factory.py)."""
         return {"engine": self.engine, "base_urls": self.base_urls, "max_in_flight": self.max_in_flight,
                 "request_timeout": self.request_timeout, "image_encoding": self.image_encoding,
-                "media_dir": self.media_dir}
+                "media_dir": self.media_dir, "adapter": self.adapter}
 
     def selection(self) -> Selection:
         """The files of INPUT to read: --include, --exclude, and never OUT."""

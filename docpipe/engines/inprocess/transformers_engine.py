@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from docpipe.core.types import ModelRequest, RawGeneration
@@ -61,9 +62,12 @@ def register_grouped_mm_decode() -> None:
 
 class TransformersEngine:
     def __init__(self, choice: ModelChoice | None, batch_size: int = 8, device: str | None = None,
-                 options: EngineOptions | None = None, model: Any = None, processor: Any = None):
-        """`model` and `processor` may be given already built (benchmarks on random weights)."""
+                 options: EngineOptions | None = None, model: Any = None, processor: Any = None,
+                 adapter: Path | None = None):
+        """`model` and `processor` may be given already built (benchmarks on random weights);
+        `adapter`: a LoRA adapter folder (docpipe finetune), merged into the weights when they load."""
         self.choice = choice
+        self.adapter = adapter
         self.name = choice.spec if choice else "preloaded"
         self.batch_size = batch_size  # AUTO (0): decided per request shape once loaded
         self.options = options or EngineOptions()
@@ -93,6 +97,10 @@ class TransformersEngine:
             model = AutoModelForImageTextToText.from_pretrained(
                 self.choice.path, dtype=dtype, local_files_only=local, **extra
             )
+            if self.adapter is not None:
+                from docpipe.engines.inprocess.lora import apply_adapter
+
+                model = apply_adapter(model, self.adapter)
             self._model = model.to(device)
         else:
             device = str(next(self._model.parameters()).device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from docpipe.core.vocab import Task
 from docpipe.output.schema_store import check, resolve
+from docpipe.run.adapters import check_fits, read_manifest
 from docpipe.run.config import RunConfig
 from docpipe.run.tasks.base import ReadingTask
 from docpipe.run.tasks.extraction import Extraction
@@ -28,9 +29,13 @@ def run_schemas(config: RunConfig) -> list[Schema]:
     return list(by_name.values())
 
 
-def task_for(config: RunConfig, checked: bool = False) -> ReadingTask:
+def task_for(config: RunConfig, checked: bool = False, model: str | None = None) -> ReadingTask:
     """Transcription; extraction with one schema; or sorting (several schemas, or --split).
-    `checked`: each schema compared with the version OUT stored (SchemaEdited when it differs)."""
+    `checked`: each schema compared with the version OUT stored (SchemaEdited when it differs);
+    `model`: the model the run reads with, which an --adapter must have been trained on."""
+    if config.adapter is not None and (config.task != Task.EXTRACT or config.sorting):
+        raise ValueError("--adapter is trained for one schema's extraction: give one --schema, without --split "
+                         "or --task transcribe")
     if config.task == Task.TRANSCRIBE:
         return Transcription(config)
     schemas = run_schemas(config)
@@ -39,7 +44,12 @@ def task_for(config: RunConfig, checked: bool = False) -> ReadingTask:
             check(config.out, schema)
     if config.sorting:
         return Sorting(schemas, config)
-    return Extraction(schemas[0], config)
+    task = Extraction(schemas[0], config)
+    if config.adapter is not None:  # a folder that is no adapter is refused at once; its fit once the model is known
+        manifest = read_manifest(config.adapter)
+        if model is not None:
+            check_fits(manifest, config.adapter, model, task.schema.name, task.schema.version, task.prompt_version)
+    return task
 
 
 def as_task(config: RunConfig, task: ReadingTask | Schema | None) -> ReadingTask:

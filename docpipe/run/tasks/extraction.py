@@ -33,6 +33,10 @@ class Extraction:
     def __init__(self, schema: Schema, config: RunConfig) -> None:
         self.schema, self.config = schema, config
         self.table, self.key = schema.name, schema.key
+        if config.adapter is not None:  # a tuned model reads again: the adapter's hash is in the key
+            from docpipe.run.adapters import adapter_hash
+
+            self.key = f"{schema.key}+adapter-{adapter_hash(config.adapter)}"
         self.constrained = config.constrained
         self.records: pa.Schema | None = None  # the records table's columns, once OUT's versions are known
 
