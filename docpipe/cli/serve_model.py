@@ -38,6 +38,9 @@ def serve_model(
              "/dev/shm when listening on 127.0.0.1 or localhost)", metavar="FOLDER")] = None,
     no_media_dir: Annotated[bool, typer.Option(
         "--no-media-dir", help="Pages only inside requests (no folder)", metavar="")] = False,
+    lora: Annotated[list[str] | None, typer.Option(
+        help="Serve a LoRA adapter of MODEL (docpipe finetune) under NAME, beside it (repeatable): runs name it "
+             "with --model NAME", metavar="NAME=DIR")] = None,
     log: Annotated[Path, typer.Option(help="vLLM's output goes here", metavar="FILE")] = Path("vllm-server.log"),
     startup_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server to be healthy", metavar="SECONDS")] = 900.0,
 ) -> None:
@@ -68,13 +71,17 @@ def serve_model(
         fail(f"with --media-dir on --host {host}, anyone who reaches port {port} could make "
              f"vLLM read any file in {media_dir}: set {API_KEY_ENV} (the server then asks every request "
              "for it), or serve on 127.0.0.1")
+    try:
+        loras = _loras(lora or [], choice.spec)
+    except ValueError as exc:
+        fail(str(exc))
     media, made = (None, False) if no_media_dir else _media_folder(media_dir, host, port)
     options = ServeOptions(
         choice.path, choice.spec, host=host, port=port, max_num_seqs=max_num_seqs, max_model_len=max_model_len,
         gpu_memory_utilization=gpu_memory_utilization, max_images=max_images, default_budget=default_budget,
         max_budget=max_budget, tensor_parallel=tensor_parallel, expert_parallel=expert_parallel,
         dummy_weights=dummy_weights, cpu=_no_gpu() if cpu is None else cpu,
-        media_dir=str(media) if media is not None else None,
+        media_dir=str(media) if media is not None else None, loras=loras,
     )
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops vLLM's process group too, as Ctrl-C does
     process = start_server(options, log, python)
@@ -86,6 +93,9 @@ def serve_model(
         pages = f" --media-dir {media}" if media is not None else ""
         print(f"  docpipe run INPUT --engine openai --model {choice.spec} --base-url {options.base_url}{pages}",
               flush=True)
+        for name, path, _ in loras:
+            print(f"  docpipe run INPUT --engine openai --model {name} --base-url {options.base_url}{pages}"
+                  f"   # with the adapter {path}", flush=True)
         process.wait()
         err.print(f"[red]error:[/red] vLLM exited with code {process.returncode}; see {log}")
         code = 1
@@ -126,3 +136,20 @@ def _no_gpu() -> bool:
     if shutil.which("nvidia-smi") is None:
         return True
     return subprocess.run(["nvidia-smi", "-L"], capture_output=True, check=False).returncode != 0
+
+
+def _loras(given: list[str], model: str) -> tuple[tuple[str, str, int], ...]:
+    """(name, folder, rank) of each --lora NAME=DIR; ValueError for one that is malformed, not an
+    adapter, or trained on another model."""
+    from docpipe.run.adapters import read_manifest
+
+    found = []
+    for item in given:
+        name, _, folder = item.partition("=")
+        if not name or not folder:
+            raise ValueError(f"--lora {item!r}: give NAME=DIR (the name runs use as --model, the adapter's folder)")
+        manifest = read_manifest(Path(folder))
+        if manifest.base_model != model:
+            raise ValueError(f"--lora {item}: trained on {manifest.base_model}, not {model}")
+        found.append((name, str(Path(folder).resolve()), int(manifest.hyperparameters.get("rank", 16))))
+    return tuple(found)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from docpipe.core.child_server import free_port
+from tests.serving.adapter import ADAPTER_NAME, random_adapter
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Server:
     log: Path
     media_dir: Path  # the server reads page files here (--allowed-local-media-path)
     max_num_seqs: int
+    adapter: Path  # a random LoRA adapter it serves as ADAPTER_NAME
 
 
 def launch_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server:
@@ -40,15 +42,17 @@ def launch_tiny_server(tiny_model, log: Path, port: int | None = None) -> Server
         pytest.skip(f"no vLLM environment: {exc}")
     media = log.parent / "media"
     media.mkdir(exist_ok=True)
+    adapter = random_adapter(tiny_model, log.parent / "adapter")  # served beside the model, as serve-model --lora does
     options = ServeOptions(tiny_model.path, tiny_model.spec, port=port or free_port(), max_num_seqs=16,
-                           max_model_len=4096, default_budget=280, max_budget=280, cpu=True, media_dir=str(media))
+                           max_model_len=4096, default_budget=280, max_budget=280, cpu=True, media_dir=str(media),
+                           loras=((ADAPTER_NAME, str(adapter), 8),))
     # vLLM's CPU backend binds its OpenMP threads to cores itself (the tests' OMP_NUM_THREADS is not
     # for it): to one core here, whose threads then never wait on one the tests' processes preempted
     # (bound to every core, its requests took 3x as long beside one other busy process)
     environ = {name: value for name, value in os.environ.items() if name != "OMP_NUM_THREADS"}
     environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "0")
     process = start_server(options, log, python, environ)
-    return Server(process, options.base_url, log, media, options.max_num_seqs)
+    return Server(process, options.base_url, log, media, options.max_num_seqs, adapter)
 
 
 def _launch_in_own_folder(tiny_model) -> Server:

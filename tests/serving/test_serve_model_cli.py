@@ -66,3 +66,23 @@ def test_a_media_folder_on_an_open_host_needs_an_api_key(monkeypatch, tmp_path):
     message = " ".join(result.output.split())
     assert result.exit_code == 2 and "DOCPIPE_API_KEY" in message and "0.0.0.0" in message, message
     assert not (tmp_path / "log").exists() and not (tmp_path / "pages").exists()
+
+
+def test_lora_adapters_are_served_under_their_names_and_checked_against_the_model(monkeypatch, tmp_path):
+    from docpipe.engines.served.vllm_launch import ServeOptions, vllm_command
+    from docpipe.run.adapters import Manifest, write_manifest
+
+    command = vllm_command(tmp_path / "python", ServeOptions("m", "m", loras=(("a", "/ad/a", 16), ("b", "/ad/b", 24))))
+    at = command.index("--enable-lora")
+    assert command[at:] == ["--enable-lora", "--max-lora-rank", "32", "--max-loras", "2", "--lora-modules",
+                            "a=/ad/a", "b=/ad/b"]  # the largest rank, rounded up to one vLLM takes
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_model.safetensors").write_bytes(b"")
+    write_manifest(adapter, Manifest("google/gemma-4-E4B-it", None, "invoice", 2, "3", [560], [], [], {"rank": 16},
+                                     [], "x", "2026-12-07T00:00:00+00:00"))
+    monkeypatch.setattr("docpipe.engines.served.vllm_launch.vllm_python", lambda: tmp_path / "python")
+    result = CliRunner().invoke(app, ["serve-model", "tiny-random", "--lora", f"tuned={adapter}"])
+    assert result.exit_code == 2 and "trained on google/gemma-4-E4B-it, not tiny-random" in " ".join(result.output.split())
+    result = CliRunner().invoke(app, ["serve-model", "tiny-random", "--lora", str(adapter)])
+    assert result.exit_code == 2 and "give NAME=DIR" in " ".join(result.output.split())

