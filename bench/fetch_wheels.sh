@@ -15,5 +15,5 @@ python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --im
   --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux1_x86_64 \
   --platform any -d "$dest" \
   llguidance==1.9.1 pydantic==2.14.4 pydantic_core==2.50.5 annotated-types==0.8.0 \
-  typing-inspection==0.4.5 babel==2.19.0
+  typing-inspection==0.4.5 babel==2.19.0 peft==0.21.2  # peft: the image has one, of unknown version
 du -ch "$dest"/*.whl | tail -1

@@ -4,7 +4,8 @@
 # lengths, forced-length variants, plain one-page generate as the baseline -- for
 #   gemma-4-26b-a4b (random weights) at budgets 280 and 1120, gemma-4-e4b at 280.
 # Then bench/prefix_prefill.py (issue P): a schema's instructions prefilled once against every
-# prompt whole, 26B-A4B at budget 280, 32 pages (75 s at most; 575 s for the whole suite).
+# prompt whole, 26B-A4B at budget 280, 32 pages (75 s at most); then bench/lora_step.py: one LoRA
+# training step of docpipe finetune for E2B and E4B at budget 560 (60 s each at most).
 # Every run writes its result file into OUT_DIR (slot_use.py as it goes: a run stopped by its time
 # limit keeps the variants it finished; prefix_prefill.py at its end), plus suite.log and nvidia-smi.txt.
 #
@@ -49,6 +50,7 @@ if [ "$mode" = "--tiny" ]; then
   run 600 slot_use.py --out "$out" --tiny --budget 70,140 --pages 4 --batch-size 2 --length-scale 0.04 --output-tokens 4 \
     --forced-pages 2 --baseline-pages 1 --synthetic-pages
   run 300 prefix_prefill.py --results "$out" --pages 4 --rounds 1 --tokens 3 --budget 70
+  run 120 lora_step.py --tiny --budget 70 --answer-tokens 64 --steps 2 --out "$out"
   exit $status
 fi
 
@@ -65,4 +67,7 @@ run "${LIMIT_E4B_280:-110}" slot_use.py --out "$out" --config bench/gemma4_confi
   --pages "${PAGES_E4B_280:-256}" --forced-pages "${FORCED_E4B_280:-128}" "${common[@]}"
 run "${LIMIT_PREFIX:-75}" prefix_prefill.py --results "$out" --config bench/gemma4_configs/gemma-4-26b-a4b.json --budget 280 \
   --pages "${PAGES_PREFIX:-32}" --rounds 1
+# docpipe finetune (issue L): one LoRA training step's seconds and peak memory, E2B and E4B at 560
+run "${LIMIT_LORA:-60}" lora_step.py --config bench/gemma4_configs/gemma-4-e2b.json --budget 560 --out "$out"
+run "${LIMIT_LORA:-60}" lora_step.py --config bench/gemma4_configs/gemma-4-e4b.json --budget 560 --out "$out"
 exit $status

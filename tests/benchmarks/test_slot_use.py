@@ -28,7 +28,7 @@ def test_gpu_suite_tiny_mode_writes_a_result_file_per_budget(tmp_path):
     done = subprocess.run(["bash", str(ROOT / "bench" / "gpu_suite.sh"), str(tmp_path), "--tiny"],
                           check=False, capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    files = sorted(tmp_path.glob("*-tiny-random-b*.json"))
+    files = sorted(f for f in tmp_path.glob("*-tiny-random-b*.json") if not f.name.startswith("lora_step"))
     assert [json.loads(f.read_text())["budget"] for f in files] == [70, 140]
     for path in files:
         record = json.loads(path.read_text())
@@ -48,7 +48,9 @@ def test_gpu_suite_tiny_mode_writes_a_result_file_per_budget(tmp_path):
         assert set(record["plain_generate"]) == {"realistic", "forced"}
     log = (tmp_path / "suite.log").read_text()
     assert log.count("slot_use.py") == 1 and log.count("prefix_prefill.py") == 1
-    (prefix,) = set(tmp_path.glob("*.json")) - set(files)  # bench/prefix_prefill.py's
+    lora = json.loads((tmp_path / "lora_step-tiny-random-b70.json").read_text())  # bench/lora_step.py's
+    assert len(lora["step_seconds"]) == 2 and lora["answer_tokens"] >= 64 and lora["trainable_parameters"] > 0
+    (prefix,) = set(tmp_path.glob("*.json")) - set(files) - {tmp_path / "lora_step-tiny-random-b70.json"}
     ways = json.loads(prefix.read_text())["ways"]
     assert {w["passes_greedy_equal_to_whole"] for w in ways.values()} == {"1/1"}
 

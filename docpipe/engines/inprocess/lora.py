@@ -20,6 +20,7 @@ import math
 import random
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,7 +163,9 @@ def train(choice: ModelChoice, examples: Sequence[tuple[ModelRequest, str]], opt
     check_cache_paths(model, first)
     config = LoraConfig(r=options.rank, lora_alpha=options.alpha, lora_dropout=options.dropout, bias="none",
                         target_modules=TARGET_MODULES)
-    model = get_peft_model(model, config)
+    with warnings.catch_warnings():  # peft asks transformers' deprecated is_gradient_checkpointing
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        model = get_peft_model(model, config)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=options.learning_rate)
