@@ -107,6 +107,6 @@ def _before_and_after(console: Console, out: Path, spec, schema: str, names: lis
             f"reading the {len(names)} held-out documents with the base model and with the adapter"):
         comparison = before_and_after(out, spec, schema, names, model, adapter, Path(work), {})
     table = comparison.table.drop(columns=["out"], errors="ignore").round(3)
-    table.insert(0, "model", ["base", "adapter"][: len(table)])
+    table.insert(0, "read with", ["base model", "adapter"][: len(table)])
     print_frame(console, table, title=f"{spec.name}: held-out reviewed documents, base model and adapter",
                 limit=len(table))

@@ -116,3 +116,17 @@ def test_an_adapter_is_refused_by_a_run_it_was_not_trained_for(reviewed, tmp_pat
     assert task_for(same, model="tiny-random").key.startswith("invoice_head@1+adapter-")  # read again with it
     with pytest.raises(ValueError, match="not an adapter of docpipe finetune"):
         task_for(RunConfig(input=tmp_path, out=tmp_path / "o", schemas=(str(schema_file),), adapter=tmp_path))
+
+
+def test_finetune_ends_by_scoring_the_base_model_and_the_adapter_on_the_held_out_documents(reviewed, tmp_path):
+    out, schema_file = reviewed
+    adapter = tmp_path / "adapter"
+    result = CliRunner().invoke(app, ["finetune", str(out), "--schema", str(schema_file), "--model", "tiny-random",
+                                      "--adapter-out", str(adapter), "--epochs", "1", "--held-out", "0.25"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    manifest = read_manifest(adapter)
+    assert len(manifest.trained_on) == 3 and len(manifest.held_out) == 1
+    assert "training on 3 reviewed invoice_head documents, 1 held out" in result.output
+    table = result.output[result.output.index("held-out reviewed documents"):]
+    assert "base" in table and "adapter" in table and "exact" in table
