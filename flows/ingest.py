@@ -18,6 +18,7 @@ slot (flows/model_slot.py), the flow run the lease names, and the run's artifact
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from docpipe.ingest.selection import Selection
 from docpipe.output.lease import Lease
 from docpipe.run import pipeline, protocol
 from docpipe.run.config import RunConfig
+from docpipe.run.log_lines import summary_line
 from docpipe.run.progress import NoProgress, Progress
 from docpipe.run.tasks.choose import task_for
 
@@ -68,8 +70,13 @@ def write_task(run, state, stats, lease: Lease):
 
 @flow(name=FLOW_NAME, log_prints=False)
 def ingest_flow(config: RunConfig) -> pipeline.RunResult:
-    """Process every new document of this run's shard under `config.input` into `config.out`."""
-    return run_ingest(config)
+    """Process every new document of this run's shard under `config.input` into `config.out`.
+    What deployments run (`docpipe serve`, workers): the process that serves it shows one line per
+    finished run on its terminal, whatever its log level (the flow run's log has it too)."""
+    result = run_ingest(config)
+    print(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} docpipe-ingest run {result.run_id} ({config.out}): "
+          f"{summary_line(result.stats)}", flush=True)
+    return result
 
 
 def ingest(config: RunConfig, engine: Any = None, progress: Any = None) -> pipeline.RunResult:

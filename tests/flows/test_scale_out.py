@@ -168,6 +168,9 @@ def test_a_served_deployment_reads_a_file_dropped_in_after_it_started(prefect_si
         serve.wait(timeout=10)
     documents = pd.read_parquet(out / "documents")
     assert sorted(Path(p).name for p in documents["source_path"]) == ["dropped_in.pdf", "receipt_cafe.pdf"]
+    said = [line for line in log.read_text().splitlines() if "docpipe-ingest run" in line]
+    assert any("run finished: 1 documents found, 0 already done, 1 read (" in line for line in said), said  # the first run
+    assert any("2 documents found, 1 already done, 1 read (" in line for line in said), said  # the dropped-in file
 
 
 def test_a_password_never_reaches_prefect(prefect_site, tmp_path):

@@ -31,14 +31,14 @@ def _dead_run_holds(out: Path) -> None:
 
 def _race(out: Path, run_id: str, start: float, results: Path, finished) -> None:
     read_lease = claims.read_lease
+    chance = random.Random(run_id)  # its own generator: the global `random` state is not this test's
 
     def slow_read_lease(out_, holder):  # widen the window between the look and the take-over
-        time.sleep(random.uniform(0, 0.004))
+        time.sleep(chance.uniform(0, 0.004))
         return read_lease(out_, holder)
 
     claims.read_lease = slow_read_lease
-    random.seed(run_id)
-    keys = random.sample(KEYS, len(KEYS))
+    keys = chance.sample(KEYS, len(KEYS))
     with Lease(out, run_id, seconds=30):
         time.sleep(max(0.0, start - time.time()))
         mine = [key for key in keys if claims.try_claim(out, key, run_id) is None]

@@ -155,7 +155,9 @@ def post_with_retry(pool: urllib3.HTTPConnectionPool, url: str, body: dict[str, 
     timeout = urllib3.Timeout(connect=10.0, read=retry.timeout)
     for attempt in range(retry.attempts):
         if attempt:
-            time.sleep(retry.first_wait * 2 ** (attempt - 1) * (0.5 + random.random()))
+            # jitter from a generator of its own: the global `random` state is the caller's (and
+            # Hypothesis reports a thread that moves it while a strategy draws)
+            time.sleep(retry.first_wait * 2 ** (attempt - 1) * (0.5 + random.Random().random()))
         try:
             response = pool.urlopen("POST", f"{url}/chat/completions", body=payload, timeout=timeout,
                                     headers={**headers(), "Content-Type": "application/json"})
