@@ -13,14 +13,15 @@ def random_adapter(tiny_model, folder: Path) -> Path:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForImageTextToText
 
-    from docpipe.engines.inprocess.lora import TARGET_MODULES
+    from docpipe.engines.inprocess.lora import TARGET_MODULES, peft_quietly
     from docpipe.run.adapters import Manifest, write_manifest
 
     if (folder / "docpipe_adapter.json").is_file():
         return folder
     torch.manual_seed(7)
     model = AutoModelForImageTextToText.from_pretrained(tiny_model.path)
-    tuned = get_peft_model(model, LoraConfig(r=8, lora_alpha=64, target_modules=TARGET_MODULES, init_lora_weights=False))
+    with peft_quietly():
+        tuned = get_peft_model(model, LoraConfig(r=8, lora_alpha=64, target_modules=TARGET_MODULES, init_lora_weights=False))
     folder.mkdir(parents=True, exist_ok=True)
     tuned.save_pretrained(str(folder))
     write_manifest(folder, Manifest(tiny_model.spec, None, "invoice", 2, "3", [70], [], [], {"rank": 8, "alpha": 64},

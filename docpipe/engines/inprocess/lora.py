@@ -164,7 +164,7 @@ def train(choice: ModelChoice, examples: Sequence[tuple[ModelRequest, str]], opt
     check_cache_paths(model, first)
     config = LoraConfig(r=options.rank, lora_alpha=options.alpha, lora_dropout=options.dropout, bias="none",
                         target_modules=TARGET_MODULES)
-    with _peft_quietly():
+    with peft_quietly():
         model = get_peft_model(model, config)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -222,12 +222,12 @@ def apply_adapter(model: Any, folder: Path) -> Any:
     """`model` with the adapter in `folder` merged into its weights (inference as fast as without)."""
     from peft import PeftModel
 
-    with _peft_quietly():
+    with peft_quietly():
         return PeftModel.from_pretrained(model, str(folder)).merge_and_unload()
 
 
 @contextlib.contextmanager
-def _peft_quietly():
+def peft_quietly():
     """peft 0.21 calls transformers' deprecated `is_gradient_checkpointing`: its FutureWarning is
     peft's to fix (and says nothing to a docpipe user), so it is not shown around peft's calls."""
     with warnings.catch_warnings():
