@@ -120,6 +120,19 @@ def pytest_unconfigure(config):
     shutil.rmtree(getattr(config, "_docpipe_scratch", ""), ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _prefect_clients_stopped(request) -> Iterator[None]:
+    """After a test that ran flows on the session's server, Prefect's event and log clients are
+    drained and stopped: left running, the events client's websocket pings draw from the global
+    `random` in a background thread, and Hypothesis reports that as a strategy using `random`
+    in whatever test runs next in this process."""
+    yield
+    if "prefect_api" in request.fixturenames:
+        from docpipe.flows.local_server import drain_prefect_clients
+
+        drain_prefect_clients()
+
+
 @pytest.fixture(scope="session")
 def prefect_api(pytestconfig) -> Iterator[str]:
     """One Prefect server (with its services: schedules, workers) for every flow run of the session,

@@ -43,17 +43,61 @@ class InlineRenderer:
         pass
 
 
+RECYCLE_AFTER = 500  # documents a render worker renders before a fresh one takes its place
+
+
+def release_memory() -> None:
+    """What a worker gives back after a document: MuPDF's resource store (decoded images and
+    fonts it keeps for reuse: a 25 MB scan leaves hundreds of MB there), Python's garbage, and the
+    C heap's free pages (glibc keeps freed blocks in its arenas unless asked: malloc_trim)."""
+    import gc
+
+    import pymupdf
+
+    pymupdf.TOOLS.store_shrink(100)
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _malloc_trim():
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+def render_and_release(render_fn: Callable[..., RenderedDocument], source: SourceDocument, budget: int,
+                       options: RenderOptions) -> RenderedDocument:
+    """One document in a worker, then what rendering it held given back (release_memory)."""
+    try:
+        return render_fn(source, budget, options)
+    finally:
+        release_memory()
+
+
 class RenderPool:
+    """`release`: each worker gives back what a document held once it is rendered (MuPDF's store,
+    the C heap); `recycle_after`: a worker is replaced after this many documents (None: never).
+    Measured in bench/render_memory.py."""
+
     def __init__(self, workers: int | None = None, timeout: float = DEFAULT_TIMEOUT,
                  memory_mb: int | None = DEFAULT_MEMORY_MB,
-                 render_fn: Callable[..., RenderedDocument] = render_document):
+                 render_fn: Callable[..., RenderedDocument] = render_document,
+                 release: bool = True, recycle_after: int | None = RECYCLE_AFTER):
         import pebble
 
         self.render_fn = render_fn  # module-level, so workers can import it
         self.timeout = timeout
+        self.release = release
         self.workers = workers or max(1, min(4, os.cpu_count() or 1))
         self._pool = pebble.ProcessPool(
-            max_workers=self.workers, initializer=_limit_memory,
+            max_workers=self.workers, max_tasks=recycle_after or 0, initializer=_limit_memory,
             initargs=(memory_mb * 1024 * 1024 if memory_mb else None,),
             context=multiprocessing.get_context("forkserver"),
         )
@@ -63,7 +107,8 @@ class RenderPool:
         import pebble
 
         futures = [
-            self._pool.schedule(self.render_fn, args=(source, budget, options), timeout=self.timeout)
+            self._pool.schedule(render_and_release, args=(self.render_fn, source, budget, options), timeout=self.timeout)
+            if self.release else self._pool.schedule(self.render_fn, args=(source, budget, options), timeout=self.timeout)
             for source in sources
         ]
         results = []
