@@ -36,7 +36,6 @@ def pytest_configure(config):
         # workers run side by side (pyproject: -n 2): a process of each, or two of one, each
         # spinning OpenMP threads for every core, slow each other down many times over
         os.environ.setdefault("OMP_NUM_THREADS", "1")
-    config.pluginmanager.register(LastInTheirWorker(), "docpipe-last-in-their-worker")
     from docpipe.run.environment import quiet_defaults
 
     quiet_defaults()
@@ -86,19 +85,6 @@ def _check_groups_took(session) -> None:
         if mark and not item.nodeid.endswith(f"@{mark.args[0]}"):
             raise pytest.UsageError(f"pytest-xdist did not group {item.nodeid} (pytest-xdist #1386): "
                                     "install the pytest that pyproject.toml names, or run with -n 0")
-
-
-# Tests run last in their xdist worker, after any shuffling: a test whose own duration depends on
-# the host being quiet, and that loads it. The served engine's in-flight window test loops until
-# the window settles; beside the other worker's tests it took 120-170 s in fresh-clone CI runs and
-# slowed them 10-50x (a plain run: 2 s -> 57 s); on a quiet host, 7 s.
-LAST = ("tests/serving/test_in_flight.py::test_the_window_settles_at_twice_the_servers_batch",)
-
-
-class LastInTheirWorker:
-    @pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle and the groups' markers
-    def pytest_collection_modifyitems(self, config, items):
-        items.sort(key=lambda item: any(item.nodeid.startswith(prefix) for prefix in LAST))
 
 
 def _busy(item) -> bool:
