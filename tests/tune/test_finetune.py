@@ -79,6 +79,8 @@ def test_too_few_reviewed_documents_is_one_message(reviewed, tmp_path):
     assert "4 reviewed invoice_head documents can be trained on" in said and "at least 5" in said
 
 
+@pytest.mark.slow
+@pytest.mark.cpu_heavy
 def test_the_tiny_model_learns_its_reviewed_training_set(reviewed, tmp_path):
     out, schema_file = reviewed
     adapter = tmp_path / "adapter"
