@@ -7,21 +7,13 @@ reload and in the tables. Plus the command's own messages for bad input."""
 
 from __future__ import annotations
 
-import shutil
-import threading
-import time
-
 import pytest
 from typer.testing import CliRunner
 
 from docpipe.cli.app import app
-from docpipe.core.child_server import free_port
 from docpipe.output.tables import read_all
 from docpipe.output.reading import read_table
-from docpipe.review.app import build_review, review_app
-from docpipe.review.guard import loopback_hosts
-from docpipe.schema.load import resolve_schema
-from tests.review.conftest import CSRF, TOKEN, doc_of
+from tests.review.conftest import TOKEN, doc_of, page_in_a_browser
 
 
 def test_bad_input_gets_one_clear_message(tmp_path, out):
@@ -35,39 +27,13 @@ def test_bad_input_gets_one_clear_message(tmp_path, out):
     assert result.exit_code == 2 and "unknown schema 'nonsense'" in " ".join(result.output.split())
 
 
-def _browser():
-    from selenium import webdriver
-
-    chromium, driver = shutil.which("chromium") or shutil.which("chromium-browser"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip("no system Chromium with chromedriver (apt-get install chromium chromium-driver; .ci/run does)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    from selenium.webdriver.chrome.service import Service
-
-    return webdriver.Chrome(service=Service(driver), options=options)
-
-
 @pytest.mark.slow
 def test_in_a_real_browser_review_a_document_and_find_the_correction_after_a_reload(out, tmp_path):
-    import uvicorn
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    port = free_port()
-    review = build_review(out, [resolve_schema("invoice")], "ana", CSRF)
-    server = uvicorn.Server(uvicorn.Config(review_app(review, TOKEN, f"docpipe-review-{port}", loopback_hosts(port)),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    browser = None
     acme = doc_of(out, "invoice_acme.pdf")
-    try:
-        while not server.started:
-            time.sleep(0.05)
-        browser = _browser()
+    with page_in_a_browser(out, ["invoice"]) as (browser, port):
         browser.get(f"http://127.0.0.1:{port}/")
         assert "refused" in browser.page_source  # no token, no page
         browser.get(f"http://127.0.0.1:{port}/?token={TOKEN}")  # the printed address
@@ -113,11 +79,6 @@ def test_in_a_real_browser_review_a_document_and_find_the_correction_after_a_rel
         body.send_keys("d")  # done: every other value accepted, on to the next document of the queue
         after_acme = order[order.index(next(h for h in order if acme in h)) + 1]
         WebDriverWait(browser, 10).until(lambda b: b.current_url.split("?")[0] == after_acme.split("?")[0])
-    finally:
-        if browser is not None:
-            browser.quit()
-        server.should_exit = True
-        thread.join(timeout=10)
     corrections = read_all(out, "corrections")
     assert corrections[corrections["action"] == "set"][["field", "new_value"]].values.tolist() == [["total", "$1,600.00"]]
     fixed = read_table(out, "invoice", corrected=True).set_index("doc_id").loc[acme]

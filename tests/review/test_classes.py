@@ -84,31 +84,12 @@ def test_the_classes_tab_lists_every_segment_and_a_corrected_class_is_ground_tru
 
 @pytest.mark.slow
 def test_in_a_real_browser_a_class_is_corrected_with_the_list_and_accepted_with_a(sorted_out):
-    import threading
-    import time
-
-    import uvicorn
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    from docpipe.core.child_server import free_port
-    from docpipe.review.app import build_review, review_app
-    from docpipe.review.guard import loopback_hosts
-    from docpipe.schema.load import resolve_schema
-    from tests.review.conftest import CSRF, TOKEN
-    from tests.review.test_browser import _browser
+    from tests.review.conftest import TOKEN, page_in_a_browser
 
-    port = free_port()
-    review = build_review(sorted_out, [resolve_schema("invoice"), resolve_schema("receipt")], "ana", CSRF)
-    server = uvicorn.Server(uvicorn.Config(review_app(review, TOKEN, f"docpipe-review-{port}", loopback_hosts(port)),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    browser = None
-    try:
-        while not server.started:
-            time.sleep(0.05)
-        browser = _browser()
+    with page_in_a_browser(sorted_out, ["invoice", "receipt"]) as (browser, port):
         browser.get(f"http://127.0.0.1:{port}/?token={TOKEN}")
         browser.find_element(By.PARTIAL_LINK_TEXT, "classes").click()
         links = browser.find_elements(By.CSS_SELECTOR, "table.documents a")
@@ -123,11 +104,6 @@ def test_in_a_real_browser_a_class_is_corrected_with_the_list_and_accepted_with_
             "return document.readyState") == "complete")
         browser.find_element(By.TAG_NAME, "body").send_keys("a")  # the next one's class accepted
         WebDriverWait(browser, 10).until(lambda b: len(read_table(sorted_out, "corrections")) == 2)
-    finally:
-        if browser is not None:
-            browser.quit()
-        server.should_exit = True
-        thread.join(timeout=10)
     corrections = read_table(sorted_out, "corrections")
     assert corrections["action"].tolist() == ["set", "accept"] and corrections["new_value"].iloc[0] == "invoice"
     assert (corrections["schema"] == "segments").all() and (corrections["field"] == "doc_class").all()
