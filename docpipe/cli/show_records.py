@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from docpipe.output.record_columns import STATES, cell_confidence, field_names, item_fields, record_state
+from docpipe.output.names import pages_label
 
 NAME_WIDTH = 40  # a file name longer than this wraps (it is never cut)
 VALUE_WIDTH = 18  # each value column at least this wide (wider values wrap)
@@ -99,8 +100,7 @@ def pages_of(frame: pd.DataFrame, row: Any) -> str:
         return ""
     if (frame["doc_id"] == row.doc_id).sum() < 2:
         return ""
-    first, last = int(row.page_from), int(row.page_to)
-    return f" (page {first})" if first == last else f" (pages {first}-{last})"
+    return pages_label(int(row.page_from), int(row.page_to))
 
 
 def _page(value: Any) -> str:

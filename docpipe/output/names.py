@@ -30,6 +30,11 @@ class Ambiguous(TerminalError, ValueError):
         super().__init__(f"{wanted!r} names {len(candidates)} documents: {listed}; give its path under the input folder")
 
 
+def pages_label(first: int, last: int) -> str:
+    """How a document of a sorted file is named after the file's name: ' (page 3)', ' (pages 3-4)'."""
+    return f" (page {first})" if first == last else f" (pages {first}-{last})"
+
+
 SORTED = "segments"  # the documents table's `schema` of a file read by sorting (docpipe/classify)
 
 

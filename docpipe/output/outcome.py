@@ -148,11 +148,9 @@ def add_sorting(rows: Rows, ctx: DocContext, attempts: list[Attempt], schemas: d
     page_problem = _page_problems(rows, ctx, rendered)
     extracted = dict(sorting.extractions)
     statuses, failure = [], None
-    unreadable = [c for c in sorting.classes if c.label is None]
-    for answer in unreadable:
-        rows.errors.append(error_row(ctx, source, Failure(
-            Stage.VALIDATE, Category.INVALID_OUTPUT, f"page {answer.page_no}: class unreadable: {answer.problem}",
-            answer.page_no)))
+    unreadable = [Failure(Stage.VALIDATE, Category.INVALID_OUTPUT, f"page {c.page_no}: class unreadable: {c.problem}",
+                          c.page_no) for c in sorting.classes if c.label is None]
+    rows.errors += [error_row(ctx, source, why) for why in unreadable]
     for segment in sorting.segments:
         tried = extracted.get(segment, ())
         status = None
@@ -165,16 +163,16 @@ def add_sorting(rows: Rows, ctx: DocContext, attempts: list[Attempt], schemas: d
             status, why = _extraction_status(rows, inner, source, tried[-1].record, None)
             statuses.append(status)
             failure = failure or why
-        rows.segments.append(segment_row(ctx, source, segment, sorting.budget, status, len(tried)))
+        rows.segments.append(segment_row(ctx, source, segment, sorting.budget, status))
     if unreadable and len(unreadable) == len(sorting.classes):
+        problem = next(c.problem for c in sorting.classes if c.label is None)
         status, failure = DocumentStatus.FAILED, Failure(Stage.VALIDATE, Category.INVALID_OUTPUT,
-                                                         f"no class could be read: {unreadable[0].problem}")
+                                                         f"no class could be read: {problem}")
     elif DocumentStatus.FAILED in statuses:
         status = DocumentStatus.PARTIAL if len(set(statuses)) > 1 else DocumentStatus.FAILED
     elif DocumentStatus.PARTIAL in statuses or unreadable:
         status = DocumentStatus.PARTIAL
-        failure = failure or Failure(Stage.VALIDATE, Category.INVALID_OUTPUT,
-                                     f"page {unreadable[0].page_no}: class unreadable: {unreadable[0].problem}")
+        failure = failure or (unreadable[0] if unreadable else None)
     elif page_problem is not None:
         status, failure = DocumentStatus.PARTIAL, page_problem
     else:
@@ -324,7 +322,7 @@ def transcript_row(ctx: DocContext, budget: int, transcript: Transcript) -> Tran
 
 
 def segment_row(ctx: DocContext, source: SourceDocument, segment: Segment, budget: int,
-                status: DocumentStatus | None, attempts: int) -> SegmentRow:
+                status: DocumentStatus | None) -> SegmentRow:
     return SegmentRow(
         doc_id=source.doc_id, work_key=ctx.work_key, run_id=ctx.run_id, name=source.shown_name,
         segment=segment.number, page_from=segment.page_from, page_to=segment.page_to,

@@ -39,9 +39,8 @@ def read_table(out: str | Path, table: str, corrected: bool = False, schema: Sch
         return frame
     if table == "documents":
         return _latest(frame, ["work_key", "source_path"], "finished_at")
-    if table == "segments":  # each file's latest sorting: the segments it cut the file into
-        newest = frame.groupby("doc_id", sort=False)["created_at"].transform("max")
-        latest = frame[frame["created_at"] == newest].sort_values(["doc_id", "segment"], kind="stable")
+    if table == "segments":
+        latest = latest_segments(frame)
         if corrected:  # the classes reviewers set or accepted
             latest = apply_class_corrections(latest, read_all(Path(out), "corrections"))
         return latest.reset_index(drop=True)
@@ -65,11 +64,22 @@ def latest_records(out: Path, table: str, corrected: bool = False, schema: Schem
     return apply_corrections(latest, read_all(Path(out), "corrections"), schema or resolve(table, Path(out)))
 
 
+def latest_segments(segments: pd.DataFrame) -> pd.DataFrame:
+    """Each file's latest sorting (rows of the segments table): the segments it cut the file into,
+    in file and page order."""
+    newest = segments.groupby("doc_id", sort=False)["created_at"].transform("max")
+    return segments[segments["created_at"] == newest].sort_values(["doc_id", "segment"], kind="stable")
+
+
 def _latest_reading(arrow: pa.Table) -> pd.Index:
-    """The rows of each document's latest reading: its one record, or (a file sorting split) the
-    record of each of its segments as that reading cut them; older readings' segments are gone."""
     columns = ["doc_id", "extracted_at"] + (["segment"] if "segment" in arrow.column_names else [])
-    frame = arrow.select(columns).to_pandas()
+    return latest_reading(arrow.select(columns).to_pandas())
+
+
+def latest_reading(frame: pd.DataFrame) -> pd.Index:
+    """The rows (labels, in table order) of each document's latest reading in a records table's
+    `frame` (doc_id, extracted_at, segment): its one record, or (a file sorting split) the record
+    of each of its segments as that reading cut them; older readings' segments are gone."""
     if "segment" not in frame or frame["segment"].isna().all():
         return _latest_rows(frame, ["doc_id"], "extracted_at")
     newest = frame.groupby("doc_id", sort=False)["extracted_at"].transform("max")

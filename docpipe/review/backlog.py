@@ -32,6 +32,8 @@ import pyarrow.compute as pc
 
 from docpipe.core.vocab import ReviewAction
 from docpipe.output.corrections import Applied, apply_to_record, latest_corrections, latest_rows, record_key, split_key
+from docpipe.output.names import pages_label
+from docpipe.output.reading import latest_reading
 from docpipe.output.record_columns import STATES, record_state
 from docpipe.output.review_samples import drawn, record_draw
 from docpipe.output.table_cache import FILE, ROW, TableCache
@@ -112,9 +114,8 @@ class Backlog:
             base = self._read_latest().merge(self._read_names(), on="work_key", how="left")
             base["name"] = base["name"].fillna(base["doc_id"].str[:12])
             cut = base.groupby("doc_id")["doc_id"].transform("size") > 1  # a packet's documents: named by pages
-            base.loc[cut, "name"] = [f"{n} (pages {a}-{b})" if a != b else f"{n} (page {a})"
-                                     for n, a, b in zip(base.loc[cut, "name"], base.loc[cut, "page_from"].astype(int),
-                                                        base.loc[cut, "page_to"].astype(int))]
+            base.loc[cut, "name"] = [n + pages_label(a, b) for n, a, b in zip(
+                base.loc[cut, "name"], base.loc[cut, "page_from"].astype(int), base.loc[cut, "page_to"].astype(int))]
             base["state"] = [STATES.index(record_state(r)) for r in base[_STATE_COLUMNS].to_dict("records")] \
                 if len(base) else pd.Series(dtype=int)
             self._base, self._orders = base, {}
@@ -234,9 +235,7 @@ class Backlog:
                 frame[name] = None
         frame[FILE] = frame[FILE].astype(str)
         # each document's latest reading: its record, or each segment a sorting cut it into
-        newest = frame.groupby("doc_id", sort=False)["extracted_at"].transform("max")
-        latest = frame[frame["extracted_at"] == newest].sort_values("extracted_at", kind="stable")
-        latest = latest.drop_duplicates(["doc_id", "segment"], keep="last").reset_index(drop=True)
+        latest = frame.loc[latest_reading(frame)].sort_values("extracted_at", kind="stable").reset_index(drop=True)
         latest["key"] = [record_key(d, s) for d, s in zip(latest["doc_id"], latest["segment"])]
         return latest
 

@@ -15,6 +15,8 @@ from docpipe.core.vocab import ReviewAction
 from docpipe.output.corrections import (
     CLASS_FIELD, CLASS_TABLE, apply_class_corrections, correction, record_key, split_key,
 )
+from docpipe.output.names import pages_label
+from docpipe.output.reading import latest_segments
 from docpipe.output.rows import CorrectionRow
 from docpipe.review.edits import EditRefused
 
@@ -29,14 +31,13 @@ def sorted_segments(segments: pd.DataFrame, corrections: pd.DataFrame, names: di
     model_confidence (the sorting's own), reviewed; least certain first."""
     if segments.empty:
         return segments
-    newest = segments.groupby("doc_id", sort=False)["created_at"].transform("max")
-    latest = segments[segments["created_at"] == newest].sort_values(["doc_id", "segment"], kind="stable")
+    latest = latest_segments(segments)
     latest = latest.assign(model_confidence=latest["class_confidence"])
     latest = apply_class_corrections(latest, corrections)
     latest["key"] = [record_key(d, s) for d, s in zip(latest["doc_id"], latest["segment"])]
     several = latest.groupby("doc_id")["doc_id"].transform("size") > 1
     named = [names.get(d) or n or d[:12] for d, n in zip(latest["doc_id"], latest["name"])]
-    latest["name"] = [(f"{n} (pages {a}-{b})" if a != b else f"{n} (page {a})") if cut else n
+    latest["name"] = [n + pages_label(int(a), int(b)) if cut else n
                       for n, a, b, cut in zip(named, latest["page_from"], latest["page_to"], several)]
     latest["classes"] = latest["sorting"].map(classes_of)
     return latest.sort_values(["class_reviewed", "class_confidence", "name"], na_position="first",

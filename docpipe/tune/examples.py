@@ -8,6 +8,7 @@ saying why."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -79,7 +80,7 @@ def build(out: Path, schema: Schema, config: RunConfig) -> TrainingSet:
     task = Extraction(schema, config)
     for row in done.to_dict("records"):
         name = str(row.get("name") or row["doc_id"][:12])
-        why = _left_out(schema, row, documents, config)
+        why = _left_out(row, documents)
         if why:
             found.left_out[name] = why
             continue
@@ -92,10 +93,9 @@ def build(out: Path, schema: Schema, config: RunConfig) -> TrainingSet:
         if rendered.failure is not None or not rendered.usable_pages:
             found.left_out[name] = f"its pages could not be drawn again: {rendered.failure or 'none usable'}"
             continue
-        if segment := row.get("segment"):  # a sorted file's document: its own pages
-            if not _missing(segment):
-                pages = range(int(row["page_from"]), int(row["page_to"]) + 1)
-                rendered = _only(rendered, pages)
+        if not _missing(row.get("segment")):  # a sorted file's document: its own pages
+            pages = range(int(row["page_from"]), int(row["page_to"]) + 1)
+            rendered = dataclasses.replace(rendered, pages=tuple(p for p in rendered.pages if p.page_no in pages))
         requests = task.requests([rendered], budget)
         if len(requests) != 1:
             found.left_out[name] = (f"{len(rendered.usable_pages)} pages are read page by page (--pages-per-request "
@@ -119,18 +119,12 @@ def split(examples: Sequence[Example], held_out: float, seed: int) -> tuple[list
     return chosen[count:], chosen[:count]
 
 
-def _left_out(schema: Schema, row: dict[str, Any], documents, config: RunConfig) -> str | None:
+def _left_out(row: dict[str, Any], documents) -> str | None:
     if row["doc_id"] not in documents.index:
         return "no documents row: where its file is, is not known"
     if not Path(documents.loc[row["doc_id"], "source_path"]).is_file():
         return f"its file is gone: {documents.loc[row['doc_id'], 'source_path']}"
     return None
-
-
-def _only(rendered, pages):
-    import dataclasses
-
-    return dataclasses.replace(rendered, pages=tuple(p for p in rendered.pages if p.page_no in pages))
 
 
 def _types_back(schema: Schema, target: str, row: dict[str, Any]) -> str | None:

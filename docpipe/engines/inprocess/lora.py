@@ -175,16 +175,18 @@ def train(choice: ModelChoice, examples: Sequence[tuple[ModelRequest, str]], opt
     order = list(range(len(examples)))
     shuffle = random.Random(options.seed)
     result, started, steps = Trained(), time.perf_counter(), options.epochs * len(examples)
-    batches: dict[int, dict[str, Any]] = {0: first}
+    # each example's inputs made once, kept in host memory (a training set's pages would not all
+    # fit beside the model on a GPU) and moved to the device for its step
+    batches: dict[int, dict[str, Any]] = {0: {k: v.cpu() for k, v in first.items()}}
     try:
         for _ in range(options.epochs):
             shuffle.shuffle(order)
             total = 0.0
             for index in order:
                 if index not in batches:
-                    batches[index] = training_inputs(processor, examples[index][0], examples[index][1], device, dtype,
+                    batches[index] = training_inputs(processor, examples[index][0], examples[index][1], "cpu", dtype,
                                                      stops)
-                loss = model(**batches[index], use_cache=False).loss
+                loss = model(**{k: v.to(device) for k, v in batches[index].items()}, use_cache=False).loss
                 value = loss.item()
                 if result.first_loss is None:
                     result.first_loss = value

@@ -71,11 +71,17 @@ def budget_rounds(policy: BudgetPolicy, items: Sequence[WorkItem], render: Rende
             break
         rendered = first if round_no == 0 and first is not None else render(todo, budget)
         asked = requests(rendered, budget)
-        answers = infer(asked)
-        by_doc: dict[str, list[tuple[ModelRequest, RawGeneration]]] = {}
-        for request, generation in zip(asked, answers):
-            by_doc.setdefault(request.doc_id, []).append((request, generation))
+        by_doc = answers_by_doc(asked, infer(asked))
         for item, doc in zip(todo, rendered):
             attempts.setdefault(item.key, []).append(read(doc, by_doc.get(doc.source.doc_id, []), budget))
         pages += sum(len(d.usable_pages) for d in rendered)
     return attempts, pages
+
+
+def answers_by_doc(requests: Sequence[ModelRequest], answers: Sequence[RawGeneration],
+                   ) -> dict[str, list[tuple[ModelRequest, RawGeneration]]]:
+    """Each document's (request, answer) pairs, in the order asked."""
+    by_doc: dict[str, list[tuple[ModelRequest, RawGeneration]]] = {}
+    for request, generation in zip(requests, answers):
+        by_doc.setdefault(request.doc_id, []).append((request, generation))
+    return by_doc

@@ -19,13 +19,13 @@ from docpipe.classify.prompt import (
     DEFAULT_CLASSIFY_BUDGET, SEGMENTS_TABLE, answer_json_schema, answer_schema, ask, instructions, sorting_key,
 )
 from docpipe.classify.segments import page_class, split_pages, whole_document
-from docpipe.core.types import Attempt, ModelRequest, PageClass, RawGeneration, RenderedDocument, Segment
+from docpipe.core.types import Attempt, ModelRequest, PageClass, RenderedDocument, Segment
 from docpipe.core.vocab import DocumentStatus
 from docpipe.output import tables
 from docpipe.output.outcome import DocContext, Rows, add_sorting
 from docpipe.run.budget_policy import BudgetPolicy
 from docpipe.run.config import RunConfig
-from docpipe.run.tasks.base import InferFn, RenderFn
+from docpipe.run.tasks.base import InferFn, RenderFn, answers_by_doc
 from docpipe.run.tasks.extraction import Extraction
 from docpipe.run.tasks.kept import sizes_only
 from docpipe.schema.prompt import PROMPT_VERSION
@@ -91,15 +91,12 @@ class Sorting:
             return {}, 0
         rendered = first if first is not None else render(todo, self.budget)
         asked = self.requests(rendered, self.budget)
-        answers = infer(asked)
-        by_doc: dict[str, list[tuple[ModelRequest, RawGeneration]]] = {}
-        for request, generation in zip(asked, answers):
-            by_doc.setdefault(request.doc_id, []).append((sizes_only(request), generation))
+        by_doc = answers_by_doc(asked, infer(asked))
         sorted_docs: dict[str, Attempt] = {}
         for item, doc in zip(todo, rendered):
             pairs = by_doc.get(doc.source.doc_id, [])
             classes = tuple(page_class(self.answer_schema, g, r.page_nos[0]) for r, g in pairs)
-            sorted_docs[item.key] = Attempt(self.budget, sizes_only(doc), tuple(r for r, _ in pairs),
+            sorted_docs[item.key] = Attempt(self.budget, sizes_only(doc), tuple(sizes_only(r) for r, _ in pairs),
                                             tuple(g for _, g in pairs), classes=classes,
                                             segments=self.segments(doc, classes))
         pages = sum(len(d.usable_pages) for d in rendered)
