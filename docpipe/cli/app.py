@@ -42,7 +42,7 @@ def run(
     from docpipe.engines.factory import build_engine
     from docpipe.flows.ingest import ingest
     from docpipe.ingest.passwords import read_passwords
-    from docpipe.run.tasks.choose import task_for
+    from docpipe.run.tasks.choose import check_adapter, task_for
 
     console = Console()
     try:
@@ -50,7 +50,7 @@ def run(
         task = task_for(config, checked=True)  # unknown schemas; SchemaEdited: a version stored with another definition
         with console.status("resolving the model"):
             engine = build_engine(config.model, config.batch_size, **config.engine_settings())
-        task_for(config, model=engine.name)  # an --adapter trained on another model, schema or prompt
+        check_adapter(task, engine.name)  # an --adapter trained on another model, schema or prompt
     except ValidationError as exc:
         fail(explain(exc))
     except (ValueError, ModelNotAvailable) as exc:

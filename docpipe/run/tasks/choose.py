@@ -46,10 +46,18 @@ def task_for(config: RunConfig, checked: bool = False, model: str | None = None)
         return Sorting(schemas, config)
     task = Extraction(schemas[0], config)
     if config.adapter is not None:  # a folder that is no adapter is refused at once; its fit once the model is known
-        manifest = read_manifest(config.adapter)
+        read_manifest(config.adapter)
         if model is not None:
-            check_fits(manifest, config.adapter, model, task.schema.name, task.schema.version, task.prompt_version)
+            check_adapter(task, model)
     return task
+
+
+def check_adapter(task: ReadingTask, model: str) -> None:
+    """ValueError, one message, when the run's --adapter was trained for another model, schema or
+    prompt version than `task` reads with `model` (nothing to check without an adapter)."""
+    if isinstance(task, Extraction) and task.config.adapter is not None:
+        check_fits(read_manifest(task.config.adapter), task.config.adapter, model, task.schema.name,
+                   task.schema.version, task.prompt_version)
 
 
 def as_task(config: RunConfig, task: ReadingTask | Schema | None) -> ReadingTask:
