@@ -3,7 +3,8 @@
 The patterns (patterns.py) are what constrained decoding lets the model write for money, number,
 integer and date fields; the parsers (numbers.py, dates.py) type every string those patterns
 accept, or raise `AmbiguousValue` when a string has two readings and nothing settles which.
-Currency signs (currencies.py) and month names (months.py) come from CLDR through Babel.
+Currency forms (currency_forms.py, looked up by currencies.py) and month names (months.py) come
+from CLDR through Babel; currency_forms.py adds the printed abbreviations CLDR lacks.
 evidence.py gathers what one document says about how it prints values (decimal mark, currency,
 day/month order) so that its ambiguous values can be settled.
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
@@ -76,7 +77,7 @@ _NUMBER_PARTS = re.compile(
 def split_amount(text: str, money: bool = True) -> tuple[bool, str, str | None, str | None] | None:
     """(negative, digits with separators, decimal mark of a cents dash, currency sign) of a
     printed amount, or None when it is not one."""
-    text = _SPACES.sub(" ", text.strip())
+    text = unicodedata.normalize("NFC", _SPACES.sub(" ", text.strip()))  # "Kč" typed as K + c + caron
     match = (_money_parts() if money else _NUMBER_PARTS).fullmatch(text)
     if match is None:
         return None

@@ -21,10 +21,11 @@ def tokenizer():
 
 
 @pytest.mark.parametrize("pattern, texts", [
-    (MONEY, ["Rp 221.000", "A$190.00", "1.899,-", "12,50 Kč", "100 руб.", "pln 12,99", "(12.00)"]),
+    (MONEY, ["Rp 221.000", "A$190.00", "1.899,-", "12,50 Kč", "100 руб.", "pln 12,99", "(12.00)",
+             "1 200 РУБ.", "35 złotych", "12,50 lei.", "US $ 12.50", "100 грн", "250 ден."]),
     (DATE, ["3. März 2026", "MÄRZ 3, 2026", "13NOV2017", "Mon, 3 March 2026", "20180304", "2018年2月11日"]),
     (NUMBER, ["1.5", "1,23,456"]),
-])
+], ids=["money", "date", "number"])
 def test_llguidance_compiles_the_patterns_and_accepts_printed_forms(tokenizer, pattern, texts):
     lltok = tokenizer
     start = time.perf_counter()
