@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from docpipe.cli.failing import fail
-
 from docpipe.cli.export import register as register_export
+from docpipe.cli.failing import fail
 from docpipe.cli.finetune import register as register_finetune
+from docpipe.cli.help_option import Command, Group
 from docpipe.cli.options import explain, with_run_options
 from docpipe.cli.scale import register as register_scale_commands
 from docpipe.cli.serve_model import serve_model
@@ -19,10 +19,10 @@ from docpipe.cli.status import register as register_status
 from docpipe.run.config import RunConfig
 from docpipe.run.environment import quiet_defaults
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(cls=Group, add_completion=False, no_args_is_help=True, help=__doc__)
 
 
-@app.command()
+@app.command(cls=Command)
 @with_run_options
 def run(
     input: Annotated[Path, typer.Argument(exists=True, help=RunConfig.model_fields["input"].description, metavar="INPUT")],
@@ -82,7 +82,7 @@ def run(
         console.print(line)
 
 
-@app.command()
+@app.command(cls=Command)
 def show(
     out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run", metavar="OUT")],
     table: Annotated[str, typer.Argument(help="A schema name (latest record per document), transcripts (latest per page), or documents, pages, generations, errors, runs", metavar="TABLE")],
@@ -96,8 +96,8 @@ def show(
     its file; --doc NAME shows one document's every value, as printed, confidence, page and box)."""
     from docpipe.cli import show_records
     from docpipe.cli.summary import brief_columns, print_frame
-    from docpipe.output.tables import FIXED, record_tables
     from docpipe.output.reading import read_table
+    from docpipe.output.tables import FIXED, record_tables
 
     frame = read_table(out, table, python_cells=True)
     if frame.empty:
@@ -146,7 +146,7 @@ def _one_document(out: Path, frame: Any, doc: str) -> Any:
     return frame.loc[frame["doc_id"] == found.doc_id]
 
 
-@app.command()
+@app.command(cls=Command)
 def revalidate(
     out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of earlier runs", metavar="OUT")],
     date_order: Annotated[str, typer.Option(help=RunConfig.model_fields["date_order"].description, metavar="auto|DMY|MDY|YMD")] = "auto",
@@ -181,7 +181,7 @@ def revalidate(
     console.print(f"appended as run {result.run_id}; readers now see these records as the latest")
 
 
-@app.command("eval")
+@app.command("eval", cls=Command)
 def eval_(
     out: Annotated[list[Path], typer.Argument(exists=True, file_okay=False, help="Output folder of a run (several with --compare)")],
     truth: Annotated[Path, typer.Option(exists=True, help="Labels: a JSON file (samples/ground_truth.json) or a folder of one JSON per document (docpipe, SROIE, FUNSD .kv.json, invoice2data)", metavar="FILE")],
@@ -288,7 +288,7 @@ def _eval_schema(out: list[Path], truth: Path, schema: str, compare: bool, repor
     console.print(f"report in {summary_path} and {details_path}")
 
 
-@app.command()
+@app.command(cls=Command)
 def review(
     out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a run", metavar="OUT")],
     schema: Annotated[list[str] | None, typer.Option(
@@ -385,7 +385,7 @@ def _review_path(out: Path, schemas: list[str], doc: str, err: Console) -> str:
     fail(f"no document {doc!r} among the {', '.join(schemas)} records of {out}")
 
 
-@app.command()
+@app.command(cls=Command)
 def calibration(
     out: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Output folder of a reviewed run", metavar="OUT")],
     schema: Annotated[str | None, typer.Option(metavar="NAME|FILE", help="The schema (default: the only one in OUT)")] = None,
@@ -395,7 +395,8 @@ def calibration(
     corrected: the share right per confidence bin, and for each threshold the estimated error rate
     of the values nobody reviewed, with its interval. Written as Parquet and a PNG."""
     from docpipe.cli.summary import print_frame
-    from docpipe.eval.calibration import BINS, THRESHOLDS, calibration as calibrate, plot
+    from docpipe.eval.calibration import BINS, THRESHOLDS, plot
+    from docpipe.eval.calibration import calibration as calibrate
     from docpipe.eval.report import default_report_dir, write_frame
     from docpipe.output.schema_store import resolve
     from docpipe.output.tables import record_tables
@@ -423,7 +424,7 @@ def calibration(
     console.print(f"tables in {folder}/calibration_bins.parquet and calibration_thresholds.parquet; plot in {png}")
 
 
-schemas_app = typer.Typer(help="The schemas: list them, or check your own schema file.", no_args_is_help=False)
+schemas_app = typer.Typer(cls=Group, help="The schemas: list them, or check your own schema file.", no_args_is_help=False)
 
 
 @schemas_app.callback(invoke_without_command=True)
@@ -439,7 +440,7 @@ def schemas(ctx: typer.Context) -> None:
         console.print(f"[bold]{spec.key}[/bold]: " + ", ".join(f.name for f in spec.fields))
 
 
-@schemas_app.command("check")
+@schemas_app.command("check", cls=Command)
 def schemas_check(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A schema file (YAML)")],
 ) -> None:
@@ -477,7 +478,7 @@ register_export(app)  # export (cli/export.py)
 register_status(app)  # status (cli/status.py)
 register_finetune(app)  # finetune (cli/finetune.py)
 register_scale_commands(app)  # serve, deploy, submit, compact (cli/scale.py)
-app.command("serve-model")(serve_model)
+app.command("serve-model", cls=Command)(serve_model)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from docpipe.cli.failing import fail
+from docpipe.cli.help_option import Command
 
 
 class Format(StrEnum):
@@ -63,4 +64,4 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(export)
+    app.command(cls=Command)(export)

@@ -13,10 +13,11 @@ import typer
 from rich.console import Console
 
 from docpipe.cli.failing import fail
+from docpipe.cli.help_option import Command
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(finetune)
+    app.command(cls=Command)(finetune)
 
 
 def finetune(

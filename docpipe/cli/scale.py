@@ -16,10 +16,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-
-from docpipe.cli.failing import fail
 from rich.table import Table
 
+from docpipe.cli.failing import fail
+from docpipe.cli.help_option import Command
 from docpipe.cli.options import explain, with_run_options
 from docpipe.run.config import RunConfig
 from docpipe.run.environment import quiet_defaults
@@ -212,7 +212,7 @@ def _need_server() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(with_run_options(serve, defaults={"settle_seconds": SERVE_SETTLE_SECONDS}))
-    app.command()(with_run_options(deploy))
-    app.command()(with_run_options(submit))
-    app.command()(compact)
+    app.command(cls=Command)(with_run_options(serve, defaults={"settle_seconds": SERVE_SETTLE_SECONDS}))
+    app.command(cls=Command)(with_run_options(deploy))
+    app.command(cls=Command)(with_run_options(submit))
+    app.command(cls=Command)(compact)

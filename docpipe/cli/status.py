@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from docpipe.cli.help_option import Command
+
 
 def register(app: typer.Typer) -> None:
-    app.command()(status)
+    app.command(cls=Command)(status)
 
 
 def status(

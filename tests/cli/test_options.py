@@ -4,6 +4,7 @@ once, and a bad value gets one clear message and exit code 2, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -80,14 +81,26 @@ def test_serve_help_shows_its_own_settle_default():
 
 
 def test_help_says_what_to_give_not_the_python_type():
+    """Every command's and group's help, --help included: no option shows a Python type."""
+    import typer.main
     from typer.testing import CliRunner
 
     from docpipe.cli.app import app
 
-    for command in ("run", "review", "show", "eval", "status", "export", "serve", "submit", "serve-model"):
-        shown = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
-        assert shown.exit_code == 0, (command, shown.output)
-        options = [line for line in shown.output.splitlines() if line.startswith("│ --") and "--help" not in line]
-        typed = [line for line in options if "<bool>" in line or "<str>" in line or "<list[str]>" in line
-                 or "<int>" in line or "<float>" in line]
-        assert not typed, (command, typed)
+    def commands(group, path: tuple[str, ...] = ()):
+        yield path
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):  # a group (typer's own copy of click's)
+                yield from commands(command, (*path, name))
+            else:
+                yield (*path, name)
+
+    shown_commands = list(commands(typer.main.get_command(app)))
+    assert len(shown_commands) >= 15 and ("schemas", "check") in shown_commands
+    for path in shown_commands:
+        shown = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert shown.exit_code == 0, (path, shown.output)
+        options = [line for line in shown.output.splitlines() if re.match(r"│ [ *]*-", line)]
+        assert any("--help" in line for line in options), (path, shown.output)
+        typed = [line for line in options if re.search(r"<(bool|str|int|float|list\[str\]|path)>", line)]
+        assert not typed, (path, typed)
