@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
-from prefect.utilities.annotations import quote
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from docpipe.engines.factory import build_engine
 from docpipe.flows.artifacts import publish
