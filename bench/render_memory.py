@@ -29,25 +29,33 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def make_folder(folder: Path, scans: int, small: int, megapixels: float) -> list[Path]:
+def write_scans(folder: Path, scans: int, megapixels: float, prefix: str = "scan") -> list[Path]:
+    """`scans` one-page PDFs, each holding one colour scan of `megapixels` (random noise: it
+    compresses as badly as a real colour scan; 27 megapixels make a 25 MB JPEG)."""
     import numpy as np
     import pymupdf
     from PIL import Image
 
+    folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     width = int((megapixels * 1e6 * 0.707) ** 0.5)
     height = int(width / 0.707)
     paths = []
-    for index in range(scans):  # noise compresses badly: a JPEG as large as a real colour scan
+    for index in range(scans):
         pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
         data = io.BytesIO()
         Image.fromarray(pixels).save(data, "JPEG", quality=92)
         doc = pymupdf.open()
         page = doc.new_page(width=595, height=842)
         page.insert_image(page.rect, stream=data.getvalue())
-        path = folder / f"scan_{index:02d}.pdf"
+        path = folder / f"{prefix}_{index:02d}.pdf"
         doc.save(path)
         paths.append(path)
+    return paths
+
+
+def make_folder(folder: Path, scans: int, small: int, megapixels: float) -> list[Path]:
+    paths = write_scans(folder, scans, megapixels)
     for index in range(small):
         path = folder / f"small_{index:04d}.pdf"
         shutil.copy(ROOT / "samples" / "invoice_acme.pdf", path)

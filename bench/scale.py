@@ -90,6 +90,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from render_memory import write_scans  # bench/render_memory.py
 from served_client_cost import MODEL, serve_stub  # bench/served_client_cost.py
 
 from docpipe.core.child_server import free_port
@@ -141,19 +142,20 @@ def write_documents(folder: Path, numbers: range, data: bytes, marker: bytes) ->
         (folder / f"inv{number:07d}.pdf").write_bytes(data.replace(marker, f"{number:07d}".encode().hex().encode()))
 
 
-def generated(work: Path, size: int) -> tuple[Path, Path]:
-    """(N documents, 1% more), generated once per N under `work` (reused while the template and
-    the counts are the same)."""
+def generated(work: Path, size: int, scans: int = 0, megapixels: float = 27.0) -> tuple[Path, Path]:
+    """(N documents and `scans` large scans, 1% more), generated once per N under `work` (reused
+    while the template and the counts are the same)."""
     data, marker = template()
     extra = max(1, size // 100)
-    folder = work / f"docs-{size}"
-    stamp = f"{hashlib.sha256(data).hexdigest()} {size} {extra}"
+    folder = work / (f"docs-{size}" + (f"-scans-{scans}x{megapixels:g}" if scans else ""))
+    stamp = f"{hashlib.sha256(data).hexdigest()} {size} {extra} {scans} {megapixels}"
     done = folder / "complete"
     if not (done.is_file() and done.read_text() == stamp):
         shutil.rmtree(folder, ignore_errors=True)
         began = time.perf_counter()
         write_documents(folder / "base", range(size), data, marker)
         write_documents(folder / "extra", range(size, size + extra), data, marker)
+        write_scans(folder / "base", scans, megapixels)
         done.write_text(stamp)
         print(f"generated {size} + {extra} documents in {folder} ({time.perf_counter() - began:.1f} s)", flush=True)
     return folder / "base", folder / "extra"
@@ -185,12 +187,13 @@ class Sampler(threading.Thread):
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.child_cpu: dict[int, float] = {}  # pid -> its last seen CPU seconds (user + system)
-        self.peak = self.peak_main = 0
+        self.peak = self.peak_main = self.peak_pss = 0
 
     def sample(self) -> None:
         import psutil
 
         rss = main = self.me.memory_info().rss
+        pss = self.me.memory_full_info().pss
         seen = {}
         for child in self.me.children(recursive=True):
             if child.pid in self.exclude:
@@ -198,13 +201,15 @@ class Sampler(threading.Thread):
             try:
                 with child.oneshot():
                     times, child_rss = child.cpu_times(), child.memory_info().rss
+                    child_pss = child.memory_full_info().pss
             except psutil.Error:  # gone meanwhile
                 continue
             seen[child.pid] = times.user + times.system
-            rss += child_rss
+            rss, pss = rss + child_rss, pss + child_pss
         with self.lock:
             self.child_cpu.update(seen)
             self.peak, self.peak_main = max(self.peak, rss), max(self.peak_main, main)
+            self.peak_pss = max(self.peak_pss, pss)
 
     def run(self) -> None:
         while not self.stopping.wait(SAMPLE_SECONDS):
@@ -213,17 +218,18 @@ class Sampler(threading.Thread):
     def start_window(self) -> dict[int, float]:
         self.sample()
         with self.lock:
-            self.peak, self.peak_main = 0, 0
+            self.peak, self.peak_main, self.peak_pss = 0, 0, 0
         self.sample()
         with self.lock:
             return dict(self.child_cpu)
 
-    def end_window(self, start: dict[int, float]) -> tuple[float, int, int]:
-        """(children's CPU seconds since `start`, peak RSS with children, peak RSS of this process)."""
+    def end_window(self, start: dict[int, float]) -> tuple[float, int, int, int]:
+        """(children's CPU seconds since `start`, peak RSS with children, peak RSS of this process,
+        peak PSS with children: shared pages counted once over the tree)."""
         self.sample()
         with self.lock:
             cpu = sum(seconds - start.get(pid, 0.0) for pid, seconds in self.child_cpu.items())
-            return cpu, self.peak, self.peak_main
+            return cpu, self.peak, self.peak_main, self.peak_pss
 
     def own_cpu(self) -> float:
         """This thread's CPU seconds so far (read from another thread: Linux's per-thread clock)."""
@@ -305,7 +311,7 @@ def measured_run(config, schema, sampler: Sampler, stub_pid: int) -> dict:
         result = protocol.execute(config, engine, NoProgress(), schema, stages)
         main_end, seconds = time.thread_time(), time.perf_counter() - wall
     process = time.process_time() - process - (sampler.own_cpu() - sampler_before)
-    children, peak, peak_main = sampler.end_window(children_before)
+    children, peak, peak_main, peak_pss = sampler.end_window(children_before)
     stub_cpu = sum(stub.cpu_times()[:2]) - stub_before
     engine.close()
 
@@ -336,6 +342,7 @@ def measured_run(config, schema, sampler: Sampler, stub_pid: int) -> dict:
                                   "write (its thread)": clock.wall["write"]},
         "peak_rss_mib": peak / 2**20,
         "peak_rss_main_mib": peak_main / 2**20,
+        "peak_pss_mib": peak_pss / 2**20,
         "stub_cpu_seconds": stub_cpu,
     }
     return with_rates(run)
@@ -372,12 +379,15 @@ def run_config(args, input_dir: Path, out: Path, url: str):
                      render_workers=args.render_workers)
 
 
-def one_size(args, size: int, work: Path, out_root: Path, url: str, stub_pid: int, sampler: Sampler) -> dict:
-    """N documents: a first run, a rerun with nothing new, a rerun with 1% more, reads and compaction."""
+def one_size(args, size: int, work: Path, out_root: Path, url: str, stub_pid: int, sampler: Sampler,
+             scans: int | None = None) -> dict:
+    """N documents (and the large scans: --scans, unless `scans`): a first run, a rerun with
+    nothing new, a rerun with 1% more, reads and compaction."""
+    scans = args.scans if scans is None else scans
     from docpipe.output.compact import compact
     from docpipe.schema.load import resolve_schema
 
-    base, extra = generated(work, size)
+    base, extra = generated(work, size, scans, args.scan_megapixels)
     folder = out_root / f"scale-{size}"
     shutil.rmtree(folder, ignore_errors=True)
     input_dir, out = folder / "input", folder / "out"
@@ -388,7 +398,7 @@ def one_size(args, size: int, work: Path, out_root: Path, url: str, stub_pid: in
     again = measured_run(config, schema, sampler, stub_pid)
     added = link_all(extra, input_dir)
     more = measured_run(config, schema, sampler, stub_pid)
-    for name, run, processed in (("first run", first, size), ("rerun", again, 0), ("rerun +1%", more, added)):
+    for name, run, processed in (("first run", first, size + scans), ("rerun", again, 0), ("rerun +1%", more, added)):
         if run["documents_processed"] != processed:
             raise RuntimeError(f"N={size}, {name}: {run['documents_processed']} documents processed, not {processed}")
     files_before = parquet_files(out)
@@ -398,12 +408,12 @@ def one_size(args, size: int, work: Path, out_root: Path, url: str, stub_pid: in
     compact_seconds = time.perf_counter() - began
     files_after = parquet_files(out)
     read_after, rows_after = timed_read(out)
-    if not rows == rows_after == size + added:
-        raise RuntimeError(f"N={size}: read_table gave {rows} rows, then {rows_after}, not {size + added}")
+    if not rows == rows_after == size + scans + added:
+        raise RuntimeError(f"N={size}: read_table gave {rows} rows, then {rows_after}, not {size + scans + added}")
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     return {
-        "documents": size, "simulated": False, "documents_added": added,
+        "documents": size, "scans": scans, "simulated": False, "documents_added": added,
         "first_run": first, "rerun_nothing_new": again, "rerun_one_percent_new": more,
         "read_table_rows": rows,
         "parquet_files_before_compact": files_before, "read_table_seconds_before_compact": read_before,
@@ -486,6 +496,7 @@ ROWS = [
      / max(1, e["first_run"]["documents_processed"]), "{:.2f}"),
     ("peak RSS MiB (with children)", lambda e: e["first_run"]["peak_rss_mib"], "{:.0f}"),
     ("peak RSS MiB (main process)", lambda e: e["first_run"]["peak_rss_main_mib"], "{:.0f}"),
+    ("peak PSS MiB (with children)", lambda e: e["first_run"].get("peak_pss_mib", float("nan")), "{:.0f}"),
     ("rerun, nothing new: seconds", lambda e: e["rerun_nothing_new"]["seconds"], "{:.2f}"),
     ("  its discover / plan CPU s", lambda e: (e["rerun_nothing_new"]["cpu_seconds"]["discover"],
                                               e["rerun_nothing_new"]["cpu_seconds"]["plan"]), "{:.2f} / {:.2f}"),
@@ -584,6 +595,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", default=None, help="write a PNG plot here")
     parser.add_argument("--simulate-to", type=int, default=None, help="extrapolate past the largest N up to this")
     parser.add_argument("--port", type=int, default=0, help="stub port (0: a free one)")
+    parser.add_argument("--scans", type=int, default=0, help="large one-page scans added to each folder")
+    parser.add_argument("--scan-megapixels", type=float, default=27.0,
+                        help="pixels of each scan (27: a 25 MB JPEG of noise, as badly compressible as a colour scan)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if not sizes or min(sizes) < 1:
@@ -605,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         sampler = Sampler({stub.pid})
         sampler.start()
         # imports, the render pool's fork server, the stub's first answers: before the clock
-        one_size(args, WARMUP_DOCUMENTS, work, out_root / "warmup", url, stub.pid, sampler)
+        one_size(args, WARMUP_DOCUMENTS, work, out_root / "warmup", url, stub.pid, sampler, scans=0)
         measured = [one_size(args, size, work, out_root, url, stub.pid, sampler) for size in sorted(set(sizes))]
     finally:
         if sampler is not None:
@@ -621,7 +635,8 @@ def main(argv: list[str] | None = None) -> int:
     entries = measured + simulated
     settings = (f"budget {args.budget}, chunk {args.chunk}, render workers {args.render_workers}, "
                 f"in flight {args.in_flight or 'default'}, schema invoice, served engine -> instant stub, "
-                f"{os.cpu_count()} CPUs")
+                + (f"{args.scans} scans of {args.scan_megapixels:g} megapixels in each folder, " if args.scans else "")
+                + f"{os.cpu_count()} CPUs")
     stamp = dt.datetime.now(dt.UTC)
     print(f"docpipe scale: {settings}, {stamp:%Y-%m-%d}")
     print(table(entries))
@@ -635,6 +650,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "memory_gib": _memory_gib()},
         "settings": {"budget": args.budget, "chunk_size": args.chunk, "render_workers": args.render_workers,
+                     "scans": args.scans, "scan_megapixels": args.scan_megapixels,
                      "max_in_flight": args.in_flight, "schema": "invoice", "engine": "openai (stub server)",
                      "warmup_documents": WARMUP_DOCUMENTS, "sample_seconds": SAMPLE_SECONDS},
         "stages": list(STAGES),
