@@ -120,6 +120,11 @@ def _box(box: Any) -> str:
     return text
 
 
+def _confidence(value: Any) -> str:
+    """A confidence in the four characters its column has: "0.95", "1.00"."""
+    return f"{float(value):.2f}" if _present(value) else ""
+
+
 def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
@@ -132,13 +137,13 @@ def print_document(console: Console, schema: str, frame: pd.DataFrame, row: pd.S
     for field in field_names(frame.columns):
         value = row.get(field)
         if isinstance(value, dict) and "confidence" in value:  # an object field: its values one by one
-            rows.append((field, "", "", text(row.get(f"{field}_confidence")), _page(row.get(f"{field}_page")), ""))
+            rows.append((field, "", "", _confidence(row.get(f"{field}_confidence")), _page(row.get(f"{field}_page")), ""))
             for sub in item_fields(value):
                 rows.append((f"  .{sub}", text(value.get(sub)), text(value.get(f"{sub}_raw")),
-                             text(cell_confidence(value, sub)), _page(value.get("page")), _box(value.get(f"{sub}_box"))))
+                             _confidence(cell_confidence(value, sub)), _page(value.get("page")), _box(value.get(f"{sub}_box"))))
             continue
         if not _is_list(frame, field):
-            rows.append((field, text(value), text(row.get(f"{field}_raw")), text(row.get(f"{field}_confidence")),
+            rows.append((field, text(value), text(row.get(f"{field}_raw")), _confidence(row.get(f"{field}_confidence")),
                          _page(row.get(f"{field}_page")), _box(row.get(f"{field}_box"))))
             continue
         count = 0 if value is None else len(value)
@@ -146,7 +151,7 @@ def print_document(console: Console, schema: str, frame: pd.DataFrame, row: pd.S
         for index, item in enumerate(value if count else ()):
             for sub in item_fields(item):
                 rows.append((f"  [{index}].{sub}", text(item.get(sub)), text(item.get(f"{sub}_raw")),
-                             text(cell_confidence(item, sub)), _page(item.get("page")), _box(item.get(f"{sub}_box"))))
+                             _confidence(cell_confidence(item, sub)), _page(item.get("page")), _box(item.get(f"{sub}_box"))))
     # a field's name is never broken; the other columns wrap their values, never cut them
     table.add_column("field", no_wrap=True, min_width=max(len(r[0]) for r in rows) if rows else 5)
     table.add_column("value", overflow="fold", ratio=3, min_width=12)

@@ -4,6 +4,7 @@ out are named; `--doc NAME` shows one document's every value with as printed, pa
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -84,6 +85,23 @@ def test_one_document_whole_with_every_value_as_printed_page_and_box(out, width)
     assert values["line_items"] == f"{len(fields['line_items'])}items"
     assert values["line_items[0].description"] == fields["line_items"][0]["description"].replace(" ", "")
     assert boxes["invoice_number"].startswith("p1") and "text_layer" in boxes["invoice_number"]
+
+
+def test_a_confidence_is_shown_whole_at_80_columns(out):
+    """Two decimals fit the column: "0.96", not "0.9…" (a float's every digit did not)."""
+    from rich.console import Console
+
+    import docpipe
+    from docpipe.cli.show_records import print_document
+
+    frame = docpipe.read_table(out, "invoice")
+    frame["invoice_number_confidence"] = 0.956789123
+    row = frame[frame["source_path"].str.endswith("invoice_acme.pdf")].iloc[0]
+    console = Console(width=80, record=True, file=io.StringIO())
+    print_document(console, "invoice", frame, row, "invoice_acme.pdf")
+    text = console.export_text()
+    assert "…" not in text
+    assert _cells(text, 4)["invoice_number"] == "0.96"
 
 
 def test_an_unknown_document_is_one_clear_message(out):
