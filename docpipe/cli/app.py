@@ -445,11 +445,11 @@ def schemas_check(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A schema file (YAML)")],
 ) -> None:
     """Read a schema file strictly and print what docpipe makes of it, without a model: the
-    instructions the model reads, the JSON schema its answers are held to, and the columns of its
-    records table."""
+    instructions the model reads, the JSON schema its answers are held to (docpipe's patterns for
+    money, dates and numbers named, not written out), and the columns of its records table."""
     import json
 
-    from docpipe.cli.schema_check import grammar_problem
+    from docpipe.cli.schema_check import grammar_problem, shown_json_schema
     from docpipe.output.tables import records_schema
     from docpipe.schema.load import load_schema
     from docpipe.schema.prompt import ask, build_prompt
@@ -467,7 +467,8 @@ def schemas_check(
     console.print(build_prompt(spec), markup=False, highlight=False, soft_wrap=True)
     console.print(ask(1), markup=False, highlight=False, soft_wrap=True)
     console.rule("the JSON schema answers are constrained to")
-    console.print(json.dumps(spec.json_schema(), indent=1), markup=False, highlight=False, soft_wrap=True)
+    console.print(json.dumps(shown_json_schema(spec), indent=1, ensure_ascii=False), markup=False, highlight=False,
+                  soft_wrap=True)
     console.rule(f"the columns of records/{spec.name}")
     console.print(str(records_schema(spec)), markup=False, highlight=False, soft_wrap=True)
     console.print(f"[green]{file}: {spec.key} is a valid schema ({len(spec.fields)} fields)[/green]")

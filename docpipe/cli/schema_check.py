@@ -19,3 +19,24 @@ def grammar_problem(schema: Schema) -> str | None:
         return str(exc)
     failed, messages = llguidance.LLMatcher.validate_grammar_with_warnings(grammar)  # (is it an error, what)
     return "; ".join(messages) if failed else None
+
+
+def shown_json_schema(schema: Schema) -> dict:
+    """The JSON schema as `schemas check` prints it: each typed kind's pattern (tens of thousands
+    of characters of CLDR currency forms and month names) named, not written out; a schema's own
+    pattern whole."""
+    from docpipe.schema.kinds import RULES
+
+    builtin = {f"^(?:{rules.pattern()})$": kind.value for kind, rules in RULES.items() if rules.pattern}
+    builtin |= {rules.pattern(): kind.value for kind, rules in RULES.items() if rules.pattern}
+
+    def shown(node: object) -> object:
+        if isinstance(node, dict):
+            return {key: (f"<docpipe's {builtin[value]} pattern: {len(value):,} characters, "
+                          "docpipe/normalize/patterns.py>" if key == "pattern" and value in builtin else shown(value))
+                    for key, value in node.items()}
+        if isinstance(node, list):
+            return [shown(item) for item in node]
+        return node
+
+    return shown(schema.json_schema())  # type: ignore[return-value]

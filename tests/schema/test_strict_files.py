@@ -86,6 +86,8 @@ def test_schemas_check_prints_the_prompt_the_json_schema_and_the_columns(tmp_pat
     end = result.output.index("the columns of records/supplier_invoice")
     shown = json.loads(result.output[start:result.output.rindex("}", 0, end) + 1])
     assert shown["properties"]["po_number"]["maxLength"] == 20
+    money = json.dumps(shown)  # docpipe's own money pattern named, not 35,000 characters of regex
+    assert "docpipe's money pattern" in money and len(money) < 2000, money[:300]
     assert "total_raw: string" in result.output and "supplier_invoice@1 is a valid schema" in result.output
     bad = CliRunner().invoke(app, ["schemas", "check", str(_file(tmp_path, "  po: {kind: text, maxlength: 3}\n"))])
     assert bad.exit_code == 2 and "did you mean 'max_length'" in " ".join(bad.output.split())
