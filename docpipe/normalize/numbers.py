@@ -9,7 +9,8 @@ Which mark is the decimal mark
 Both '.' and ',' present: the later one ("1,234.56", "1.234,56"). One mark repeated: it groups
 thousands ("1.234.567"). A mark followed by 1, 2 or 4 digits: decimal ("12.50", "12,5"). A dash for
 the cents ("50,-", "1.899,-"): the mark before the dash is the decimal mark, and the amount is
-whole. Digits grouped by spaces or apostrophes ("1 234,567"): the mark is decimal.
+whole. "25:-" (Swedish kronor) and "500/-" (Indian rupees) say no cents are printed; their digits
+are read as any others ("1,299/-" = 1299). Digits grouped by spaces or apostrophes ("1 234,567"): the mark is decimal.
 
 A single '.' or ',' followed by exactly three digits ("221.000", "1,727") is either a thousands
 separator or a decimal mark with three decimals. It is decided by evidence, in this order:
@@ -64,7 +65,7 @@ def _money_parts() -> re.Pattern[str]:
     cur = currency_alternation()
     return re.compile(
         rf"(?P<neg1>-)?\s?(?P<cur1>{cur})?\s?(?P<neg2>-)?\s?(?P<open>\()?"
-        rf"(?P<body>[0-9](?:[0-9 .,']*[0-9])?)(?P<dash>[.,]-)?(?P<close>\))?"
+        rf"(?P<body>[0-9](?:[0-9 .,']*[0-9])?)(?P<dash>[.,:/]-)?(?P<close>\))?"
         rf"\s?(?P<neg3>-)?\s?(?P<cur2>{cur})?\s?(?P<neg4>-)?"
     )
 
@@ -92,6 +93,8 @@ def split_amount(text: str, money: bool = True) -> tuple[bool, str, str | None, 
 
 def self_evident_mark(body: str, dash: str | None) -> tuple[str | None, str | None, str]:
     """What the printed digits alone say: (decimal mark, grouping mark, why); None when silent."""
+    if dash in (":", "/"):  # Swedish "25:-", Indian "500/-": no cents printed; the digits say the rest
+        return self_evident_mark(body, None)
     if dash:
         return dash, None, f"a dash for the cents after {dash!r}"
     plain = body.replace(" ", "").replace("'", "")
@@ -118,7 +121,7 @@ def _decimal_index(plain: str, dash: str | None, codes: frozenset[str], evidence
                    money: bool, original: str) -> int:
     """Position of the decimal mark in `plain` (digits and marks), or -1 for a whole number."""
     decimal, grouping, _ = self_evident_mark(plain, dash)
-    if dash:
+    if dash in (".", ","):
         return -1
     if decimal is not None:
         return plain.rfind(decimal)

@@ -58,7 +58,7 @@ def money_pattern() -> str:
     from docpipe.normalize.currencies import currency_alternation
 
     cur = currency_alternation()
-    digits = rf"{_DIGITS}(?:[.,][0-9]{{1,4}}|[.,]-)?"
+    digits = rf"{_DIGITS}(?:[.,][0-9]{{1,4}}|[.,:/]-)?"  # 50,- 25:- 500/-: a whole amount
     amount = rf"(?:{digits}|\({digits}\))"  # parentheses for a negative amount come in pairs
     # the sign before ('$12', '-$12', '$-12', 'Rp 221.000') or after ('12 €', '-12 zł'), not both
     return rf"^(?:(?:-|-?{cur} ?-?)?{amount}|-?{amount} ?{cur})$"

@@ -81,3 +81,12 @@ def test_no_form_in_the_table_is_a_single_latin_letter_but_r_or_a_fraction_or_mu
 
 def test_a_sign_typed_with_a_combining_accent_is_the_same_sign():
     assert parse_money("12,50 Kc\u030c") == Decimal("12.50")  # "Kč" as K, c and a combining caron
+
+
+@pytest.mark.parametrize("text, amount", [
+    ("25:-", "25"), ("1 299:-", "1299"), ("Rs. 500/-", "500"), ("₹ 1,23,456/-", "123456"), ("1,299/-", "1299"),
+])
+def test_a_whole_amount_marked_with_colon_or_slash_dash_is_typed(text, amount):
+    """Swedish "25:-" and Indian "500/-" print no cents; the digits before are read as any others."""
+    assert re.fullmatch(MONEY, text), text
+    assert parse_money(text) == Decimal(amount)
