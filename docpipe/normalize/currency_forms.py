@@ -2,7 +2,7 @@
 
 Sources, each a function below:
 
-- `iso_codes`: the ISO 4217 codes, as "EUR", "eur" and "Eur";
+- `iso_codes`: the ISO 4217 codes, as "EUR", "eur" and "Eur" (and "EUR.", as every form but words);
 - `cldr_symbols`: the currency symbols of every CLDR locale (through Babel): "R$", "Kč", "₴",
   "ден.", "KM", "S/", "د.إ."; CLDR's narrow symbols ("₴", "₸", "₲") are each some locale's symbol;
 - `cldr_words`: the unit word of each currency's CLDR display names, singular and every plural
@@ -114,9 +114,8 @@ def tender_since_2000() -> frozenset[str]:
 
 
 def iso_codes() -> Iterator[tuple[str, str]]:
-    from babel.numbers import list_currencies
-
-    for code in list_currencies():
+    """The codes of the currencies tender since 2000 (not gold's XAU, nor the 1990s' ones)."""
+    for code in sorted(tender_since_2000()):
         if re.fullmatch(r"[A-Z]{3}", code):
             for form in (code, code.lower(), code.title()):
                 yield form, code
@@ -252,7 +251,7 @@ def currency_forms() -> dict[str, frozenset[str]]:
     table: dict[str, set[str]] = {}
     for source in (iso_codes, cldr_symbols, cldr_words, printed_forms):
         for form, code in source():
-            for variant in variants(clean(form), dots=source in (cldr_symbols, printed_forms)):
+            for variant in variants(clean(form), dots=source is not cldr_words):
                 if usable(variant):
                     table.setdefault(variant, set()).add(code)
     return {form: frozenset(codes) for form, codes in table.items()}
