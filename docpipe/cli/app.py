@@ -312,7 +312,7 @@ def review(
     import ipaddress
     import socket
 
-    import uvicorn
+    from docpipe.cli.announced_server import serve_announced
 
     from docpipe.core.child_server import free_port
     from docpipe.output.schema_store import resolve
@@ -363,12 +363,15 @@ def review(
                               f"{sample_above:g}) into the 'random sample' queue")
     shown_host = host if host not in ("0.0.0.0", "::") else socket.gethostname()
     start = "/" if doc is None else _review_path(out, list(chosen), doc, err)
-    console.print(f"reviewing {', '.join(chosen)} records of {out} as {who}. Open (the token is for this start only):")
-    console.print(f"  http://{shown_host}:{port}{start}?token={token}", soft_wrap=True, highlight=False)
-    console.print("Ctrl-C stops it.")
+
+    def announce() -> None:
+        console.print(f"reviewing {', '.join(chosen)} records of {out} as {who}. "
+                      "Open (the token is for this start only):")
+        console.print(f"  http://{shown_host}:{port}{start}?token={token}", soft_wrap=True, highlight=False)
+        console.print("Ctrl-C stops it.")
+
     hosts = loopback_hosts(port) if loopback else None
-    uvicorn.run(review_app(review_state, token, f"docpipe-review-{port}", hosts), host=host, port=port,
-                log_level="warning")
+    serve_announced(review_app(review_state, token, f"docpipe-review-{port}", hosts), host, port, announce)
 
 
 def _review_path(out: Path, schemas: list[str], doc: str, err: Console) -> str:
