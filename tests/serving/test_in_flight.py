@@ -75,6 +75,15 @@ def test_the_window_rules():
     # fewer running than docpipe has sent, and nothing waiting yet: no sign of room, no growth
     grow.observe(Load(running=4, waiting=0), ours=16)
     assert grow.limit == 16
+    # requests that replace finished ones are in the server's front end for a moment: with one of
+    # sixteen (or eight of sixty-four) on its way, and none waiting, there is still room
+    grow.observe(Load(running=15, waiting=0), ours=16)
+    assert grow.limit == 32
+    busy = InFlightWindow(64)
+    busy.observe(Load(running=56, waiting=0), ours=64)
+    assert busy.limit == 128
+    busy.observe(Load(running=100, waiting=0), ours=128)  # 28 on their way: more than an eighth
+    assert busy.limit == 128
     fixed = InFlightWindow(3, adaptive=False)
     fixed.observe(Load(running=3, waiting=0), ours=3)
     assert fixed.limit == 3
