@@ -313,7 +313,6 @@ def review(
     import socket
 
     from docpipe.cli.announced_server import serve_announced
-
     from docpipe.core.child_server import free_port
     from docpipe.output.schema_store import resolve
     from docpipe.output.tables import record_tables
