@@ -214,9 +214,9 @@ def test_one_way_to_name_a_schema_in_every_command(three_versions, tmp_path, mon
         assert CliRunner().invoke(app, ["calibration", str(out), "--schema", schema]).exit_code == 0
         assert CliRunner().invoke(app, ["revalidate", str(out), "--schema", schema]).exit_code == 0
         served = {}
-        import uvicorn
+        from docpipe.cli import announced_server
 
-        monkeypatch.setattr(uvicorn, "run", lambda app_, **kwargs: served.update(app=app_))
+        monkeypatch.setattr(announced_server, "serve_announced", lambda app_, *args: served.update(app=app_))
         reviewed = CliRunner().invoke(app, ["review", str(out), "--schema", schema])
         assert reviewed.exit_code == 0, reviewed.output
         assert list(served["app"].app.state.review.backlogs) == ["po"]
