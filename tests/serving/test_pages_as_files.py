@@ -4,6 +4,8 @@ file left behind, and one clear message when the server does not read that folde
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -45,8 +47,12 @@ def test_the_cli_leaves_no_page_file_and_no_line_that_says_nothing(vllm_server, 
     ])
     assert result.exit_code == 0, result.output
     assert list(vllm_server.media_dir.iterdir()) == []
-    # six documents never fill the server: the run learnt nothing of its limit, and says nothing of it
-    assert "requests in flight" not in result.output and "never seen full" not in result.output
+    # six documents: most runs never see the server full, learn nothing of its limit and say
+    # nothing of it; on a slow host a look may catch some waiting for their prefill, and the line
+    # then says what it learnt. Never a line that says nothing ("never seen full", "256 requests").
+    said = [line for line in result.output.splitlines() if "requests in flight" in line]
+    assert all(re.search(r"\d+ requests in flight, twice the \d+ it ran at once", line) for line in said), said
+    assert "never seen full" not in result.output
     generations = pd.read_parquet(tmp_path / "out" / "generations")
     assert len(generations) == 6 and generations["error"].isna().all()
 
