@@ -10,7 +10,8 @@ Both '.' and ',' present: the later one ("1,234.56", "1.234,56"). One mark repea
 thousands ("1.234.567"). A mark followed by 1, 2 or 4 digits: decimal ("12.50", "12,5"). A dash for
 the cents ("50,-", "1.899,-"): the mark before the dash is the decimal mark, and the amount is
 whole. "25:-" (Swedish kronor) and "500/-" (Indian rupees) say no cents are printed; their digits
-are read as any others ("1,299/-" = 1299). Digits grouped by spaces or apostrophes ("1 234,567"): the mark is decimal.
+are read as any others ("1,299/-" = 1299). Digits grouped by spaces or apostrophes ("1 234,567"):
+the mark is decimal.
 
 A single '.' or ',' followed by exactly three digits ("221.000", "1,727") is either a thousands
 separator or a decimal mark with three decimals. It is decided by evidence, in this order:
@@ -87,14 +88,13 @@ def split_amount(text: str, money: bool = True) -> tuple[bool, str, str | None, 
         return None
     negatives = any(parts.get(k) for k in ("neg1", "neg2", "neg3", "neg4"))
     brackets = bool(parts["open"] and parts["close"])  # '(12' alone is read as 12
-    dash = parts["dash"][0] if parts["dash"] else None
+    # "25:-" (Swedish), "500/-" (Indian): no cents printed, and nothing said of the decimal mark
+    dash = parts["dash"][0] if parts["dash"] and parts["dash"][0] in ".," else None
     return bool(negatives or brackets), parts["body"], dash, parts.get("cur1") or parts.get("cur2")
 
 
 def self_evident_mark(body: str, dash: str | None) -> tuple[str | None, str | None, str]:
     """What the printed digits alone say: (decimal mark, grouping mark, why); None when silent."""
-    if dash in (":", "/"):  # Swedish "25:-", Indian "500/-": no cents printed; the digits say the rest
-        return self_evident_mark(body, None)
     if dash:
         return dash, None, f"a dash for the cents after {dash!r}"
     plain = body.replace(" ", "").replace("'", "")
@@ -121,7 +121,7 @@ def _decimal_index(plain: str, dash: str | None, codes: frozenset[str], evidence
                    money: bool, original: str) -> int:
     """Position of the decimal mark in `plain` (digits and marks), or -1 for a whole number."""
     decimal, grouping, _ = self_evident_mark(plain, dash)
-    if dash in (".", ","):
+    if dash:
         return -1
     if decimal is not None:
         return plain.rfind(decimal)
