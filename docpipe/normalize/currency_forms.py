@@ -101,16 +101,20 @@ def clean(form: str) -> str:
 
 
 @cache
-def tender_since_2000() -> frozenset[str]:
-    """ISO codes legal tender somewhere at any time since 2000 (CLDR's territory currencies)."""
-    from babel.core import get_global
+def _tender_in(territory: str) -> frozenset[str]:
+    """ISO codes legal tender in `territory` at any time since 2000 (CLDR's territory currencies)."""
     from babel.numbers import get_territory_currencies
 
-    codes: set[str] = set()
-    for territory in get_global("territory_currencies"):
-        codes.update(get_territory_currencies(
-            territory, start_date=dt.date(2000, 1, 1), end_date=dt.date.today(), tender=True))
-    return frozenset(codes)
+    return frozenset(get_territory_currencies(
+        territory, start_date=dt.date(2000, 1, 1), end_date=dt.date.today(), tender=True))
+
+
+@cache
+def tender_since_2000() -> frozenset[str]:
+    """ISO codes legal tender somewhere at any time since 2000."""
+    from babel.core import get_global
+
+    return frozenset().union(*(_tender_in(territory) for territory in get_global("territory_currencies")))
 
 
 def iso_codes() -> Iterator[tuple[str, str]]:
@@ -157,25 +161,23 @@ WORLD_CURRENCIES = ("USD", "EUR", "GBP", "CHF", "JPY", "CNY")
 def _territory_currencies(language: str) -> set[str]:
     """Codes of the currencies of the territories where `language` is official (English: all)."""
     from babel.core import get_global
-    from babel.numbers import get_territory_currencies
 
     if language == "en":
         return set(tender_since_2000())
     codes = set(WORLD_CURRENCIES)
     for territory, languages in get_global("territory_languages").items():
         if languages.get(language, {}).get("official_status"):
-            codes.update(get_territory_currencies(
-                territory, start_date=dt.date(2000, 1, 1), end_date=dt.date.today(), tender=True))
+            codes |= _tender_in(territory)
     return codes & tender_since_2000()
 
 
 def cldr_words() -> Iterator[tuple[str, str]]:
     """The unit words of the CLDR display names of the currencies of each language's territories
     and of the world's main currencies, each for every currency it names ("dólares": every
-    dollar). A unit word shares its stem with the last word of the
-    currency's English name ("złotych" with "zloty", "рублей" with "ruble", "juan" with "yuan"), or
-    is the word that the names of two currencies of that unit share ("Pfund" in "Britisches Pfund"
-    and "Ägyptisches Pfund", "livres" in "livres sterling" and "livres libanaises")."""
+    dollar). A unit word shares its stem with the last word of the currency's English name
+    ("złotych" with "zloty", "рублей" with "ruble", "juan" with "yuan"), or is the word that the
+    names of two currencies of that unit share ("Pfund" in "Britisches Pfund" and "Ägyptisches
+    Pfund", "livres" in "livres sterling" and "livres libanaises")."""
     from babel.localedata import load
 
     english = load("en")["currency_names"]
@@ -184,15 +186,18 @@ def cldr_words() -> Iterator[tuple[str, str]]:
         name = english.get(code, "")
         if name and not re.search(r"[()\d]", name):
             units[code] = _fold(name.split()[-1])
+    currencies_of: dict[str, list[str]] = {}  # English unit -> the codes of its currencies
+    for code, unit in units.items():
+        currencies_of.setdefault(unit, []).append(code)
     for language in WORD_LANGUAGES:
         data = load(language)
         places = {_fold(w) for name in data["territories"].values() for w in name.split()}
         names = {code: [data["currency_names"].get(code, ""), *data["currency_names_plural"].get(code, {}).values()]
                  for code in units}
         shared: dict[str, set[str]] = {}  # English unit -> words in two of its currencies' names
-        for unit in set(units.values()):
+        for unit, codes_of_unit in currencies_of.items():
             seen: dict[str, set[str]] = {}
-            for code in (c for c, u in units.items() if u == unit):
+            for code in codes_of_unit:
                 for word in {w for name in names[code] for w in _WORD.findall(name)}:
                     seen.setdefault(word, set()).add(code)
             shared[unit] = {w for w, codes in seen.items() if len(codes) > 1}
@@ -224,11 +229,9 @@ def variants(form: str, dots: bool = True) -> set[str]:
     found = {form}
     if re.fullmatch(r"[A-Za-z]+\$", form):
         found.add(form[:-1] + " $")  # "US $", "AU $"
-    if not dots:
-        pass
-    elif form[-1].isalpha():
+    if dots and form[-1].isalpha():
         found.add(form + ".")
-    elif form.endswith(".") and len(form) > 1 and form[-2].isalpha():
+    elif dots and form.endswith(".") and len(form) > 1 and form[-2].isalpha():
         found.add(form[:-1])
     if any(c.isalpha() for c in form) and not any(c in "$£¥€" for c in form) and not _CAPITALS.fullmatch(form):
         found |= {f.lower() for f in found} | {f.upper() for f in found} | {f.title() for f in found}
