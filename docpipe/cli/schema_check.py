@@ -27,8 +27,7 @@ def shown_json_schema(schema: Schema) -> dict:
     pattern whole."""
     from docpipe.schema.kinds import RULES
 
-    builtin = {f"^(?:{rules.pattern()})$": kind.value for kind, rules in RULES.items() if rules.pattern}
-    builtin |= {rules.pattern(): kind.value for kind, rules in RULES.items() if rules.pattern}
+    builtin = {rules.pattern(): kind.value for kind, rules in RULES.items() if rules.pattern}  # as spec.py writes them
 
     def shown(node: object) -> object:
         if isinstance(node, dict):
