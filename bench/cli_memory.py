@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import multiprocessing
 import os
 import platform
 import subprocess
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from served_client_cost import MODEL, serve_stub  # bench/served_client_cost.py
+from served_client_cost import MODEL, running_stub  # bench/served_client_cost.py
 
 from bench.tiny_vllm import commit, write_result  # noqa: E402
 
@@ -90,19 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results" / "cli_memory")
     args = parser.parse_args(argv)
 
-    from docpipe.core.child_server import free_port
-
-    port = free_port()
-    ready = multiprocessing.Event()
-    stub = multiprocessing.Process(target=serve_stub, args=(port, ready), daemon=True)
-    stub.start()
-    if not ready.wait(30):
-        raise RuntimeError("the stub server did not start")
     documents = sum(1 for _ in args.folder.iterdir())
-    with tempfile.TemporaryDirectory(prefix="docpipe-cli-memory-") as out:
+    with running_stub() as (_, url), tempfile.TemporaryDirectory(prefix="docpipe-cli-memory-") as out:
         command = [str(Path(sys.executable).parent / "docpipe"), "run", str(args.folder), "--schema", "invoice",
-                   "--out", out, "--engine", "openai", "--base-url", f"http://127.0.0.1:{port}/v1",
-                   "--model", MODEL, "--budget", str(args.budget)]
+                   "--out", out, "--engine", "openai", "--base-url", url, "--model", MODEL,
+                   "--budget", str(args.budget)]
         began = time.perf_counter()
         run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         sampler = PeakPss(run.pid)
@@ -110,7 +101,6 @@ def main(argv: list[str] | None = None) -> int:
         _, errors = run.communicate()
         seconds = time.perf_counter() - began
         sampler.stopping.set()
-    stub.terminate()
     mib = 2**20
     result = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "commit": commit(), "host": platform.node(),

@@ -21,6 +21,7 @@ and pages per second through the stub.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import re
@@ -90,6 +91,24 @@ def serve_stub(port: int, ready) -> None:
     server.daemon_threads = True
     ready.set()
     server.serve_forever()
+
+
+@contextlib.contextmanager
+def running_stub(port: int = 0):
+    """The stub in a process of its own while the block runs: yields (its process, its /v1 URL)."""
+    from docpipe.core.child_server import free_port
+
+    port = port or free_port()
+    ready = multiprocessing.Event()
+    stub = multiprocessing.Process(target=serve_stub, args=(port, ready), daemon=True)
+    stub.start()
+    try:
+        if not ready.wait(30):
+            raise RuntimeError("the stub server did not start")
+        yield stub, f"http://127.0.0.1:{port}/v1"
+    finally:
+        stub.terminate()
+        stub.join()
 
 
 def documents(folder: Path, count: int) -> None:
